@@ -1,0 +1,140 @@
+"""The library API: load and analyse specs, and assert on shapes in tests (no TensorFlow needed)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeAlias
+
+from cnncalc.shapes.engine import analyze as analyze_spec
+from cnncalc.shapes.layers import format_shape
+from cnncalc.shapes.records import Analysis, LayerRecord
+from cnncalc.spec.loader import LoadedSpec, SourceMap, load_file, parse_text, validate
+from cnncalc.spec.models import Spec
+
+SpecSource: TypeAlias = Spec | Analysis | LoadedSpec | str | os.PathLike[str] | Mapping[str, Any]
+"""Anything a spec can be given as: a spec, an analysis, a path (``Path`` or a string ending in
+``.yaml``, ``.yml`` or ``.json``), YAML text, or a dict."""
+
+
+def load(source: SpecSource) -> Spec:
+    """Load a spec from a path, YAML text or a dict; raise :class:`SpecError` if it is invalid.
+
+    >>> load("input: [28, 28, 1]\\nlayers: [{type: Conv2D, filters: 8, kernel: 3}]").layers[0].name
+    'conv2d'
+    """
+    if isinstance(source, Spec):
+        return source
+    if isinstance(source, Analysis):
+        return source.spec
+    return _load(source).spec
+
+
+def analyze(source: SpecSource) -> Analysis:
+    """Analyse a spec: every layer's shapes and parameters, and the errors that stop the chain.
+
+    >>> conv = {"type": "conv2d", "filters": 6, "kernel_size": 5}
+    >>> analysis = analyze({"input": [28, 28, 1], "layers": [conv]})
+    >>> analysis.layers[0].output_shape, analysis.total_params
+    ((24, 24, 6), 156)
+    """
+    if isinstance(source, Analysis):
+        return source
+    if isinstance(source, Spec):
+        return analyze_spec(source)
+    loaded = _load(source)
+    return analyze_spec(loaded.spec, loaded.source)
+
+
+def _load(source: LoadedSpec | str | os.PathLike[str] | Mapping[str, Any]) -> LoadedSpec:
+    if isinstance(source, LoadedSpec):
+        return source
+    if isinstance(source, os.PathLike) or (
+        isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml", ".json"))
+    ):
+        return load_file(os.fspath(source))
+    if isinstance(source, str):
+        return parse_text(source)
+    return LoadedSpec(validate(source), SourceMap(None))
+
+
+def assert_output_shape(source: SpecSource, layer: str, expected: Sequence[int]) -> None:
+    """Assert the output shape (batch axis excluded) of the layer called ``layer``.
+
+    The failure message shows expected and actual, and the chain of shapes that led there.
+
+    >>> assert_output_shape("input: [32, 32, 1]\\nlayers: [{type: conv2d, filters: 6, kernel_size: 5}]",
+    ...                     "conv2d", (28, 28, 6))
+    """
+    analysis, record = _record(source, layer)
+    actual = record.output_shape
+    if actual != tuple(expected):
+        got = format_shape(actual) if actual is not None else "no shape"
+        raise AssertionError(
+            f"output shape of layer {layer!r}: expected {format_shape(tuple(expected))}, got {got}\n"
+            + _chain(analysis, record)
+        )
+
+
+def assert_params(source: SpecSource, layer: str, expected: int, *, trainable: int | None = None) -> None:
+    """Assert the parameter count of one layer (and, if given, its trainable part).
+
+    >>> assert_params({"input": [6, 6, 3], "layers": [{"type": "conv2d", "filters": 2, "kernel": 3}]},
+    ...               "conv2d", 56)
+    """
+    analysis, record = _record(source, layer)
+    actual = (record.params, record.trainable_params)
+    wanted = (expected, actual[1] if trainable is None else trainable)
+    if actual != wanted:
+        raise AssertionError(
+            f"parameters of layer {layer!r}: expected {wanted[0]} ({wanted[1]} trainable), "
+            f"got {actual[0]} ({actual[1]} trainable)\n" + _chain(analysis, record)
+        )
+
+
+def assert_total_params(source: SpecSource, expected: int, *, trainable: int | None = None) -> None:
+    """Assert the network's total parameter count (and, if given, its trainable part)."""
+    analysis = _valid(source)
+    actual = (analysis.total_params, analysis.trainable_params)
+    wanted = (expected, actual[1] if trainable is None else trainable)
+    if actual != wanted:
+        per_layer = "\n".join(f"  {r.name:<24} {r.params:>12,}" for r in analysis.layers)
+        raise AssertionError(
+            f"total parameters: expected {wanted[0]:,} ({wanted[1]:,} trainable), "
+            f"got {actual[0]:,} ({actual[1]:,} trainable)\n{per_layer}"
+        )
+
+
+def assert_valid(source: SpecSource) -> None:
+    """Assert that analysis finds no error, listing the errors if it does."""
+    _valid(source)
+
+
+def _valid(source: SpecSource) -> Analysis:
+    analysis = analyze(source)
+    if not analysis.ok:
+        raise AssertionError("\n".join(f"{d.code}: {d.message}" for d in analysis.errors))
+    return analysis
+
+
+def _record(source: SpecSource, layer: str) -> tuple[Analysis, LayerRecord]:
+    analysis = analyze(source)
+    try:
+        return analysis, analysis.layer(layer)
+    except KeyError as exc:
+        raise AssertionError(exc.args[0]) from None
+
+
+def _chain(analysis: Analysis, last: LayerRecord) -> str:
+    """The shapes from the input to ``last``, with the formula behind the last one."""
+    rows = [("", "input", format_shape(analysis.input_shape), "")]
+    for record in analysis.layers[: last.index + 1]:
+        shape = format_shape(record.output_shape) if record.output_shape else "—"
+        note = "; ".join(record.explanation[:1])
+        rows.append(("> " if record is last else "", f"{record.name} ({record.type})", shape, note))
+    error = next((d for d in analysis.errors if d.layer is not None and d.layer <= last.index), None)
+    width = max(len(row[1]) for row in rows)
+    lines = [f"  {mark:2}{name:<{width}}  {shape:<16} {note}".rstrip() for mark, name, shape, note in rows]
+    if error is not None:
+        lines.append(f"  analysis stopped: {error.message}")
+    return "shape chain:\n" + "\n".join(lines)

@@ -1,0 +1,42 @@
+"""The ``cnncalc`` command: thin typer commands over the library."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cnncalc import __version__
+from cnncalc.cli import check
+from cnncalc.cli.common import reporting_errors
+
+app = typer.Typer(
+    name="cnncalc",
+    help="Shapes, parameter counts and problems of a CNN spec, before you train it.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+for command in (check.check, check.schema):
+    app.command()(reporting_errors(command))
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"cnncalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Shapes, parameter counts and problems of a CNN spec, before you train it."""
+
+
+def main() -> None:
+    """Entry point of the ``cnncalc`` console script."""
+    app()

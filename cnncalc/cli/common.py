@@ -1,0 +1,69 @@
+"""What every command shares: exit codes, output formats, consoles and common options."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from enum import IntEnum, StrEnum
+from pathlib import Path
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from cnncalc.errors import CnncalcError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class ExitCode(IntEnum):
+    """Exit codes, as ruff's: findings are 1, anything abnormal is 2."""
+
+    OK = 0
+    FINDINGS = 1
+    ERROR = 2
+
+
+class OutputFormat(StrEnum):
+    """How ``check`` prints its report."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+SpecFiles = Annotated[
+    list[Path],
+    typer.Argument(help="Spec files (YAML).", show_default=False, metavar="FILE..."),
+]
+FormatOption = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+]
+
+ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
+
+
+def reporting_errors(command: Callable[P, R]) -> Callable[P, R]:
+    """Turn the project's errors into one message on stderr and exit code 2, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return command(*args, **kwargs)
+        except CnncalcError as exc:
+            stderr().print(f"[bold red]error[/bold red]: {escape(str(exc))}")
+            raise typer.Exit(ExitCode.ERROR) from None
+
+    return wrapper
+
+
+def stdout() -> Console:
+    """The console reports go to."""
+    return Console(highlight=False)
+
+
+def stderr() -> Console:
+    """The console errors go to."""
+    return Console(stderr=True, highlight=False)

@@ -1,0 +1,62 @@
+"""The Markdown report, for pull-request comments and docs."""
+
+from __future__ import annotations
+
+from cnncalc.render import Failure, Report
+from cnncalc.render.text import params_text, shape_text, totals, where
+from cnncalc.shapes.layers import format_shape
+from cnncalc.shapes.records import Analysis
+
+
+def render_markdown(reports: list[Report], *, explain: bool = False) -> str:
+    """All reports as one Markdown document."""
+    return (
+        "\n\n".join(
+            _failure(report) if isinstance(report, Failure) else _analysis(report, explain)
+            for report in reports
+        )
+        + "\n"
+    )
+
+
+def _analysis(analysis: Analysis, explain: bool) -> str:
+    heading = f"### {analysis.name}" + (f" (`{analysis.file}`)" if analysis.file else "")
+    lines = [
+        heading,
+        "",
+        f"Input {format_shape(analysis.input_shape)}, {analysis.data_format}.",
+        "",
+        "| # | Layer (type) | Output shape | Param # |" + (" Formula |" if explain else ""),
+        "|--:|---|---|--:|" + ("---|" if explain else ""),
+    ]
+    for record in analysis.layers:
+        cells = [
+            str(record.index),
+            f"{record.name} ({record.layer.keras_class})",
+            shape_text(record),
+            params_text(record),
+        ]
+        if explain:
+            cells.append("<br>".join(record.explanation))
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    lines.append("")
+    lines.extend(f"**{label}:** {value}  " for label, value in totals(analysis))
+    if analysis.diagnostics:
+        lines.append("")
+        for d in analysis.diagnostics:
+            location = where(analysis, d)
+            hint = f" *Hint: {d.hint}*" if d.hint else ""
+            lines.append(
+                f"- **{d.severity.value} {d.code}** {location}: {d.message}.{hint}".replace(" :", ":")
+            )
+    return "\n".join(lines)
+
+
+def _failure(failure: Failure) -> str:
+    lines = [f"### `{failure.file}`", ""]
+    lines.extend(f"- **error**: {_cell(str(problem))}" for problem in failure.error.problems)
+    return "\n".join(lines)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")

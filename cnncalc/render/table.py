@@ -1,0 +1,77 @@
+"""The terminal report: a rich table per file, like Keras' ``summary()``, then the findings."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from cnncalc.diagnostics import Diagnostic, Severity
+from cnncalc.render import Failure, Report
+from cnncalc.render.text import params_text, shape_text, totals, where
+from cnncalc.shapes.layers import format_shape
+from cnncalc.shapes.records import Analysis
+
+SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+def render_table(reports: list[Report], console: Console, *, explain: bool = False) -> None:
+    """Print every report; problems with unreadable files go to the same console."""
+    for number, report in enumerate(reports):
+        if number:
+            console.print()
+        if isinstance(report, Failure):
+            _print_failure(report, console)
+        else:
+            _print_analysis(report, console, explain)
+
+
+def _print_analysis(analysis: Analysis, console: Console, explain: bool) -> None:
+    title = Text(analysis.name, style="bold")
+    if analysis.file:
+        title.append(f"  {analysis.file}", style="dim")
+    title.append(f"  input {format_shape(analysis.input_shape)} {analysis.data_format}", style="dim")
+    table = Table(title=title, title_justify="left", header_style="bold")
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("Layer (type)")
+    table.add_column("Output shape")
+    table.add_column("Param #", justify="right")
+    if explain:
+        table.add_column("Formula", overflow="fold")
+    failed = {d.layer for d in analysis.errors}
+    for record in analysis.layers:
+        style = "red" if record.index in failed else ("dim" if record.output_shape is None else "")
+        row = [
+            str(record.index),
+            f"{record.name} ({record.layer.keras_class})",
+            shape_text(record),
+            params_text(record),
+        ]
+        if explain:
+            row.append("\n".join(record.explanation))
+        table.add_row(*row, style=style)
+    console.print(table)
+    for label, value in totals(analysis):
+        console.print(f"[bold]{label}:[/bold] {value}", highlight=False)
+    for diagnostic in analysis.diagnostics:
+        _print_diagnostic(console, diagnostic, where(analysis, diagnostic))
+
+
+def _print_diagnostic(console: Console, diagnostic: Diagnostic, location: str) -> None:
+    line = Text()
+    line.append(f"{diagnostic.severity.value} {diagnostic.code}", style=SEVERITY_STYLE[diagnostic.severity])
+    if location:
+        line.append(f" {location}", style="bold")
+    line.append(f": {diagnostic.message}")
+    console.print(line)
+    if diagnostic.hint:
+        console.print(Text(f"  hint: {diagnostic.hint}", style="dim"))
+
+
+def _print_failure(failure: Failure, console: Console) -> None:
+    for problem in failure.error.problems:
+        line = Text("error", style=SEVERITY_STYLE[Severity.ERROR])
+        line.append(f" {problem}")
+        console.print(line)
+        if problem.hint:
+            console.print(Text(f"  hint: {problem.hint}", style="dim"))

@@ -1,0 +1,59 @@
+"""Small text helpers shared by the human-readable renderers."""
+
+from __future__ import annotations
+
+from cnncalc.diagnostics import Diagnostic
+from cnncalc.shapes.layers import format_shape
+from cnncalc.shapes.records import Analysis, LayerRecord
+
+BYTES_PER_PARAM = 4
+"""float32."""
+
+_UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
+
+
+def readable_size(params: int) -> str:
+    """The memory of ``params`` float32 values as Keras prints it (1024 base, two decimals).
+
+    >>> readable_size(61_706), readable_size(0), readable_size(2**20)
+    ('241.04 KB', '0.00 B', '4.00 MB')
+    """
+    size = params * BYTES_PER_PARAM
+    unit, scale = 0, 1
+    while unit < len(_UNITS) - 1 and size >= scale * 1024:
+        scale *= 1024
+        unit += 1
+    hundredths = (size * 100 + scale // 2) // scale
+    return f"{hundredths // 100}.{hundredths % 100:02d} {_UNITS[unit]}"
+
+
+def totals(analysis: Analysis) -> list[tuple[str, str]]:
+    """``(label, value)`` lines like Keras' summary footer."""
+    return [
+        (label, f"{count:,} ({readable_size(count)})")
+        for label, count in (
+            ("Total params", analysis.total_params),
+            ("Trainable params", analysis.trainable_params),
+            ("Non-trainable params", analysis.non_trainable_params),
+        )
+    ]
+
+
+def shape_text(record: LayerRecord) -> str:
+    """The output shape, or a dash when analysis never reached this layer."""
+    return format_shape(record.output_shape) if record.output_shape is not None else "—"
+
+
+def params_text(record: LayerRecord) -> str:
+    """The parameter count, or a dash when unknown."""
+    return f"{record.params:,}" if record.params is not None else "—"
+
+
+def where(analysis: Analysis, diagnostic: Diagnostic) -> str:
+    """``conv2d_2 (line 7)``: the layer a finding is about, and its line when known."""
+    parts = []
+    if diagnostic.layer is not None:
+        parts.append(analysis.layers[diagnostic.layer].name)
+    if diagnostic.line is not None:
+        parts.append(f"(line {diagnostic.line})")
+    return " ".join(parts)

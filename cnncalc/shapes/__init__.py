@@ -1,0 +1,1 @@
+"""Shape and parameter arithmetic, per-layer inference and the analysis pass."""

@@ -1,0 +1,161 @@
+"""The result of analysis: plain records every consumer (renderers, linter, backends) reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+
+from cnncalc.diagnostics import Diagnostic, Severity
+from cnncalc.spec.models import DataFormat, LayerBase, Spec
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Weight:
+    """One weight tensor of a layer, in Keras' layout."""
+
+    name: str
+    shape: Shape
+    trainable: bool = True
+
+    @property
+    def size(self) -> int:
+        """Number of values."""
+        return prod(self.shape)
+
+
+@dataclass(frozen=True)
+class AxisWindow:
+    """How a sliding window (kernel or pool) covers one spatial axis."""
+
+    size: int
+    kernel: int
+    strides: int
+    dilation: int
+    pad_before: int
+    pad_after: int
+    output: int
+    same: bool = False
+    """Whether the padding came from ``same`` (Keras' split) rather than given explicitly."""
+
+    @property
+    def span(self) -> int:
+        """The dilated kernel's extent: ``d·(K − 1) + 1``."""
+        return self.dilation * (self.kernel - 1) + 1
+
+    @property
+    def unused(self) -> int:
+        """Input cells at the end (after padding) that no window reaches."""
+        covered = (self.output - 1) * self.strides + self.span
+        return max(self.size + self.pad_before + self.pad_after - covered, 0)
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """Receptive field of one output cell, per spatial axis ``(height, width)``, in input pixels.
+
+    ``size`` is the extent one output cell sees, ``jump`` the input distance between neighbouring
+    output cells.
+    """
+
+    size: tuple[int, int]
+    jump: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    """Everything analysis knows about one layer. After an error, shapes and weights are ``None``."""
+
+    index: int
+    name: str
+    layer: LayerBase
+    input_shape: Shape | None
+    output_shape: Shape | None
+    weights: tuple[Weight, ...] | None
+    windows: tuple[AxisWindow, AxisWindow] | None = None
+    receptive_field: ReceptiveField | None = None
+    explanation: tuple[str, ...] = ()
+    """The formulas behind the output size and parameter count, with the numbers in."""
+
+    @property
+    def type(self) -> str:
+        """The canonical layer type (``conv2d``, ``maxpool2d``, ...)."""
+        return self.layer.type
+
+    @property
+    def params(self) -> int | None:
+        """All parameters (trainable and not), ``None`` when unknown."""
+        return None if self.weights is None else sum(w.size for w in self.weights)
+
+    @property
+    def trainable_params(self) -> int | None:
+        """Parameters updated by training, ``None`` when unknown."""
+        return None if self.weights is None else sum(w.size for w in self.weights if w.trainable)
+
+    @property
+    def non_trainable_params(self) -> int | None:
+        """Parameters not updated by gradients (batchnorm's moving statistics)."""
+        return None if self.weights is None else sum(w.size for w in self.weights if not w.trainable)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """A spec analysed: one record per layer in spec order, and the findings."""
+
+    spec: Spec
+    layers: tuple[LayerRecord, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    file: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The network's name."""
+        return self.spec.name
+
+    @property
+    def input_shape(self) -> Shape:
+        """The input shape without the batch axis, in the spec's data format."""
+        return self.spec.input
+
+    @property
+    def data_format(self) -> DataFormat:
+        """``channels_last`` or ``channels_first``."""
+        return self.spec.data_format
+
+    @property
+    def output_shape(self) -> Shape | None:
+        """The network's output shape, ``None`` when analysis stopped at an error."""
+        return self.layers[-1].output_shape
+
+    @property
+    def total_params(self) -> int:
+        """All parameters of the layers analysed."""
+        return sum(record.params or 0 for record in self.layers)
+
+    @property
+    def trainable_params(self) -> int:
+        """Trainable parameters of the layers analysed."""
+        return sum(record.trainable_params or 0 for record in self.layers)
+
+    @property
+    def non_trainable_params(self) -> int:
+        """Non-trainable parameters of the layers analysed."""
+        return sum(record.non_trainable_params or 0 for record in self.layers)
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        """Findings of severity ``error``."""
+        return tuple(d for d in self.diagnostics if d.severity is Severity.ERROR)
+
+    @property
+    def ok(self) -> bool:
+        """Whether analysis found no error."""
+        return not self.errors
+
+    def layer(self, name: str) -> LayerRecord:
+        """The record of the layer called ``name``; ``KeyError`` lists the names when missing."""
+        for record in self.layers:
+            if record.name == name:
+                return record
+        raise KeyError(f"no layer named {name!r}; layers: {', '.join(r.name for r in self.layers)}")

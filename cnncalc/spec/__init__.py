@@ -1,0 +1,1 @@
+"""The spec language (pydantic models) and its YAML loader."""

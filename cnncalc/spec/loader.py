@@ -1,0 +1,341 @@
+"""YAML text → :class:`Spec`, with every problem located by file, line, column and field.
+
+The YAML is scanned as an event stream first (no recursion, constant memory) to refuse documents
+that nest too deep, expand through aliases beyond reason (the "billion laughs") or repeat a key.
+Only then is it composed once, with ``safe`` constructors: tags such as ``!!python/object`` are
+refused, never executed. The composed node tree is kept to map validation errors back to lines.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from cnncalc.errors import Problem, SpecError, show_value
+from cnncalc.spec.models import LAYER_TYPES, TYPE_NAMES, LayerBase, Spec, canonical_type
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_NODES = 2_000_000
+MAX_PROBLEMS = 20
+
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _SpecLoader(_BaseLoader):  # type: ignore[valid-type, misc]
+    """Safe YAML, plus YAML 1.2 floats such as ``1e-3`` that YAML 1.1 reads as strings."""
+
+
+_SpecLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+@dataclass(frozen=True)
+class SourceMap:
+    """Where each part of a spec came from: maps a field path to a line and column (1-based)."""
+
+    file: str | None
+    root: yaml.Node | None = None
+
+    def locate(self, path: tuple[str | int, ...]) -> tuple[int, int] | None:
+        """The line and column of the deepest node on ``path`` that exists in the document."""
+        if self.root is None:
+            return None
+        node = self.root
+        mark = node.start_mark
+        for part in path:
+            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+                match = next((kv for kv in reversed(node.value) if kv[0].value == part), None)
+                if match is not None:
+                    mark, node = match[0].start_mark, match[1]
+            elif (
+                isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value)
+            ):
+                node = node.value[part]
+                mark = node.start_mark
+        return mark.line + 1, mark.column + 1
+
+
+@dataclass(frozen=True)
+class LoadedSpec:
+    """A validated spec and the source it came from."""
+
+    spec: Spec
+    source: SourceMap
+
+
+def load_file(path: str | Path) -> LoadedSpec:
+    """Read and validate a spec file; raise :class:`SpecError` naming the file on any problem."""
+    name = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise _error("no such file", name) from None
+    except IsADirectoryError:
+        raise _error("is a directory, not a spec file", name) from None
+    except OSError as exc:
+        raise _error(f"cannot read: {exc.strerror or exc}", name) from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise _error(f"file is larger than {MAX_FILE_BYTES // 2**20} MiB; not a spec", name)
+    if b"\0" in raw:
+        raise _error("binary file, not a YAML spec", name)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _error(f"not UTF-8 text (byte {exc.start}); not a YAML spec", name) from None
+    return parse_text(text, file=name)
+
+
+def parse_text(text: str, file: str | None = None) -> LoadedSpec:
+    """Parse and validate YAML text (JSON is YAML too)."""
+    _scan(text, file)
+    loader = _SpecLoader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, file) from None
+    except ValueError:  # an integer longer than Python converts (4,300 digits)
+        raise _error("a number in the file has too many digits to read", file) from None
+    finally:
+        loader.dispose()
+    source = SourceMap(file, root)
+    return LoadedSpec(validate(data, source), source)
+
+
+def validate(data: object, source: SourceMap | None = None) -> Spec:
+    """Validate plain data (what YAML or JSON decodes to) into a :class:`Spec`."""
+    source = source or SourceMap(None)
+    if data is None:
+        raise _error("empty spec; expected a mapping with `input` and `layers`", source.file)
+    if not isinstance(data, Mapping):
+        kind = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        raise _error(
+            f"the top level must be a mapping with `input` and `layers`, not {kind}",
+            source.file,
+            line=1,
+        )
+    try:
+        return Spec.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(_problems(exc, data, source)) from None
+    except RecursionError:
+        raise _error("spec nests too deeply", source.file) from None
+
+
+def _error(message: str, file: str | None, line: int | None = None) -> SpecError:
+    return SpecError([Problem(message, file=file, line=line)])
+
+
+def _yaml_error(exc: yaml.YAMLError, file: str | None) -> SpecError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    message = f"invalid YAML: {context}, {problem}" if context else f"invalid YAML: {problem}"
+    if "constructor for the tag" in str(problem):
+        message = f"YAML tags are not allowed in a spec ({problem.split('tag ')[-1]})"
+    line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+    return SpecError([Problem(message, file=file, line=line, column=column)])
+
+
+@dataclass
+class _Frame:
+    anchor: str | None
+    start: int
+    is_mapping: bool
+    items: int = 0
+    keys: set[str] | None = None
+
+
+def _scan(text: str, file: str | None) -> None:
+    """Refuse deep nesting, alias bombs and duplicate keys before anything is built."""
+    stack: list[_Frame] = []
+    anchors: dict[str, int] = {}
+    nodes = 0
+
+    def located(message: str, mark: Any) -> SpecError:
+        return SpecError([Problem(message, file=file, line=mark.line + 1, column=mark.column + 1)])
+
+    try:
+        for event in yaml.parse(text, Loader=_SpecLoader):
+            if isinstance(event, yaml.ScalarEvent | yaml.CollectionStartEvent | yaml.AliasEvent):
+                parent = stack[-1] if stack else None
+                if parent is not None and parent.is_mapping and parent.items % 2 == 0:
+                    _check_key(event, parent, located)
+                if parent is not None:
+                    parent.items += 1
+            if isinstance(event, yaml.CollectionStartEvent):
+                if len(stack) >= MAX_DEPTH:
+                    raise located(f"nesting deeper than {MAX_DEPTH} levels", event.start_mark)
+                is_mapping = isinstance(event, yaml.MappingStartEvent)
+                stack.append(_Frame(event.anchor, nodes, is_mapping, keys=set() if is_mapping else None))
+                nodes += 1
+            elif isinstance(event, yaml.CollectionEndEvent):
+                frame = stack.pop()
+                if frame.anchor is not None:
+                    anchors[frame.anchor] = nodes - frame.start
+            elif isinstance(event, yaml.ScalarEvent):
+                nodes += 1
+                if event.anchor is not None:
+                    anchors[event.anchor] = 1
+            elif isinstance(event, yaml.AliasEvent):
+                nodes += anchors.get(event.anchor or "", 1)
+            if nodes > MAX_NODES:
+                raise located(
+                    f"document expands to more than {MAX_NODES:,} values through YAML aliases",
+                    event.start_mark,
+                )
+    except yaml.YAMLError as exc:
+        raise _yaml_error(exc, file) from None
+
+
+def _check_key(event: yaml.Event, frame: _Frame, located: Any) -> None:
+    if not isinstance(event, yaml.ScalarEvent) or frame.keys is None or event.value == "<<":
+        return
+    if event.value in frame.keys:
+        raise located(f"duplicate key `{event.value}`", event.start_mark)
+    frame.keys.add(event.value)
+
+
+# --- validation errors → problems -------------------------------------------------------------
+
+
+def _problems(exc: ValidationError, data: Mapping[str, Any], source: SourceMap) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[tuple[str, str]] = set()
+    for error in exc.errors():
+        path = _field_path(error, data)
+        field = _format_path(path[:-1] if error["type"] == "missing" else path)
+        key = (_format_path(_strip_trailing_ints(path)), error["type"])
+        if key in seen:
+            continue
+        seen.add(key)
+        message, hint = _describe(error, path, data)
+        where = source.locate(path)
+        line, column = where if where else (None, None)
+        problems.append(Problem(message, source.file, line, column, field or None, hint))
+    if len(problems) > MAX_PROBLEMS:
+        rest = len(problems) - MAX_PROBLEMS
+        problems = [*problems[:MAX_PROBLEMS], Problem(f"... and {rest} more", source.file)]
+    return problems
+
+
+def _field_path(error: ErrorDetails, data: Mapping[str, Any]) -> tuple[str | int, ...]:
+    """The error's location in the user's document: union tags dropped, duplicate names placed."""
+    loc = tuple(error["loc"])
+    if error["type"] == "duplicate_name":
+        return ("layers", error["ctx"]["index"], "name")
+    if len(loc) > 2 and loc[0] == "layers" and isinstance(loc[1], int) and loc[2] in TYPE_NAMES:
+        return loc[:2] + loc[3:]
+    return loc
+
+
+def _strip_trailing_ints(path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    while path and isinstance(path[-1], int) and len(path) > 2:
+        path = path[:-1]
+    return path
+
+
+def _format_path(path: tuple[str | int, ...]) -> str:
+    """``('layers', 3, 'kernel_size')`` → ``layers[3].kernel_size``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _describe(
+    error: ErrorDetails, path: tuple[str | int, ...], data: Mapping[str, Any]
+) -> tuple[str, str | None]:
+    """A message for people (and a hint), from one pydantic error."""
+    kind = error["type"]
+    last = path[-1] if path else ""
+    layer_class = _layer_class(path, data)
+    if kind == "unknown_layer_type":
+        raw = error["input"].get("type") if isinstance(error["input"], dict) else None
+        if raw is None:
+            return "layer has no `type`", f"one of: {', '.join(TYPE_NAMES)}"
+        return f"unknown layer type {show_value(raw)}", _did_you_mean(str(raw), TYPE_NAMES)
+    if kind == "extra_forbidden":
+        allowed = _field_names(layer_class) if layer_class else _field_names(Spec)
+        owner = _alias_owner(str(last), layer_class)
+        if owner is not None:
+            return f"`{last}` is another name for `{owner}`, which is also given", "keep one"
+        return f"unknown field `{last}`", _did_you_mean(str(last), sorted(allowed))
+    if kind == "missing":
+        hint = "e.g. `input: [28, 28, 1]` (height, width, channels)" if path == ("input",) else None
+        return f"required field `{last}` is missing", hint
+    if kind == "duplicate_name":
+        return error["msg"], "names must be unique; leave `name` out to get a Keras-style default"
+    message = _PLAIN_MESSAGES.get(kind, error["msg"]).format(**error.get("ctx", {}))
+    if kind not in _CUSTOM_TYPES and _is_scalar(error["input"]):
+        message = f"{message}, got {show_value(error['input'])}"
+    return message, None
+
+
+_CUSTOM_TYPES = {"size_type", "padding_type", "input_rank"}
+_PLAIN_MESSAGES = {
+    "int_type": "expected an integer",
+    "int_from_float": "expected an integer",
+    "int_parsing": "expected an integer",
+    "float_type": "expected a number",
+    "bool_type": "expected true or false",
+    "string_type": "expected a string",
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be greater than {gt}",
+    "less_than": "must be less than {lt}",
+    "less_than_equal": "must be at most {le}",
+}
+
+
+def _layer_class(path: tuple[str | int, ...], data: Mapping[str, Any]) -> type[LayerBase] | None:
+    if len(path) < 3 or path[0] != "layers" or not isinstance(path[1], int):
+        return None
+    layers = data.get("layers")
+    if not isinstance(layers, list) or not 0 <= path[1] < len(layers):
+        return None
+    item = layers[path[1]]
+    tag = canonical_type(item.get("type")) if isinstance(item, dict) else None
+    return next((cls for cls in LAYER_TYPES if cls.model_fields["type"].default == tag), None)
+
+
+def _field_names(model: type[LayerBase] | type[Spec]) -> set[str]:
+    names = set(model.model_fields)
+    for field in model.model_fields.values():
+        choices = getattr(field.validation_alias, "choices", ())
+        names.update(choice for choice in choices if isinstance(choice, str))
+    return names
+
+
+def _alias_owner(name: str, model: type[LayerBase] | None) -> str | None:
+    """The field that ``name`` is an alias of, if ``name`` is an alias (``kernel`` → ``kernel_size``)."""
+    if model is None:
+        return None
+    for field_name, field in model.model_fields.items():
+        if name != field_name and name in getattr(field.validation_alias, "choices", ()):
+            return field_name
+    return None
+
+
+def _did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    options = list(candidates)
+    lowered = {option.lower(): option for option in options}
+    match = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    if match:
+        return f"did you mean `{lowered[match[0]]}`?"
+    return f"expected one of: {', '.join(options)}" if len(options) <= 12 else None
+
+
+def _is_scalar(value: object) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
