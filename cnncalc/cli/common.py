@@ -53,7 +53,7 @@ def reporting_errors(command: Callable[P, R]) -> Callable[P, R]:
         try:
             return command(*args, **kwargs)
         except CnncalcError as exc:
-            stderr().print(f"[bold red]error[/bold red]: {escape(str(exc))}")
+            stderr().print(f"[bold red]error[/bold red]: {escape(str(exc))}", soft_wrap=True)
             raise typer.Exit(ExitCode.ERROR) from None
 
     return wrapper

@@ -30,7 +30,6 @@ def _print_analysis(analysis: Analysis, console: Console, explain: bool) -> None
     title = Text(analysis.name, style="bold")
     if analysis.file:
         title.append(f"  {analysis.file}", style="dim")
-    title.append(f"  input {format_shape(analysis.input_shape)} {analysis.data_format}", style="dim")
     table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column("#", justify="right", style="dim")
     table.add_column("Layer (type)")
@@ -38,6 +37,7 @@ def _print_analysis(analysis: Analysis, console: Console, explain: bool) -> None
     table.add_column("Param #", justify="right")
     if explain:
         table.add_column("Formula", overflow="fold")
+    table.add_row("", f"input ({analysis.data_format})", format_shape(analysis.input_shape), "", style="dim")
     failed = {d.layer for d in analysis.errors}
     for record in analysis.layers:
         style = "red" if record.index in failed else ("dim" if record.output_shape is None else "")
@@ -63,15 +63,15 @@ def _print_diagnostic(console: Console, diagnostic: Diagnostic, location: str) -
     if location:
         line.append(f" {location}", style="bold")
     line.append(f": {diagnostic.message}")
-    console.print(line)
+    console.print(line, soft_wrap=True)
     if diagnostic.hint:
-        console.print(Text(f"  hint: {diagnostic.hint}", style="dim"))
+        console.print(Text(f"  hint: {diagnostic.hint}", style="dim"), soft_wrap=True)
 
 
 def _print_failure(failure: Failure, console: Console) -> None:
     for problem in failure.error.problems:
         line = Text("error", style=SEVERITY_STYLE[Severity.ERROR])
         line.append(f" {problem}")
-        console.print(line)
+        console.print(line, soft_wrap=True)
         if problem.hint:
-            console.print(Text(f"  hint: {problem.hint}", style="dim"))
+            console.print(Text(f"  hint: {problem.hint}", style="dim"), soft_wrap=True)

@@ -178,12 +178,13 @@ def _windows(
     for axis, window in enumerate(windows):
         if window.output < 1:
             padded = "padded " if window.pad_before or window.pad_after else ""
-            noun = "kernel" if what == "kernel" else "pool window"
+            formula = window_formula(window)
+            if formula != window_formula(windows[1 - axis]):
+                formula = f"{('height', 'width')[axis]} {formula}"
             raise ShapeError(
                 OUTPUT_TOO_SMALL,
-                f"{noun} {format_dims(kernel)} does not fit a {padded}"
-                f"{format_int(size[0])}×{format_int(size[1])} input at layer {layer.name}: "
-                f"{('height', 'width')[axis]} {window_formula(window)}",
+                f"{what} {format_dims(kernel)} does not fit a {padded}"
+                f"{format_int(size[0])}×{format_int(size[1])} input at layer {layer.name}: {formula}",
                 "use padding: same, a smaller "
                 + ("kernel or dilation" if what == "kernel" else "pool_size")
                 + ", or less downsampling before this layer",

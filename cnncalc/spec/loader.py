@@ -278,13 +278,15 @@ def _describe(
         return f"required field `{last}` is missing", hint
     if kind == "duplicate_name":
         return error["msg"], "names must be unique; leave `name` out to get a Keras-style default"
-    message = _PLAIN_MESSAGES.get(kind, error["msg"]).format(**error.get("ctx", {}))
+    template = _PLAIN_MESSAGES.get(kind)
+    message = template.format(**error.get("ctx", {})) if template else error["msg"]
     if kind not in _CUSTOM_TYPES and _is_scalar(error["input"]):
         message = f"{message}, got {show_value(error['input'])}"
     return message, None
 
 
 _CUSTOM_TYPES = {"size_type", "padding_type", "input_rank"}
+"""Errors raised by our own validators, whose messages already show the value."""
 _PLAIN_MESSAGES = {
     "int_type": "expected an integer",
     "int_from_float": "expected an integer",

@@ -44,8 +44,12 @@ def _is_int(value: Any) -> bool:
 
 def _int_or_pair(value: Any) -> Any:
     """Accept ``n`` as ``(n, n)``; anything else but a list is rejected with one clear message."""
-    if _is_int(value):
+    if _is_int(value) and value >= 1:
         return (value, value)
+    if _is_int(value):
+        raise PydanticCustomError(
+            "greater_than_equal", "must be at least 1, got {value}", {"value": value, "ge": 1}
+        )
     if isinstance(value, list | tuple):
         return tuple(value)
     raise PydanticCustomError(
