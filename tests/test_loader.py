@@ -343,7 +343,9 @@ layer_types = st.sampled_from(
 )
 layers = st.fixed_dictionaries(
     {"type": layer_types},
-    optional=dict.fromkeys(["filters", "kernel_size", "units", "padding", "strides", "rate", "pool_size"], values),
+    optional=dict.fromkeys(
+        ["filters", "kernel_size", "units", "padding", "strides", "rate", "pool_size"], values
+    ),
 )
 documents = (
     st.fixed_dictionaries(

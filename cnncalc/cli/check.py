@@ -8,6 +8,7 @@ from typing import Annotated, assert_never
 
 import typer
 
+from cnncalc.api import analyze
 from cnncalc.cli.common import (
     ExitCode,
     ForceOption,
@@ -19,8 +20,6 @@ from cnncalc.cli.common import (
 from cnncalc.errors import SpecError
 from cnncalc.files import write_atomic
 from cnncalc.render import Failure, Report
-from cnncalc.shapes.engine import analyze
-from cnncalc.spec.loader import load_file
 
 
 def check(
@@ -53,10 +52,9 @@ def check(
 def check_file(path: Path) -> Report:
     """Load and analyse one file; a file that cannot be read or validated becomes a failure."""
     try:
-        loaded = load_file(path)
+        return analyze(path)
     except SpecError as exc:
         return Failure(str(path), exc)
-    return analyze(loaded.spec, loaded.source)
 
 
 def exit_code(report: Report) -> ExitCode:
