@@ -207,3 +207,10 @@ def test_schema_output_never_overwrites_without_force(tmp_path: Path) -> None:
     assert code == 0
     assert json.loads(target.read_text())["title"] == "Spec"
     assert [p.name for p in tmp_path.iterdir()] == ["schema.json"]  # no temporary file left behind
+
+
+def test_markdown_lists_findings_under_the_table(examples: Path) -> None:
+    code, output = run("check", "-f", "markdown", str(examples / "error_kernel_too_large.yaml"))
+    assert code == 1
+    assert "| 4 | conv3 (Conv2D) | — | — |" in output
+    assert "- **error CNN101** conv3 (line 12): kernel 5 does not fit a 4×4 input at layer conv3" in output

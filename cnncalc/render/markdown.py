@@ -47,7 +47,7 @@ def _analysis(analysis: Analysis, explain: bool) -> str:
             location = where(analysis, d)
             hint = f" *Hint: {d.hint}*" if d.hint else ""
             lines.append(
-                f"- **{d.severity.value} {d.code}** {location}: {d.message}.{hint}".replace(" :", ":")
+                f"- **{d.severity.value} {d.code}**{' ' + location if location else ''}: {d.message}.{hint}"
             )
     return "\n".join(lines)
 
