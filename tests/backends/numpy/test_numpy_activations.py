@@ -103,7 +103,7 @@ def test_gradients_at_kinks_follow_tensorflow() -> None:
 @pytest.mark.keras
 @pytest.mark.parametrize("name", ACTIVATIONS)
 def test_activations_and_their_gradients_match_keras(keras: ModuleType, name: Activation) -> None:
-    import tensorflow as tf  # noqa: PLC0415  (only under the keras marker)
+    import tensorflow as tf  # type: ignore[import-untyped]  # noqa: PLC0415
 
     # Kinks included, on purpose: the gradient convention there must agree too.
     x = np.concatenate([WIDE, np.linspace(-7, 7, 29)]).astype(np.float32).reshape(5, 8)

@@ -76,7 +76,8 @@ def test_flatten_uses_keras_channels_last_order(rng: np.random.Generator) -> Non
 def batch_norm_oracle(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
     """Public layout; statistics over every axis but the last, biased variance."""
     axes = tuple(range(x.ndim - 1))
-    return gamma * (x - x.mean(axis=axes)) / np.sqrt(x.var(axis=axes) + eps) + beta
+    y: np.ndarray = gamma * (x - x.mean(axis=axes)) / np.sqrt(x.var(axis=axes) + eps) + beta
+    return y
 
 
 @pytest.mark.parametrize("shape", [(6, 3), (4, 3, 2, 3)])

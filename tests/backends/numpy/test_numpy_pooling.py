@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -42,7 +44,8 @@ GEOMETRIES = [
 ]
 
 
-KERNELS = {
+# forward(x, pool_size, strides, padding, pad_mode) -> (y, cache); backward(dy, cache) -> dx
+KERNELS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
     "max": (max_pool2d_forward, max_pool2d_backward),
     "avg": (avg_pool2d_forward, avg_pool2d_backward),
 }
@@ -155,7 +158,7 @@ def test_pool_backward_by_finite_differences(
     geometry = (pool.size, pool.strides, pool.padding, mode)
     check_gradients(
         lambda: forward(x, *geometry)[0],
-        lambda dy: {"x": backward(dy, forward(x, *geometry)[1])},  # type: ignore[arg-type]
+        lambda dy: {"x": backward(dy, forward(x, *geometry)[1])},
         {"x": x},
         rng,
     )
@@ -253,7 +256,7 @@ def test_pool_forward_matches_keras(
 def test_max_pool_tie_gradients_match_tensorflow(
     keras: ModuleType, rng: np.random.Generator
 ) -> None:
-    import tensorflow as tf  # noqa: PLC0415  (only under the keras marker)
+    import tensorflow as tf  # type: ignore[import-untyped]  # noqa: PLC0415
 
     x = rng.integers(0, 2, size=(2, 7, 8, 3)).astype(np.float32)
     dy_shape = (2, 4, 4, 3)
