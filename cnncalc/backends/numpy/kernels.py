@@ -242,18 +242,6 @@ def _pool_taps(pool_size: Pair) -> list[Pair]:
     return [(i, j) for i in range(pool_size[0]) for j in range(pool_size[1])]
 
 
-@dataclass(frozen=True, slots=True)
-class MaxPool2DCache:
-    argmax: npt.NDArray[np.intp]
-    """Row-major tap index of each window's first maximum, ``(C, Ho, Wo, N)``."""
-    input_shape: Shape
-    padded_size: Pair
-    padding: Padding2D
-    pad_mode: PoolPadMode
-    pool_size: Pair
-    strides: Pair
-
-
 def _pad_for_pool(x: Array, padding: Padding2D, pad_mode: PoolPadMode, fill: float) -> Array:
     if pad_mode != "ignore":
         return pad2d(x, padding, pad_mode)
@@ -279,6 +267,19 @@ def _pool_output_size(padded: Array, pool_size: Pair, strides: Pair) -> Pair:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class MaxPool2DCache:
+    padded: Array
+    """The (padded) input, ``(C, Hp, Wp, N)`` — a reference, not a copy, when unpadded."""
+    y: Array
+    """The output, ``(C, Ho, Wo, N)``."""
+    input_shape: Shape
+    padding: Padding2D
+    pad_mode: PoolPadMode
+    pool_size: Pair
+    strides: Pair
+
+
 def max_pool2d_forward(
     x: Array,
     pool_size: Pair,
@@ -288,9 +289,7 @@ def max_pool2d_forward(
 ) -> tuple[Array, MaxPool2DCache]:
     """Max pooling. x: ``(C, H, W, N)`` → y: ``(C, Ho, Wo, N)``; see :data:`PoolPadMode`.
 
-    The cache records which tap won each window; on ties the first in row-major window
-    order wins, as in TensorFlow, so the backward pass sends each window's gradient to
-    exactly one cell.
+    The cache keeps references to x and y: leave them unchanged until the backward pass.
     """
     if pad_mode == "ignore":
         _check_ignored_padding(padding, pool_size)
@@ -298,17 +297,12 @@ def max_pool2d_forward(
     out_size = _pool_output_size(padded, pool_size, strides)
     taps = _pool_taps(pool_size)
     y = padded[tap_slices(taps[0], out_size, strides)].copy()
-    argmax = np.zeros(y.shape, dtype=np.intp)
-    greater = np.empty(y.shape, dtype=bool)
-    for index, tap in enumerate(taps[1:], start=1):
-        window = padded[tap_slices(tap, out_size, strides)]
-        np.greater(window, y, out=greater)  # strict: an equal later cell does not win
-        np.copyto(y, window, where=greater)
-        argmax[greater] = index
+    for tap in taps[1:]:
+        np.maximum(y, padded[tap_slices(tap, out_size, strides)], out=y)
     cache = MaxPool2DCache(
-        argmax=argmax,
+        padded=padded,
+        y=y,
         input_shape=x.shape,
-        padded_size=(padded.shape[1], padded.shape[2]),
         padding=padding,
         pad_mode=pad_mode,
         pool_size=pool_size,
@@ -318,14 +312,25 @@ def max_pool2d_forward(
 
 
 def max_pool2d_backward(dy: Array, cache: MaxPool2DCache) -> Array:
-    """Gradient of :func:`max_pool2d_forward`. dy: ``(C, Ho, Wo, N)`` → dx ``(C, H, W, N)``."""
-    channels, _, _, batch = cache.input_shape
-    dx_padded = np.zeros((channels, *cache.padded_size, batch), dtype=dy.dtype)
-    routed = np.empty_like(dy)
+    """Gradient of :func:`max_pool2d_forward`. dy: ``(C, Ho, Wo, N)`` → dx ``(C, H, W, N)``.
+
+    Each window sends its whole gradient to exactly one cell: on ties, the first maximum
+    in row-major window order, as TensorFlow does (an equality mask alone would hand the
+    gradient to every tied cell). The winners are found here rather than tracked in the
+    forward pass, which keeps inference to one ``maximum`` per tap.
+    """
     out_size = (dy.shape[1], dy.shape[2])
-    for index, tap in enumerate(_pool_taps(cache.pool_size)):
-        np.multiply(dy, cache.argmax == index, out=routed)
-        dx_padded[tap_slices(tap, out_size, cache.strides)] += routed
+    dx_padded = np.zeros_like(cache.padded, dtype=dy.dtype)
+    claimed = np.zeros(dy.shape, dtype=bool)  # windows whose maximum was already found
+    wins = np.empty(dy.shape, dtype=bool)
+    routed = np.empty_like(dy)
+    for tap in _pool_taps(cache.pool_size):
+        cells = tap_slices(tap, out_size, cache.strides)
+        np.equal(cache.padded[cells], cache.y, out=wins)
+        np.greater(wins, claimed, out=wins)  # wins and not claimed
+        claimed |= wins
+        np.multiply(dy, wins, out=routed)
+        dx_padded[cells] += routed
     return _unpad_pool_grad(dx_padded, cache.padding, cache.pad_mode)
 
 
