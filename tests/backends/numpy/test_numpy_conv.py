@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from numpy_backend_testing import NP_PAD_MODE, check_gradients, internal, nhwc
 
+from cnncalc.backends.numpy import kernels
 from cnncalc.backends.numpy.im2col import Padding2D, PadMode
 from cnncalc.backends.numpy.kernels import conv2d_backward, conv2d_forward
 
@@ -183,3 +184,13 @@ def test_conv2d_forward_matches_keras(
     y, _ = conv2d_forward(internal(x), kernel, bias, **case.options())
     assert nhwc(y).shape == expected.shape
     np.testing.assert_allclose(nhwc(y), expected, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("case", [CASES[1], CASES[3]], ids=repr)
+def test_conv2d_matmul_blocks_do_not_change_results(
+    case: ConvCase, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Blocks of 7 columns: many blocks, the last one ragged (the other tests use one block).
+    monkeypatch.setattr(kernels, "MATMUL_COLUMN_BLOCK", 7)
+    test_conv2d_forward_matches_loops("reflect", case, rng)
+    test_conv2d_backward_by_finite_differences("zeros", case, rng)
