@@ -36,12 +36,15 @@ from cnncalc.backends.numpy.im2col import (
     Array,
     Padding2D,
     PadMode,
+    Workspace,
     col2im,
+    empty_from,
     im2col,
     pad2d,
     pad2d_backward,
     tap_slices,
     window_output_size,
+    zeros_from,
 )
 
 __all__ = [
@@ -169,6 +172,7 @@ def conv2d_forward(
     padding: Padding2D = NO_PADDING,
     pad_mode: PadMode = "zeros",
     groups: int = 1,
+    workspace: Workspace | None = None,
 ) -> tuple[Array, Conv2DCache]:
     """2-D convolution (cross-correlation, as Keras) by im2col and one matmul per group.
 
@@ -176,7 +180,8 @@ def conv2d_forward(
     Returns y: ``(F, Ho, Wo, N)`` with ``Ho = (H + top + bottom - dh*(kh-1) - 1) // sh + 1``
     (likewise ``Wo``), and the cache for :func:`conv2d_backward`.
     Input channel ``c`` belongs to group ``c // (C / groups)``, filter ``f`` to group
-    ``f // (F / groups)``.
+    ``f // (F / groups)``. With a :class:`Workspace`, y and the im2col matrix are reused
+    buffers (see there).
     """
     channels, _, _, batch = x.shape
     kh, kw, cg, filters = kernel.shape
@@ -184,11 +189,19 @@ def conv2d_forward(
         raise ValueError(
             f"kernel {kernel.shape} with groups={groups} does not fit {channels} input channels"
         )
-    x_padded = pad2d(x, padding, pad_mode)
-    cols = im2col(x_padded, (kh, kw), strides, dilation)
-    out_h, out_w = cols.shape[3], cols.shape[4]
+    x_padded = pad2d(x, padding, pad_mode, workspace=workspace)
+    out_h = window_output_size(x_padded.shape[1], kh, strides[0], dilation[0])
+    out_w = window_output_size(x_padded.shape[2], kw, strides[1], dilation[1])
+    cols_shape = (channels, kh, kw, out_h, out_w, batch)
+    cols = im2col(
+        x_padded,
+        (kh, kw),
+        strides,
+        dilation,
+        out=empty_from(workspace, "cols", cols_shape, x.dtype),
+    )
     weights = _kernel_matrix(kernel.astype(x.dtype, copy=False), groups)
-    y = np.empty((filters, out_h, out_w, batch), dtype=x.dtype)
+    y = empty_from(workspace, "conv_y", (filters, out_h, out_w, batch), x.dtype)
     _matmul_by_column_blocks(
         weights, cols.reshape(groups, cg * kh * kw, -1), y.reshape(groups, filters // groups, -1)
     )
@@ -208,7 +221,7 @@ def conv2d_forward(
 
 
 def conv2d_backward(
-    dy: Array, cache: Conv2DCache, *, need_dx: bool = True
+    dy: Array, cache: Conv2DCache, *, need_dx: bool = True, workspace: Workspace | None = None
 ) -> tuple[Array | None, Array, Array]:
     """Gradients of :func:`conv2d_forward`.
 
@@ -234,11 +247,11 @@ def conv2d_backward(
     )
     if not need_dx:
         return None, dkernel, dbias
-    dcols = np.empty(cache.cols.shape, dtype=dy.dtype)
+    dcols = empty_from(workspace, "dcols", cache.cols.shape, dy.dtype)
     _matmul_by_column_blocks(
         cache.kernel_matrix.transpose(0, 2, 1), dy_matrix, dcols.reshape(cols_matrix.shape)
     )
-    dx_padded = col2im(dcols, cache.padded_size, cache.strides, cache.dilation)
+    dx_padded = col2im(dcols, cache.padded_size, cache.strides, cache.dilation, workspace=workspace)
     return pad2d_backward(dx_padded, cache.padding, cache.pad_mode), dkernel, dbias
 
 
@@ -268,16 +281,19 @@ def _pool_taps(pool_size: Pair) -> list[Pair]:
     return [(i, j) for i in range(pool_size[0]) for j in range(pool_size[1])]
 
 
-def _pad_for_pool(x: Array, padding: Padding2D, pad_mode: PoolPadMode, fill: float) -> Array:
+def _pad_for_pool(
+    x: Array, padding: Padding2D, pad_mode: PoolPadMode, fill: float, workspace: Workspace | None
+) -> Array:
+    """Pad like :func:`pad2d`, or with ``fill`` for ignored cells (which then never win)."""
     if pad_mode != "ignore":
-        return pad2d(x, padding, pad_mode)
+        return pad2d(x, padding, pad_mode, workspace=workspace)
     if padding == NO_PADDING:
         return x
     (top, bottom), (left, right) = padding
     channels, height, width, batch = x.shape
-    padded = np.full(
-        (channels, top + height + bottom, left + width + right, batch), fill, dtype=x.dtype
-    )
+    shape = (channels, top + height + bottom, left + width + right, batch)
+    padded = empty_from(workspace, "pool_padded", shape, x.dtype)
+    padded.fill(fill)
     padded[:, top : top + height, left : left + width] = x
     return padded
 
@@ -312,6 +328,8 @@ def max_pool2d_forward(
     strides: Pair,
     padding: Padding2D = NO_PADDING,
     pad_mode: PoolPadMode = "ignore",
+    *,
+    workspace: Workspace | None = None,
 ) -> tuple[Array, MaxPool2DCache]:
     """Max pooling. x: ``(C, H, W, N)`` → y: ``(C, Ho, Wo, N)``; see :data:`PoolPadMode`.
 
@@ -319,10 +337,11 @@ def max_pool2d_forward(
     """
     if pad_mode == "ignore":
         _check_ignored_padding(padding, pool_size)
-    padded = _pad_for_pool(x, padding, pad_mode, fill=-np.inf)
+    padded = _pad_for_pool(x, padding, pad_mode, -np.inf, workspace)
     out_size = _pool_output_size(padded, pool_size, strides)
     taps = _pool_taps(pool_size)
-    y = padded[tap_slices(taps[0], out_size, strides)].copy()
+    y = empty_from(workspace, "pool_y", (x.shape[0], *out_size, x.shape[3]), x.dtype)
+    np.copyto(y, padded[tap_slices(taps[0], out_size, strides)])
     for tap in taps[1:]:
         np.maximum(y, padded[tap_slices(tap, out_size, strides)], out=y)
     cache = MaxPool2DCache(
@@ -337,7 +356,9 @@ def max_pool2d_forward(
     return y, cache
 
 
-def max_pool2d_backward(dy: Array, cache: MaxPool2DCache) -> Array:
+def max_pool2d_backward(
+    dy: Array, cache: MaxPool2DCache, *, workspace: Workspace | None = None
+) -> Array:
     """Gradient of :func:`max_pool2d_forward`. dy: ``(C, Ho, Wo, N)`` → dx ``(C, H, W, N)``.
 
     Each window sends its whole gradient to exactly one cell: on ties, the first maximum
@@ -346,15 +367,15 @@ def max_pool2d_backward(dy: Array, cache: MaxPool2DCache) -> Array:
     forward pass, which keeps inference to one ``maximum`` per tap.
     """
     out_size = (dy.shape[1], dy.shape[2])
-    dx_padded = np.zeros_like(cache.padded, dtype=dy.dtype)
-    claimed = np.zeros(dy.shape, dtype=bool)  # windows whose maximum was already found
-    wins = np.empty(dy.shape, dtype=bool)
-    routed = np.empty_like(dy)
+    dx_padded = zeros_from(workspace, "pool_dx", cache.padded.shape, dy.dtype)
+    claimed = zeros_from(workspace, "claimed", dy.shape, bool)  # windows already routed
+    wins = empty_from(workspace, "wins", dy.shape, bool)
+    routed = empty_from(workspace, "routed", dy.shape, dy.dtype)
     for tap in _pool_taps(cache.pool_size):
         cells = tap_slices(tap, out_size, cache.strides)
         np.equal(cache.padded[cells], cache.y, out=wins)
         np.greater(wins, claimed, out=wins)  # wins and not claimed
-        claimed |= wins
+        np.logical_or(claimed, wins, out=claimed)
         np.multiply(dy, wins, out=routed)
         dx_padded[cells] += routed
     return _unpad_pool_grad(dx_padded, cache.padding, cache.pad_mode)
@@ -386,6 +407,8 @@ def avg_pool2d_forward(
     strides: Pair,
     padding: Padding2D = NO_PADDING,
     pad_mode: PoolPadMode = "ignore",
+    *,
+    workspace: Workspace | None = None,
 ) -> tuple[Array, AvgPool2DCache]:
     """Average pooling. x: ``(C, H, W, N)`` → y: ``(C, Ho, Wo, N)``; see :data:`PoolPadMode`.
 
@@ -394,10 +417,11 @@ def avg_pool2d_forward(
     """
     if pad_mode == "ignore":
         _check_ignored_padding(padding, pool_size)
-    padded = pad2d(x, padding, "zeros" if pad_mode == "ignore" else pad_mode)
+    padded = _pad_for_pool(x, padding, pad_mode, 0.0, workspace)
     out_size = _pool_output_size(padded, pool_size, strides)
     taps = _pool_taps(pool_size)
-    y = padded[tap_slices(taps[0], out_size, strides)].copy()
+    y = empty_from(workspace, "pool_y", (x.shape[0], *out_size, x.shape[3]), x.dtype)
+    np.copyto(y, padded[tap_slices(taps[0], out_size, strides)])
     for tap in taps[1:]:
         y += padded[tap_slices(tap, out_size, strides)]
     if pad_mode == "ignore":
@@ -419,11 +443,13 @@ def avg_pool2d_forward(
     return y, cache
 
 
-def avg_pool2d_backward(dy: Array, cache: AvgPool2DCache) -> Array:
+def avg_pool2d_backward(
+    dy: Array, cache: AvgPool2DCache, *, workspace: Workspace | None = None
+) -> Array:
     """Gradient of :func:`avg_pool2d_forward`. dy: ``(C, Ho, Wo, N)`` → dx ``(C, H, W, N)``."""
     channels, _, _, batch = cache.input_shape
-    dx_padded = np.zeros((channels, *cache.padded_size, batch), dtype=dy.dtype)
-    share = dy / cache.divisor
+    dx_padded = zeros_from(workspace, "pool_dx", (channels, *cache.padded_size, batch), dy.dtype)
+    share = np.divide(dy, cache.divisor, out=empty_from(workspace, "share", dy.shape, dy.dtype))
     out_size = (dy.shape[1], dy.shape[2])
     for tap in _pool_taps(cache.pool_size):
         dx_padded[tap_slices(tap, out_size, cache.strides)] += share
@@ -471,7 +497,9 @@ class DenseCache:
     kernel: Array
 
 
-def dense_forward(x: Array, kernel: Array, bias: Array | None) -> tuple[Array, DenseCache]:
+def dense_forward(
+    x: Array, kernel: Array, bias: Array | None, *, workspace: Workspace | None = None
+) -> tuple[Array, DenseCache]:
     """Dense on the feature axis. x: ``(F, N)`` or ``(F, H, W, N)``; kernel ``(F, U)``;
     bias ``(U,)`` or None. Returns y: ``(U, N)`` or ``(U, H, W, N)`` — Keras applies Dense to
     the last public axis, which is axis 0 here.
@@ -479,14 +507,15 @@ def dense_forward(x: Array, kernel: Array, bias: Array | None) -> tuple[Array, D
     fan_in, units = kernel.shape
     if x.shape[0] != fan_in:
         raise ValueError(f"dense kernel {kernel.shape} does not fit input shape {x.shape}")
-    y = (kernel.T @ x.reshape(fan_in, -1)).reshape(units, *x.shape[1:])
+    y = empty_from(workspace, "dense_y", (units, *x.shape[1:]), x.dtype)
+    np.matmul(kernel.T, x.reshape(fan_in, -1), out=y.reshape(units, -1))
     if bias is not None:
         y += bias.reshape(units, *([1] * (x.ndim - 1)))
     return y, DenseCache(x=x, kernel=kernel)
 
 
 def dense_backward(
-    dy: Array, cache: DenseCache, *, need_dx: bool = True
+    dy: Array, cache: DenseCache, *, need_dx: bool = True, workspace: Workspace | None = None
 ) -> tuple[Array | None, Array, Array]:
     """dy: ``(U, ...)``. Returns ``(dx (F, ...) or None, dkernel (F, U), dbias (U,))``."""
     fan_in, units = cache.kernel.shape
@@ -495,24 +524,29 @@ def dense_backward(
     dbias = dy_matrix.sum(axis=1)
     if not need_dx:
         return None, dkernel, dbias
-    dx = (cache.kernel @ dy_matrix).reshape(cache.x.shape)
+    dx = empty_from(workspace, "dense_dx", cache.x.shape, dy.dtype)
+    np.matmul(cache.kernel, dy_matrix, out=dx.reshape(fan_in, -1))
     return dx, dkernel, dbias
 
 
-def flatten_forward(x: Array) -> Array:
+def flatten_forward(x: Array, *, workspace: Workspace | None = None) -> Array:
     """x: ``(C, H, W, N)`` → ``(H * W * C, N)`` in Keras' channels_last row-major order.
 
     (For a channels_first model Keras' Flatten also transposes to channels_last first,
     so this order holds for both data formats.)
     """
     channels, height, width, batch = x.shape
-    return np.ascontiguousarray(x.transpose(1, 2, 0, 3)).reshape(height * width * channels, batch)
+    y = empty_from(workspace, "flat", (height * width * channels, batch), x.dtype)
+    np.copyto(y.reshape(height, width, channels, batch), x.transpose(1, 2, 0, 3))
+    return y
 
 
-def flatten_backward(dy: Array, input_shape: Shape) -> Array:
+def flatten_backward(dy: Array, input_shape: Shape, *, workspace: Workspace | None = None) -> Array:
     """dy: ``(H * W * C, N)`` → ``(C, H, W, N)``."""
     channels, height, width, batch = input_shape
-    return np.ascontiguousarray(dy.reshape(height, width, channels, batch).transpose(2, 0, 1, 3))
+    dx = empty_from(workspace, "unflat", input_shape, dy.dtype)
+    np.copyto(dx, dy.reshape(height, width, channels, batch).transpose(2, 0, 1, 3))
+    return dx
 
 
 # --------------------------------------------------------------------------- batch norm
