@@ -18,7 +18,15 @@ norm vectors ``(C,)``.
 Dtype: float32 in production; every kernel also runs in float64 (gradient checks), and
 returns arrays of its input's dtype.
 
-Caches are small frozen dataclasses holding exactly what the backward pass reads.
+Caches are small frozen dataclasses holding exactly what the backward pass reads; they
+keep references, not copies, so a layer's input and output must stay unchanged until its
+backward pass.
+
+Buffers: kernels that make large arrays take an optional ``workspace``
+(:class:`~cnncalc.backends.numpy.im2col.Workspace`). A layer keeps one and passes it to
+its forward and backward calls so those arrays are allocated once, not at every step; what
+such a call returns is then valid only until that layer's next call. Activations take
+``out=`` instead, to work in place.
 """
 
 from __future__ import annotations
