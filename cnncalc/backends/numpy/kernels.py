@@ -490,7 +490,7 @@ def global_max_pool2d_backward(dy: Array, x: Array, y: Array) -> Array:
     (Keras' GlobalMaxPooling2D is a ``reduce_max``, unlike MaxPooling2D).
     """
     winners = x == y[:, np.newaxis, np.newaxis, :]
-    count = winners.sum(axis=(1, 2))
+    count = winners.sum(axis=(1, 2), dtype=dy.dtype)
     dx: Array = winners * (dy / count)[:, np.newaxis, np.newaxis, :]
     return dx
 
