@@ -138,8 +138,9 @@ def pad2d(
 ) -> Array:
     """Pad the two spatial axes of ``x``.
 
-    x: ``(C, H, W, N)``; returns ``(C, H + top + bottom, W + left + right, N)``, a new array
-    (or ``x`` itself when there is no padding).
+    x: ``(C, H, W, N)``; returns ``(C, H + top + bottom, W + left + right, N)``: a new array
+    (a workspace buffer for ``"zeros"`` when one is given), or ``x`` itself when there is
+    no padding.
     """
     (top, bottom), (left, right) = padding
     if padding == NO_PADDING:
