@@ -1,0 +1,1 @@
+"""Runnable backends that build models from a cnncalc spec."""

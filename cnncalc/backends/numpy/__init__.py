@@ -1,0 +1,1 @@
+"""Pure-NumPy backend: kernels (kernels.py, im2col.py) and optimisers (optim.py)."""

@@ -1,0 +1,187 @@
+"""Activations, the fused softmax cross-entropy, dropout and initialisers."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from types import ModuleType
+
+import numpy as np
+import pytest
+from numpy_backend_testing import check_gradients, internal, nhwc
+
+from cnncalc.backends.numpy.kernels import (
+    ACTIVATIONS,
+    Activation,
+    activation_backward,
+    activation_forward,
+    compute_fans,
+    dropout_backward,
+    dropout_forward,
+    glorot_uniform,
+    softmax_cross_entropy,
+    softmax_cross_entropy_backward,
+)
+
+SCALAR_DEFINITIONS: dict[str, Callable[[float], float]] = {
+    "linear": lambda v: v,
+    "relu": lambda v: max(v, 0.0),
+    "relu6": lambda v: min(max(v, 0.0), 6.0),
+    "elu": lambda v: v if v > 0 else math.exp(v) - 1,
+    "leaky_relu": lambda v: v if v > 0 else 0.2 * v,
+    "tanh": math.tanh,
+    "sigmoid": lambda v: 1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v)),
+}
+WIDE = np.array([-80.0, -20.0, -3.0, -0.5, 0.0, 0.25, 3.0, 6.0, 7.5, 20.0, 80.0])
+
+
+@pytest.mark.parametrize("name", sorted(SCALAR_DEFINITIONS))
+def test_elementwise_activations_match_their_definitions(name: Activation) -> None:
+    x = np.tile(WIDE, (2, 1))
+    with np.errstate(all="raise"):  # no overflow on the way
+        y = activation_forward(name, x)
+    expected = [SCALAR_DEFINITIONS[name](float(v)) for v in WIDE]
+    np.testing.assert_allclose(y[0], expected, rtol=1e-12, atol=0)
+
+
+def test_softmax_by_hand_over_the_feature_axis() -> None:
+    logits = np.array([[0.0, 1000.0], [np.log(3.0), 1000.0]])  # two samples as columns
+    y = activation_forward("softmax", logits)
+    np.testing.assert_allclose(y, [[0.25, 0.5], [0.75, 0.5]])
+
+
+def away_from_kinks(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndarray:
+    x = rng.uniform(-8, 8, shape)
+    for kink in (0.0, 6.0):
+        x[np.abs(x - kink) < 0.05] += 0.1
+    return x
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+@pytest.mark.parametrize("shape", [(5, 4), (3, 2, 3, 2)])
+def test_activation_backward_by_finite_differences(
+    name: Activation, shape: tuple[int, ...], rng: np.random.Generator
+) -> None:
+    x = away_from_kinks(shape, rng)
+    check_gradients(
+        lambda: activation_forward(name, x),
+        lambda dy: {"x": activation_backward(name, dy, activation_forward(name, x))},
+        {"x": x},
+        rng,
+        rtol=1e-5,
+    )
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_activations_work_in_place(name: Activation, rng: np.random.Generator) -> None:
+    x = away_from_kinks((4, 6), rng)
+    y = activation_forward(name, x)
+    dy = rng.standard_normal(x.shape)
+    dx = activation_backward(name, dy, y)
+    buffer = x.copy()
+    assert activation_forward(name, buffer, out=buffer) is buffer
+    np.testing.assert_array_equal(buffer, y)
+    assert activation_backward(name, dy, buffer, out=dy) is dy
+    np.testing.assert_array_equal(dy, dx)
+
+
+def test_gradients_at_kinks_follow_tensorflow() -> None:
+    kinks = np.array([0.0, 6.0])
+    ones = np.ones(2)
+    grad = {
+        name: activation_backward(name, ones, activation_forward(name, kinks)).tolist()
+        for name in ("relu", "relu6", "leaky_relu", "elu")
+    }
+    assert grad == {
+        "relu": [0.0, 1.0],
+        "relu6": [0.0, 0.0],
+        "leaky_relu": [0.2, 1.0],
+        "elu": [1.0, 1.0],
+    }
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_activations_and_their_gradients_match_keras(keras: ModuleType, name: Activation) -> None:
+    import tensorflow as tf  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    # Kinks included, on purpose: the gradient convention there must agree too.
+    x = np.concatenate([WIDE, np.linspace(-7, 7, 29)]).astype(np.float32).reshape(5, 8)
+    dy = np.random.default_rng(3).standard_normal(x.shape).astype(np.float32)
+    tensor = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(tensor)
+        out = keras.activations.get(name)(tensor)  # axis -1: features last (public)
+    expected_dx = tape.gradient(out, tensor, output_gradients=tf.constant(dy)).numpy()
+    y = activation_forward(name, internal(x))
+    np.testing.assert_allclose(nhwc(y), out.numpy(), rtol=1e-6, atol=1e-7)
+    dx = activation_backward(name, internal(dy), y)
+    np.testing.assert_allclose(nhwc(dx), expected_dx, rtol=1e-5, atol=1e-6)
+
+
+def test_softmax_cross_entropy_by_hand_and_stable() -> None:
+    logits = np.array([[0.0, 1000.0], [np.log(3.0), 0.0]])  # two samples as columns
+    loss, probabilities = softmax_cross_entropy(logits, np.array([1, 1]))
+    # Sample 0: p(class 1) = 3/4; sample 1: p(class 1) = e^-1000, loss 1000.
+    assert loss == pytest.approx((-math.log(0.75) + 1000.0) / 2)
+    np.testing.assert_allclose(probabilities[:, 0], [0.25, 0.75])
+    one_hot = np.array([[0.0, 0.0], [1.0, 1.0]])
+    assert softmax_cross_entropy(logits, one_hot)[0] == loss
+    grad = softmax_cross_entropy_backward(probabilities, np.array([1, 1]))
+    np.testing.assert_allclose(grad, (probabilities - one_hot) / 2)
+
+
+def test_softmax_cross_entropy_gradient_by_finite_differences(rng: np.random.Generator) -> None:
+    logits = rng.standard_normal((10, 6))
+    labels = rng.integers(0, 10, 6)
+    check_gradients(
+        lambda: np.array(softmax_cross_entropy(logits, labels)[0]),
+        lambda dy: {
+            "logits": dy
+            * softmax_cross_entropy_backward(softmax_cross_entropy(logits, labels)[1], labels)
+        },
+        {"logits": logits},
+        rng,
+    )
+
+
+@pytest.mark.keras
+def test_softmax_cross_entropy_matches_keras(keras: ModuleType, rng: np.random.Generator) -> None:
+    logits = (5 * rng.standard_normal((16, 10))).astype(np.float32)
+    labels = rng.integers(0, 10, 16)
+    expected = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits)
+    loss, _ = softmax_cross_entropy(internal(logits), labels)
+    assert loss == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_dropout_scales_kept_cells_and_is_seedable() -> None:
+    x = np.ones((50, 400), dtype=np.float32)
+    y, mask = dropout_forward(x, 0.25, np.random.default_rng(1))
+    assert y.dtype == np.float32
+    assert np.unique(mask).tolist() == pytest.approx([0.0, 1 / 0.75])
+    assert (mask == 0).mean() == pytest.approx(0.25, abs=0.01)
+    assert y.mean() == pytest.approx(1.0, abs=0.02)  # inverted scaling keeps the expectation
+    again, _ = dropout_forward(x, 0.25, np.random.default_rng(1))
+    np.testing.assert_array_equal(again, y)
+    dy = np.full_like(x, 3.0)
+    np.testing.assert_array_equal(dropout_backward(dy, mask), 3.0 * mask)
+    identity, _ = dropout_forward(x, 0.0, np.random.default_rng(1))
+    np.testing.assert_array_equal(identity, x)
+    with pytest.raises(ValueError, match="rate"):
+        dropout_forward(x, 1.0, np.random.default_rng(1))
+
+
+def test_fans_and_glorot_limits_as_keras_computes_them() -> None:
+    assert compute_fans((5, 5, 6, 16)) == (
+        5 * 5 * 6,
+        5 * 5 * 16,
+    )  # conv: receptive field x channels
+    assert compute_fans((400, 120)) == (400, 120)  # dense
+    assert compute_fans((3, 3, 2, 8)) == (18, 72)  # grouped conv: C_in / groups = 2
+    w = glorot_uniform((5, 5, 6, 16), np.random.default_rng(0))
+    limit = math.sqrt(6 / (150 + 400))
+    assert w.dtype == np.float32
+    assert np.abs(w).max() <= limit
+    assert np.abs(w).max() > 0.99 * limit
+    assert w.std() == pytest.approx(limit / math.sqrt(3), rel=0.05)
+    np.testing.assert_array_equal(w, glorot_uniform((5, 5, 6, 16), np.random.default_rng(0)))
