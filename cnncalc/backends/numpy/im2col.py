@@ -69,9 +69,7 @@ class Workspace:
         return array
 
 
-def empty_from(
-    workspace: Workspace | None, name: str, shape: tuple[int, ...], dtype: npt.DTypeLike
-) -> Array:
+def empty_from(workspace: Workspace | None, name: str, shape: tuple[int, ...], dtype: npt.DTypeLike) -> Array:
     """An uninitialised array: from ``workspace`` when given, else freshly allocated."""
     if workspace is None:
         fresh: Array = np.empty(shape, dtype=dtype)
@@ -79,9 +77,7 @@ def empty_from(
     return workspace.empty(name, shape, dtype)
 
 
-def zeros_from(
-    workspace: Workspace | None, name: str, shape: tuple[int, ...], dtype: npt.DTypeLike
-) -> Array:
+def zeros_from(workspace: Workspace | None, name: str, shape: tuple[int, ...], dtype: npt.DTypeLike) -> Array:
     """A zeroed array: from ``workspace`` when given, else freshly allocated."""
     if workspace is None:
         fresh: Array = np.zeros(shape, dtype=dtype)
@@ -124,9 +120,7 @@ def pad_source_index(size: int, before: int, after: int, mode: PadMode) -> npt.N
         return np.clip(position, 0, size - 1)
     if mode == "reflect":
         if max(before, after) >= size:
-            raise ValueError(
-                f"reflect padding ({before}, {after}) must be smaller than the side ({size})"
-            )
+            raise ValueError(f"reflect padding ({before}, {after}) must be smaller than the side ({size})")
         # Fold negative positions onto the right (|p|), then those past the end back left.
         reflected: npt.NDArray[np.intp] = (size - 1) - np.abs((size - 1) - np.abs(position))
         return reflected

@@ -158,10 +158,7 @@ halved the three C1 matmuls (OpenBLAS, one thread); deeper layers are unaffected
 
 
 def _column_blocks(columns: int) -> list[slice]:
-    return [
-        slice(start, start + MATMUL_COLUMN_BLOCK)
-        for start in range(0, columns, MATMUL_COLUMN_BLOCK)
-    ]
+    return [slice(start, start + MATMUL_COLUMN_BLOCK) for start in range(0, columns, MATMUL_COLUMN_BLOCK)]
 
 
 def _matmul_by_column_blocks(a: Array, b: Array, out: Array) -> None:
@@ -194,9 +191,7 @@ def conv2d_forward(
     channels, _, _, batch = x.shape
     kh, kw, cg, filters = kernel.shape
     if groups < 1 or cg * groups != channels or filters % groups:
-        raise ValueError(
-            f"kernel {kernel.shape} with groups={groups} does not fit {channels} input channels"
-        )
+        raise ValueError(f"kernel {kernel.shape} with groups={groups} does not fit {channels} input channels")
     x_padded = pad2d(x, padding, pad_mode, workspace=workspace)
     out_h = window_output_size(x_padded.shape[1], kh, strides[0], dilation[0])
     out_w = window_output_size(x_padded.shape[2], kw, strides[1], dilation[1])
@@ -279,9 +274,7 @@ def _check_ignored_padding(padding: Padding2D, pool_size: Pair) -> None:
     """With ignored padding each window must hold a real cell: every pad < window side."""
     (top, bottom), (left, right) = padding
     if max(top, bottom) >= pool_size[0] or max(left, right) >= pool_size[1]:
-        raise ValueError(
-            f"ignored padding {padding} must be smaller than the pool window {pool_size}"
-        )
+        raise ValueError(f"ignored padding {padding} must be smaller than the pool window {pool_size}")
 
 
 def _pool_taps(pool_size: Pair) -> list[Pair]:
@@ -364,9 +357,7 @@ def max_pool2d_forward(
     return y, cache
 
 
-def max_pool2d_backward(
-    dy: Array, cache: MaxPool2DCache, *, workspace: Workspace | None = None
-) -> Array:
+def max_pool2d_backward(dy: Array, cache: MaxPool2DCache, *, workspace: Workspace | None = None) -> Array:
     """Gradient of :func:`max_pool2d_forward`. dy: ``(C, Ho, Wo, N)`` → dx ``(C, H, W, N)``.
 
     Each window sends its whole gradient to exactly one cell: on ties, the first maximum
@@ -451,9 +442,7 @@ def avg_pool2d_forward(
     return y, cache
 
 
-def avg_pool2d_backward(
-    dy: Array, cache: AvgPool2DCache, *, workspace: Workspace | None = None
-) -> Array:
+def avg_pool2d_backward(dy: Array, cache: AvgPool2DCache, *, workspace: Workspace | None = None) -> Array:
     """Gradient of :func:`avg_pool2d_forward`. dy: ``(C, Ho, Wo, N)`` → dx ``(C, H, W, N)``."""
     channels, _, _, batch = cache.input_shape
     dx_padded = zeros_from(workspace, "pool_dx", (channels, *cache.padded_size, batch), dy.dtype)
@@ -633,9 +622,7 @@ def batch_norm_backward(dy: Array, cache: BatchNormCache) -> tuple[Array, Array,
 
 # --------------------------------------------------------------------------- activations
 
-Activation: TypeAlias = Literal[
-    "linear", "relu", "relu6", "elu", "leaky_relu", "tanh", "sigmoid", "softmax"
-]
+Activation: TypeAlias = Literal["linear", "relu", "relu6", "elu", "leaky_relu", "tanh", "sigmoid", "softmax"]
 ACTIVATIONS: tuple[Activation, ...] = get_args(Activation)
 
 LEAKY_RELU_NEGATIVE_SLOPE = 0.2
@@ -787,9 +774,7 @@ def compute_fans(shape: Shape) -> tuple[int, int]:
     return shape[-2] * receptive_field, shape[-1] * receptive_field
 
 
-def glorot_uniform(
-    shape: Shape, rng: np.random.Generator, dtype: npt.DTypeLike = np.float32
-) -> Array:
+def glorot_uniform(shape: Shape, rng: np.random.Generator, dtype: npt.DTypeLike = np.float32) -> Array:
     """Uniform on ``[-limit, limit]``, ``limit = sqrt(6 / (fan_in + fan_out))`` (Keras)."""
     fan_in, fan_out = compute_fans(shape)
     limit = math.sqrt(3.0 / max(1.0, (fan_in + fan_out) / 2.0))

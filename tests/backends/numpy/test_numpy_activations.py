@@ -8,7 +8,6 @@ from types import ModuleType
 
 import numpy as np
 import pytest
-from numpy_backend_testing import check_gradients, internal, nhwc
 
 from cnncalc.backends.numpy.kernels import (
     ACTIVATIONS,
@@ -22,6 +21,7 @@ from cnncalc.backends.numpy.kernels import (
     softmax_cross_entropy,
     softmax_cross_entropy_backward,
 )
+from tests.backends.numpy.numpy_backend_testing import check_gradients, internal, nhwc
 
 SCALAR_DEFINITIONS: dict[str, Callable[[float], float]] = {
     "linear": lambda v: v,
@@ -103,7 +103,7 @@ def test_gradients_at_kinks_follow_tensorflow() -> None:
 @pytest.mark.keras
 @pytest.mark.parametrize("name", ACTIVATIONS)
 def test_activations_and_their_gradients_match_keras(keras: ModuleType, name: Activation) -> None:
-    import tensorflow as tf  # type: ignore[import-untyped]  # noqa: PLC0415
+    import tensorflow as tf  # type: ignore[import-untyped]
 
     # Kinks included, on purpose: the gradient convention there must agree too.
     x = np.concatenate([WIDE, np.linspace(-7, 7, 29)]).astype(np.float32).reshape(5, 8)
@@ -137,8 +137,7 @@ def test_softmax_cross_entropy_gradient_by_finite_differences(rng: np.random.Gen
     check_gradients(
         lambda: np.array(softmax_cross_entropy(logits, labels)[0]),
         lambda dy: {
-            "logits": dy
-            * softmax_cross_entropy_backward(softmax_cross_entropy(logits, labels)[1], labels)
+            "logits": dy * softmax_cross_entropy_backward(softmax_cross_entropy(logits, labels)[1], labels)
         },
         {"logits": logits},
         rng,

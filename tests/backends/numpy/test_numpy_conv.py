@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from numpy_backend_testing import NP_PAD_MODE, check_gradients, internal, nhwc
 
 from cnncalc.backends.numpy import kernels
 from cnncalc.backends.numpy.im2col import Padding2D, PadMode
 from cnncalc.backends.numpy.kernels import conv2d_backward, conv2d_forward
+from tests.backends.numpy.numpy_backend_testing import NP_PAD_MODE, check_gradients, internal, nhwc
 
 
 @dataclass(frozen=True)
@@ -82,13 +82,11 @@ CASES = [
 
 @pytest.mark.parametrize("mode", ["zeros", "replicate", "reflect"])
 @pytest.mark.parametrize("case", CASES, ids=repr)
-def test_conv2d_forward_matches_loops(
-    mode: PadMode, case: ConvCase, rng: np.random.Generator
-) -> None:
+def test_conv2d_forward_matches_loops(mode: PadMode, case: ConvCase, rng: np.random.Generator) -> None:
     x = rng.standard_normal((3, *case.size, case.channels)).astype(np.float32)
-    kernel = rng.standard_normal(
-        (*case.kernel_size, case.channels // case.groups, case.filters)
-    ).astype(np.float32)
+    kernel = rng.standard_normal((*case.kernel_size, case.channels // case.groups, case.filters)).astype(
+        np.float32
+    )
     bias = rng.standard_normal(case.filters).astype(np.float32)
     y, _ = conv2d_forward(internal(x), kernel, bias, **case.options(mode))
     assert y.dtype == np.float32

@@ -6,7 +6,6 @@ from types import ModuleType
 
 import numpy as np
 import pytest
-from numpy_backend_testing import check_gradients, internal, nhwc
 
 from cnncalc.backends.numpy.kernels import (
     batch_norm_backward,
@@ -20,6 +19,7 @@ from cnncalc.backends.numpy.kernels import (
     to_public,
     update_moving_average,
 )
+from tests.backends.numpy.numpy_backend_testing import check_gradients, internal, nhwc
 
 
 def test_layout_conversion_swaps_batch_and_channels(rng: np.random.Generator) -> None:
@@ -47,9 +47,7 @@ def test_dense_on_rank4_applies_to_the_last_public_axis(rng: np.random.Generator
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (4, 2, 3, 2)])
-def test_dense_backward_by_finite_differences(
-    shape: tuple[int, ...], rng: np.random.Generator
-) -> None:
+def test_dense_backward_by_finite_differences(shape: tuple[int, ...], rng: np.random.Generator) -> None:
     x = rng.standard_normal(shape)
     kernel, bias = rng.standard_normal((4, 5)), rng.standard_normal(5)
 
@@ -96,9 +94,7 @@ def test_batch_norm_training_forward_and_moving_averages(
 
 
 @pytest.mark.parametrize("shape", [(3, 5), (2, 3, 2, 4)])
-def test_batch_norm_backward_by_finite_differences(
-    shape: tuple[int, ...], rng: np.random.Generator
-) -> None:
+def test_batch_norm_backward_by_finite_differences(shape: tuple[int, ...], rng: np.random.Generator) -> None:
     x = rng.standard_normal(shape)
     gamma, beta = rng.standard_normal(shape[0]), rng.standard_normal(shape[0])
 
@@ -117,9 +113,7 @@ def test_batch_norm_backward_by_finite_differences(
 
 def test_batch_norm_inference_by_hand() -> None:
     x = np.array([[5.0, 7.0]])  # one channel, two samples
-    y = batch_norm_inference(
-        x, np.array([2.0]), np.array([1.0]), np.array([3.0]), np.array([4.0 - 1e-3])
-    )
+    y = batch_norm_inference(x, np.array([2.0]), np.array([1.0]), np.array([3.0]), np.array([4.0 - 1e-3]))
     np.testing.assert_allclose(y, [[2 * (5 - 3) / 2 + 1, 2 * (7 - 3) / 2 + 1]])
 
 

@@ -45,9 +45,7 @@ def test_float32_stays_float32() -> None:
         results[name], results[f"{name} back"] = a, K.activation_backward(name, x, a)
     logits = f32(10, 4)
     _, probabilities = K.softmax_cross_entropy(logits, np.array([1, 2, 3, 4]))
-    results["softmax ce back"] = K.softmax_cross_entropy_backward(
-        probabilities, np.array([1, 2, 3, 4])
-    )
+    results["softmax ce back"] = K.softmax_cross_entropy_backward(probabilities, np.array([1, 2, 3, 4]))
     results["dropout"], mask = K.dropout_forward(x, 0.5, rng)
     results["dropout back"] = K.dropout_backward(x, mask)
     results["flatten back"] = K.flatten_backward(K.flatten_forward(x), x.shape)

@@ -51,9 +51,7 @@ def test_sgd_momentum_by_hand() -> None:
     assert plain[0] == pytest.approx(0.8)
 
 
-def run_keras(
-    keras: ModuleType, optimizer: Any, start: np.ndarray, grads: list[np.ndarray]
-) -> np.ndarray:
+def run_keras(keras: ModuleType, optimizer: Any, start: np.ndarray, grads: list[np.ndarray]) -> np.ndarray:
     variable = keras.Variable(start)
     for g in grads:
         optimizer.apply_gradients([(keras.ops.convert_to_tensor(g), variable)])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from numpy_backend_testing import NP_PAD_MODE, check_gradients
 
 from cnncalc.backends.numpy.im2col import (
     Padding2D,
@@ -15,6 +14,7 @@ from cnncalc.backends.numpy.im2col import (
     pad2d_backward,
     window_output_size,
 )
+from tests.backends.numpy.numpy_backend_testing import NP_PAD_MODE, check_gradients
 
 MODES: list[PadMode] = ["zeros", "replicate", "reflect"]
 PADDINGS: list[Padding2D] = [((0, 0), (0, 0)), ((1, 2), (0, 1)), ((2, 0), (3, 1)), ((1, 1), (1, 1))]

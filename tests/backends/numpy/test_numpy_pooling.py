@@ -10,7 +10,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from numpy_backend_testing import NP_PAD_MODE, check_gradients, internal, nhwc
 
 from cnncalc.backends.numpy.im2col import Padding2D
 from cnncalc.backends.numpy.kernels import (
@@ -24,6 +23,7 @@ from cnncalc.backends.numpy.kernels import (
     max_pool2d_backward,
     max_pool2d_forward,
 )
+from tests.backends.numpy.numpy_backend_testing import NP_PAD_MODE, check_gradients, internal, nhwc
 
 PAD_MODES: list[PoolPadMode] = ["ignore", "zeros", "replicate", "reflect"]
 
@@ -70,9 +70,7 @@ def naive_windows(
     for r in range(out_h):
         for c in range(out_w):
             cells = [
-                (r * sh + i, c * sw + j, padded[r * sh + i, c * sw + j])
-                for i in range(ph)
-                for j in range(pw)
+                (r * sh + i, c * sw + j, padded[r * sh + i, c * sw + j]) for i in range(ph) for j in range(pw)
             ]
             windows.append(((r, c), [cell for cell in cells if not np.isnan(cell[2])]))
     return windows
@@ -253,10 +251,8 @@ def test_pool_forward_matches_keras(
 
 
 @pytest.mark.keras
-def test_max_pool_tie_gradients_match_tensorflow(
-    keras: ModuleType, rng: np.random.Generator
-) -> None:
-    import tensorflow as tf  # type: ignore[import-untyped]  # noqa: PLC0415
+def test_max_pool_tie_gradients_match_tensorflow(keras: ModuleType, rng: np.random.Generator) -> None:
+    import tensorflow as tf  # type: ignore[import-untyped]
 
     x = rng.integers(0, 2, size=(2, 7, 8, 3)).astype(np.float32)
     dy_shape = (2, 4, 4, 3)
