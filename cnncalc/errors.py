@@ -62,3 +62,7 @@ class SpecError(CnncalcError):
     def file(self) -> str | None:
         """The file the problems were found in, if the spec came from a file."""
         return self.problems[0].file if self.problems else None
+
+
+class DataError(CnncalcError):
+    """Training data that cannot be found, read or fed to the model."""

@@ -32,10 +32,11 @@ import numpy as np
 import numpy.typing as npt
 from numpy.lib.npyio import NpzFile
 
+from cnncalc.errors import DataError
+
 __all__ = [
     "IDX_FILES",
     "MNIST_SIDE",
-    "DataError",
     "MnistData",
     "load_mnist",
     "prepare",
@@ -57,10 +58,6 @@ KERAS_EXTRA_HINT = "pip install 'cnncalc[keras]'"
 # IDX type codes → big-endian dtypes (http://yann.lecun.com/exdb/mnist/, "THE IDX FILE FORMAT").
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _GZIP_MAGIC = b"\x1f\x8b"
-
-
-class DataError(ValueError):
-    """Training data that cannot be found, read or fed to the model."""
 
 
 @dataclass(frozen=True)

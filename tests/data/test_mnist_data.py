@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from cnncalc.data import mnist
-from cnncalc.data.mnist import DataError, load_mnist, prepare, read_idx
+from cnncalc.data.mnist import load_mnist, prepare, read_idx
+from cnncalc.errors import CnncalcError, DataError
 
 IDX_NAMES = {
     "x_train": "train-images-idx3-ubyte",
@@ -227,3 +228,8 @@ def test_importing_the_module_pulls_in_no_framework() -> None:
     )
     root = Path(__file__).resolve().parents[2]
     subprocess.run([sys.executable, "-c", code], check=True, cwd=root, env={"PYTHONPATH": str(root)})
+
+
+def test_data_errors_are_cnncalc_errors_so_the_cli_exits_2() -> None:
+    with pytest.raises(CnncalcError, match="neither 'sample', 'mnist'"):
+        load_mnist("no/such/place")
