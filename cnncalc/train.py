@@ -1,0 +1,185 @@
+"""Training a spec's model on MNIST with either backend: the loop, the timing, the metrics.
+
+A backend plugs in through a module exposing ``make_trainer(spec, *, seed, learning_rate)``
+that returns a :class:`Trainer`; :data:`BACKENDS` names those modules, imported only when
+chosen (the NumPy backend never imports TensorFlow).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cnncalc.api import analyze
+from cnncalc.data.mnist import KERAS_EXTRA_HINT, load_mnist, prepare
+from cnncalc.errors import CnncalcError
+from cnncalc.spec.models import Spec
+
+__all__ = ["BACKENDS", "CLASSES", "Backend", "Trainer", "TrainingMetrics", "make_trainer", "train"]
+
+CLASSES = 10
+"""MNIST's digits: the model's output must be this many class scores."""
+
+
+class Backend(StrEnum):
+    """The backends that can train a spec."""
+
+    NUMPY = "numpy"
+    KERAS = "keras"
+
+
+BACKENDS: dict[Backend, str] = {
+    Backend.NUMPY: "cnncalc.backends.numpy.trainer",
+    Backend.KERAS: "cnncalc.backends.keras.trainer",
+}
+"""The module of each backend that provides ``make_trainer``."""
+
+_INSTALL_HINTS: dict[Backend, str] = {Backend.KERAS: KERAS_EXTRA_HINT}
+
+
+class Trainer(Protocol):
+    """What the training loop needs from a backend."""
+
+    def train_epoch(
+        self, x: np.ndarray, y: np.ndarray, *, batch_size: int, on_batch: Callable[[int, float, float], None]
+    ) -> tuple[float, float]:
+        """One shuffled pass over (x float32 batch-first in the spec's data format, y int labels);
+        calls on_batch(samples_done, running_loss, running_accuracy); returns (mean loss, accuracy)."""
+        ...
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray, *, batch_size: int) -> tuple[float, float]:
+        """(mean loss, accuracy) in inference mode."""
+        ...
+
+    def save(self, path: Path) -> None:
+        """Write the trained weights to ``path``."""
+        ...
+
+
+def make_trainer(backend: Backend, spec: Spec, *, seed: int, learning_rate: float = 1e-3) -> Trainer:
+    """The backend's trainer for ``spec``, importing the backend only now."""
+    module_name = BACKENDS[backend]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        missing = error.name or ""
+        if not module_name.startswith(missing) and missing.split(".")[0] not in ("keras", "tensorflow"):
+            raise
+        hint = _INSTALL_HINTS.get(backend, "reinstall cnncalc")
+        raise CnncalcError(f"the {backend} backend is not available ({error}): {hint}") from None
+    trainer: Trainer = module.make_trainer(spec, seed=seed, learning_rate=learning_rate)
+    return trainer
+
+
+@dataclass(frozen=True)
+class TrainingMetrics:
+    """What a training run measured; :meth:`to_json` is the ``--metrics-json`` file."""
+
+    backend: str
+    test_accuracy: float
+    test_loss: float
+    train_seconds: float
+    """Time spent in the training epochs (not start-up, data loading or evaluation)."""
+    epoch_seconds: list[float]
+    samples_per_second: float
+    """Training samples per second over the epochs after the first (which carries the
+    warm-up; with a single epoch, that epoch)."""
+    epochs: int
+    batch_size: int
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2) + "\n"
+
+
+def train(
+    spec: Spec,
+    *,
+    backend: Backend = Backend.NUMPY,
+    data: str = "sample",
+    epochs: int = 1,
+    batch_size: int = 32,
+    seed: int = 0,
+    learning_rate: float = 1e-3,
+    console: Console | None = None,
+) -> tuple[TrainingMetrics, Trainer]:
+    """Train ``spec``'s model on MNIST from ``data`` (see :func:`cnncalc.data.mnist.load_mnist`)
+    and test it; with a ``console``, show a progress bar per epoch and the result."""
+    if epochs < 1 or batch_size < 1:
+        raise CnncalcError(f"epochs and batch size must be at least 1, got {epochs} and {batch_size}")
+    analysis = analyze(spec)
+    if not analysis.ok:
+        problems = "; ".join(f"{d.code} {d.message}" for d in analysis.errors)
+        raise CnncalcError(f"cannot train {spec.name}: {problems}")
+    if analysis.output_shape != (CLASSES,):
+        raise CnncalcError(
+            f"model {spec.name} outputs shape {analysis.output_shape}; training on MNIST needs "
+            f"{CLASSES} class scores: end with a dense layer of {CLASSES} units"
+        )
+    mnist = load_mnist(data)
+    x_train = prepare(mnist.x_train, spec.input, spec.data_format)
+    x_test = prepare(mnist.x_test, spec.input, spec.data_format)
+    trainer = make_trainer(backend, spec, seed=seed, learning_rate=learning_rate)
+    epoch_seconds = [
+        _timed_epoch(
+            trainer,
+            x_train,
+            mnist.y_train,
+            batch_size=batch_size,
+            title=f"epoch {epoch}/{epochs}",
+            console=console,
+        )
+        for epoch in range(1, epochs + 1)
+    ]
+    test_loss, test_accuracy = trainer.evaluate(x_test, mnist.y_test, batch_size=batch_size)
+    timed = epoch_seconds[1:] or epoch_seconds
+    metrics = TrainingMetrics(
+        backend=str(backend),
+        test_accuracy=test_accuracy,
+        test_loss=test_loss,
+        train_seconds=sum(epoch_seconds),
+        epoch_seconds=epoch_seconds,
+        samples_per_second=len(x_train) * len(timed) / sum(timed),
+        epochs=epochs,
+        batch_size=batch_size,
+    )
+    if console is not None:
+        console.print(
+            f"test accuracy {test_accuracy:.2%}, test loss {test_loss:.4f} ({len(x_test):,} digits); "
+            f"trained in {metrics.train_seconds:.1f} s, {metrics.samples_per_second:,.0f} samples/s"
+        )
+    return metrics, trainer
+
+
+def _timed_epoch(
+    trainer: Trainer, x: np.ndarray, y: np.ndarray, *, batch_size: int, title: str, console: Console | None
+) -> float:
+    """Train one epoch, showing progress on ``console``; return its duration in seconds."""
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=20),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.4f}  accuracy {task.fields[accuracy]:.2%}"),
+        TextColumn("{task.fields[speed]:,.0f} samples/s"),
+        TimeElapsedColumn(),
+        console=console,
+        disable=console is None,
+    ) as progress:
+        task = progress.add_task(title, total=len(x), loss=0.0, accuracy=0.0, speed=0.0)
+        start = time.perf_counter()
+
+        def on_batch(done: int, loss: float, accuracy: float) -> None:
+            speed = done / (time.perf_counter() - start)
+            progress.update(task, completed=done, loss=loss, accuracy=accuracy, speed=speed)
+
+        trainer.train_epoch(x, y, batch_size=batch_size, on_batch=on_batch)
+        return time.perf_counter() - start
