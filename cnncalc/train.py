@@ -155,7 +155,8 @@ def train(
     if console is not None:
         console.print(
             f"test accuracy {test_accuracy:.2%}, test loss {test_loss:.4f} ({len(x_test):,} digits); "
-            f"trained in {metrics.train_seconds:.1f} s, {metrics.samples_per_second:,.0f} samples/s"
+            f"trained in {metrics.train_seconds:.1f} s, {metrics.samples_per_second:,.0f} samples/s",
+            soft_wrap=True,
         )
     return metrics, trainer
 
@@ -166,9 +167,9 @@ def _timed_epoch(
     """Train one epoch, showing progress on ``console``; return its duration in seconds."""
     with Progress(
         TextColumn("{task.description}"),
-        BarColumn(bar_width=20),
+        BarColumn(bar_width=10),
         MofNCompleteColumn(),
-        TextColumn("loss {task.fields[loss]:.4f}  accuracy {task.fields[accuracy]:.2%}"),
+        TextColumn("loss {task.fields[loss]:.4f} acc {task.fields[accuracy]:.2%}"),
         TextColumn("{task.fields[speed]:,.0f} samples/s"),
         TimeElapsedColumn(),
         console=console,
