@@ -176,7 +176,7 @@ def test_set_weights_takes_keras_order_and_checks_every_shape_first(rng: np.rand
         "batch_normalization/moving_mean",
         "batch_normalization/moving_variance",
     ]
-    broken = [*(w + 1 for w in weights[:-1]), np.zeros(3)]
+    broken: list[np.ndarray] = [*(w + 1 for w in weights[:-1]), np.zeros(3)]
     with pytest.raises(CnncalcError, match=r"weight dense/bias .* has shape \(10,\), got \(3,\)"):
         model.set_weights(broken)
     for got, expected in zip(model.get_weights(), weights, strict=True):  # nothing changed
