@@ -73,13 +73,15 @@ class NumpyModel:
         self.state, state_views = flat_buffer([w.shape for _, w in weights if not w.trainable], self.dtype)
         self.variables: dict[str, Array] = {}
         """Every weight, ``"<layer name>/<weight name>"`` → its view, in Keras' order."""
+        self.variable_gradients: dict[str, Array] = {}
+        """The gradient of every trainable weight, keyed like :attr:`variables`."""
         per_layer: dict[str, tuple[dict[str, Array], dict[str, Array]]] = {}
         parameters, gradients, states = iter(parameter_views), iter(gradient_views), iter(state_views)
         for layer_name, weight in weights:
             values, grads = per_layer.setdefault(layer_name, ({}, {}))
             values[weight.name] = next(parameters) if weight.trainable else next(states)
             if weight.trainable:
-                grads[weight.name] = next(gradients)
+                grads[weight.name] = self.variable_gradients[f"{layer_name}/{weight.name}"] = next(gradients)
             values[weight.name][...] = INITIALISERS[weight.name](weight.shape, self.rng, self.dtype)
             self.variables[f"{layer_name}/{weight.name}"] = values[weight.name]
         self.layers: list[Layer] = []

@@ -1,0 +1,1 @@
+"""Code generation: standalone scripts that build and train a spec's model."""

