@@ -67,6 +67,11 @@ EXTRA_SPECS: dict[str, dict[str, Any]] = {
 }
 
 
+SPECS: list[Path | dict[str, Any]] = [*VALID_EXAMPLES, *EXTRA_SPECS.values()]
+SPEC_IDS = [*(p.stem for p in VALID_EXAMPLES), *EXTRA_SPECS]
+RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent))
+
+
 def load_script(source: str) -> dict[str, Any]:
     namespace: dict[str, Any] = {"__name__": "exported_model"}
     exec(compile(source, "model.py", "exec"), namespace)
@@ -77,11 +82,7 @@ def public_to_nhwc(x: np.ndarray, data_format: str) -> np.ndarray:
     return np.moveaxis(x, 1, -1) if x.ndim == 4 and data_format == "channels_first" else x
 
 
-@pytest.mark.parametrize(
-    "spec",
-    [*VALID_EXAMPLES, *EXTRA_SPECS.values()],
-    ids=[*(p.stem for p in VALID_EXAMPLES), *EXTRA_SPECS],
-)
+@pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
 def test_script_agrees_with_numpy_model(spec: Path | dict[str, Any], rng: np.random.Generator) -> None:
     model = NumpyModel(spec, dtype=np.float64)
     for key, value in model.variables.items():  # random weights, positive moving variances
