@@ -129,26 +129,13 @@ def test_the_script_only_holds_what_the_model_needs() -> None:
     assert "# conv2d: (28, 28, 6)\n        Conv2D((5, 5, 1, 6)),\n" in source
 
 
-@pytest.mark.skipif(shutil.which("ruff", path=str(Path(sys.executable).parent)) is None, reason="needs ruff")
+@pytest.mark.skipif(RUFF is None, reason="needs ruff")
 def test_scripts_are_lint_clean(tmp_path: Path) -> None:
-    for index, spec in enumerate([*VALID_EXAMPLES, *EXTRA_SPECS.values()]):
+    for index, spec in enumerate(SPECS):
         (tmp_path / f"model_{index}.py").write_text(numpy_script(spec))
-    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent))
-    assert ruff is not None
+    rules = ["--isolated", "--line-length", "110", "--select", "E,F,W,I,B,UP,SIM,RUF"]
     result = subprocess.run(
-        [
-            ruff,
-            "check",
-            "--isolated",
-            "--line-length",
-            "110",
-            "--select",
-            "E,F,W,I,B,UP,SIM,RUF",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
+        [str(RUFF), "check", *rules, str(tmp_path)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stdout
 
