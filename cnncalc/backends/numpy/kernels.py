@@ -148,22 +148,29 @@ def _kernel_matrix(kernel: Array, groups: int) -> Array:
     )
 
 
-MATMUL_COLUMN_BLOCK = 4096
-"""Columns per block of the convolution matmuls.
+MATMUL_SLAB_BYTES = 256 * 1024
+"""Bytes of one column slab of a shallow convolution's matmuls (its input and output rows).
 
-A shallow layer's im2col matrix is very wide (LeNet-5 C1 at batch 128: 25 x 100,352);
-multiplying it in slabs of 4,096 columns (400 KB at 25 rows) keeps each slab in L2 and
-halved the three C1 matmuls (OpenBLAS, one thread); deeper layers are unaffected.
+A shallow layer's im2col matrix is very wide and only a few rows deep (LeNet-5 C1 at batch
+64: 25 x 50,176), so its matmuls stream memory: multiplying it in slabs that stay in the L2
+cache halved the C1 matmuls (OpenBLAS, one thread); the best width fell with the number of
+filters (article C1 with 10 filters: 2,048 columns twice as fast as 4,096).
 """
+MATMUL_MIN_SLAB = 1024
+"""Narrower slabs do not pay: deep layers (over ~250 rows) are compute-bound, multiplied whole."""
 
 
-def _column_blocks(columns: int) -> list[slice]:
-    return [slice(start, start + MATMUL_COLUMN_BLOCK) for start in range(0, columns, MATMUL_COLUMN_BLOCK)]
+def _column_blocks(columns: int, rows: int, itemsize: int) -> list[slice]:
+    """Column slabs of a matmul whose input and output have ``rows`` rows in all."""
+    width = MATMUL_SLAB_BYTES // (rows * itemsize)
+    if width < MATMUL_MIN_SLAB:
+        return [slice(0, columns)]
+    return [slice(start, start + width) for start in range(0, columns, width)]
 
 
 def _matmul_by_column_blocks(a: Array, b: Array, out: Array) -> None:
-    """``out = a @ b`` for stacks ``a (g, m, k)``, ``b (g, k, n)``, computed over blocks of n."""
-    for block in _column_blocks(b.shape[-1]):
+    """``out = a @ b`` for stacks ``a (g, m, k)``, ``b (g, k, n)``, computed over slabs of n."""
+    for block in _column_blocks(b.shape[-1], a.shape[-1] + a.shape[-2], b.itemsize):
         np.matmul(a, b[..., block], out=out[..., block])
 
 
@@ -240,7 +247,7 @@ def conv2d_backward(
     # dW^T = cols @ dy^T, (groups, Cg * kh * kw, F / groups), summed block by block.
     dweights_t = np.zeros((groups, cg * kh * kw, filters // groups), dtype=dy.dtype)
     product = np.empty_like(dweights_t)
-    for block in _column_blocks(dy_matrix.shape[-1]):
+    for block in _column_blocks(dy_matrix.shape[-1], cg * kh * kw + filters // groups, dy.itemsize):
         np.matmul(cols_matrix[..., block], dy_matrix[..., block].transpose(0, 2, 1), out=product)
         dweights_t += product
     dkernel = (
@@ -366,7 +373,15 @@ def max_pool2d_backward(dy: Array, cache: MaxPool2DCache, *, workspace: Workspac
     forward pass, which keeps inference to one ``maximum`` per tap.
     """
     out_size = (dy.shape[1], dy.shape[2])
-    dx_padded = zeros_from(workspace, "pool_dx", cache.padded.shape, dy.dtype)
+    dx_padded = _pool_gradient_buffer(
+        cache.padded.shape,
+        out_size,
+        pool_size=cache.pool_size,
+        strides=cache.strides,
+        dy=dy,
+        workspace=workspace,
+    )
+    disjoint = _disjoint(cache.pool_size, cache.strides)
     claimed = zeros_from(workspace, "claimed", dy.shape, bool)  # windows already routed
     wins = empty_from(workspace, "wins", dy.shape, bool)
     routed = empty_from(workspace, "routed", dy.shape, dy.dtype)
@@ -375,9 +390,35 @@ def max_pool2d_backward(dy: Array, cache: MaxPool2DCache, *, workspace: Workspac
         np.equal(cache.padded[cells], cache.y, out=wins)
         np.greater(wins, claimed, out=wins)  # wins and not claimed
         np.logical_or(claimed, wins, out=claimed)
-        np.multiply(dy, wins, out=routed)
-        dx_padded[cells] += routed
+        if disjoint:  # each cell is in one window only: write, no need to add
+            np.multiply(dy, wins, out=dx_padded[cells])
+        else:
+            dx_padded[cells] += np.multiply(dy, wins, out=routed)
     return _unpad_pool_grad(dx_padded, cache.padding, cache.pad_mode)
+
+
+def _disjoint(pool_size: Pair, strides: Pair) -> bool:
+    """Whether no two pooling windows share a cell."""
+    return strides[0] >= pool_size[0] and strides[1] >= pool_size[1]
+
+
+def _pool_gradient_buffer(
+    padded_shape: Shape,
+    out_size: Pair,
+    *,
+    pool_size: Pair,
+    strides: Pair,
+    dy: Array,
+    workspace: Workspace | None,
+) -> Array:
+    """The pooling input's gradient buffer: zeroed, unless the windows tile it exactly (then
+    every cell is written once, and zeroing would be a wasted pass)."""
+    tiled = strides == pool_size and padded_shape[1:3] == (
+        out_size[0] * pool_size[0],
+        out_size[1] * pool_size[1],
+    )
+    maker = empty_from if tiled else zeros_from
+    return maker(workspace, "pool_dx", padded_shape, dy.dtype)
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,11 +486,19 @@ def avg_pool2d_forward(
 def avg_pool2d_backward(dy: Array, cache: AvgPool2DCache, *, workspace: Workspace | None = None) -> Array:
     """Gradient of :func:`avg_pool2d_forward`. dy: ``(C, Ho, Wo, N)`` → dx ``(C, H, W, N)``."""
     channels, _, _, batch = cache.input_shape
-    dx_padded = zeros_from(workspace, "pool_dx", (channels, *cache.padded_size, batch), dy.dtype)
-    share = np.divide(dy, cache.divisor, out=empty_from(workspace, "share", dy.shape, dy.dtype))
     out_size = (dy.shape[1], dy.shape[2])
+    padded_shape = (channels, *cache.padded_size, batch)
+    dx_padded = _pool_gradient_buffer(
+        padded_shape, out_size, pool_size=cache.pool_size, strides=cache.strides, dy=dy, workspace=workspace
+    )
+    share = np.divide(dy, cache.divisor, out=empty_from(workspace, "share", dy.shape, dy.dtype))
+    disjoint = _disjoint(cache.pool_size, cache.strides)
     for tap in _pool_taps(cache.pool_size):
-        dx_padded[tap_slices(tap, out_size, cache.strides)] += share
+        cells = tap_slices(tap, out_size, cache.strides)
+        if disjoint:
+            dx_padded[cells] = share
+        else:
+            dx_padded[cells] += share
     return _unpad_pool_grad(dx_padded, cache.padding, cache.pad_mode)
 
 
@@ -666,18 +715,20 @@ def activation_forward(name: Activation, x: Array, out: Array | None = None) -> 
     return y
 
 
-def activation_backward(name: Activation, dy: Array, y: Array, out: Array | None = None) -> Array:
+def activation_backward(
+    name: Activation, dy: Array, y: Array, out: Array | None = None, *, workspace: Workspace | None = None
+) -> Array:
     """Gradient of :func:`activation_forward` given its output ``y``: ``dx``, shape of dy.
 
     At kinks this matches TensorFlow: relu and relu6 pass no gradient at 0 (nor relu6 at 6),
     leaky_relu passes ``slope * dy`` at 0, elu passes ``dy`` at 0. Pass ``out=dy`` to work in
-    place.
+    place; with a workspace, relu, tanh and sigmoid make no temporary arrays.
     """
     dx = np.empty_like(dy) if out is None else out
     if name == "linear":
         np.copyto(dx, dy)
     elif name == "relu":
-        np.multiply(dy, y > 0, out=dx)
+        np.multiply(dy, np.greater(y, 0, out=empty_from(workspace, "mask", y.shape, bool)), out=dx)
     elif name == "relu6":
         np.multiply(dy, (y > 0) & (y < 6), out=dx)
     elif name == "elu":
@@ -685,10 +736,16 @@ def activation_backward(name: Activation, dy: Array, y: Array, out: Array | None
         np.multiply(dy, np.where(y < 0, y + 1, 1), out=dx)
     elif name == "leaky_relu":
         np.multiply(dy, np.where(y > 0, 1.0, LEAKY_RELU_NEGATIVE_SLOPE).astype(dy.dtype), out=dx)
-    elif name == "tanh":
-        np.multiply(dy, 1 - np.square(y), out=dx)
-    elif name == "sigmoid":
-        np.multiply(dy, y * (1 - y), out=dx)
+    elif name in ("tanh", "sigmoid"):
+        # tanh' = 1 - y², sigmoid' = y (1 - y), both in one scratch array.
+        slope = empty_from(workspace, "slope", y.shape, y.dtype)
+        if name == "tanh":
+            np.square(y, out=slope)
+            np.subtract(1, slope, out=slope)
+        else:
+            np.subtract(1, y, out=slope)
+            slope *= y
+        np.multiply(dy, slope, out=dx)
     elif name == "softmax":
         dot = np.einsum("k...,k...->...", dy, y)
         np.subtract(dy, dot, out=dx)

@@ -266,7 +266,7 @@ class ActivationLayer(Layer):
                 "softmax", np.moveaxis(dy, self.axis, 0), np.moveaxis(self._y, self.axis, 0)
             )
             return np.ascontiguousarray(np.moveaxis(dx, 0, self.axis))
-        return k.activation_backward(self.activation, dy, self._y, out=dy)
+        return k.activation_backward(self.activation, dy, self._y, out=dy, workspace=self.workspace)
 
 
 class FlattenLayer(Layer):

@@ -30,9 +30,17 @@ import numpy.typing as npt
 
 from cnncalc.api import SpecSource, analyze
 from cnncalc.backends.numpy import kernels as k
-from cnncalc.backends.numpy.im2col import Array
-from cnncalc.backends.numpy.layers import ActivationLayer, Layer, LayerContext, build_layers
-from cnncalc.backends.numpy.optim import flat_buffer
+from cnncalc.backends.numpy.im2col import Array, Workspace
+from cnncalc.backends.numpy.layers import (
+    ActivationLayer,
+    BatchNormLayer,
+    DropoutLayer,
+    Layer,
+    LayerContext,
+    build_layers,
+)
+from cnncalc.backends.numpy.optim import flat_buffer, flat_views
+from cnncalc.backends.numpy.parallel import Workers, available_cores, shard_slices
 from cnncalc.errors import CnncalcError
 from cnncalc.files import write_atomic
 from cnncalc.shapes.records import Analysis, Shape
@@ -53,12 +61,21 @@ INITIALISERS: dict[str, Callable[[Shape, np.random.Generator, npt.DTypeLike], Ar
 class NumpyModel:
     """The network of a spec, in NumPy: forward, backward, loss, weights in Keras' layout.
 
-    ``seed`` seeds the one random generator that draws the initial weights and, in
-    training, the dropout masks, so runs repeat exactly. ``dtype`` is float32, or float64
-    for gradient checks.
+    ``seed`` seeds the random generator that draws the initial weights and, in training,
+    the dropout masks, so runs repeat exactly. ``dtype`` is float32, or float64 for gradient
+    checks. Batches are split into shards that ``workers`` threads (default: one per core)
+    run side by side (see :mod:`cnncalc.backends.numpy.parallel`); in training only when no
+    layer couples the samples of a batch (batch norm does).
     """
 
-    def __init__(self, spec: SpecSource, *, seed: int = 0, dtype: npt.DTypeLike = np.float32) -> None:
+    def __init__(
+        self,
+        spec: SpecSource,
+        *,
+        seed: int = 0,
+        dtype: npt.DTypeLike = np.float32,
+        workers: int | None = None,
+    ) -> None:
         analysis = analyze(spec)
         if not analysis.ok:
             problems = "; ".join(f"{d.code} {d.message}" for d in analysis.errors)
@@ -75,36 +92,58 @@ class NumpyModel:
         """Every weight, ``"<layer name>/<weight name>"`` → its view, in Keras' order."""
         self.variable_gradients: dict[str, Array] = {}
         """The gradient of every trainable weight, keyed like :attr:`variables`."""
-        per_layer: dict[str, tuple[dict[str, Array], dict[str, Array]]] = {}
+        values: dict[str, dict[str, Array]] = {}
         parameters, gradients, states = iter(parameter_views), iter(gradient_views), iter(state_views)
         for layer_name, weight in weights:
-            values, grads = per_layer.setdefault(layer_name, ({}, {}))
-            values[weight.name] = next(parameters) if weight.trainable else next(states)
+            key = f"{layer_name}/{weight.name}"
+            value = self.variables[key] = next(parameters) if weight.trainable else next(states)
+            value[...] = INITIALISERS[weight.name](weight.shape, self.rng, self.dtype)
+            values.setdefault(layer_name, {})[weight.name] = value
             if weight.trainable:
-                grads[weight.name] = self.variable_gradients[f"{layer_name}/{weight.name}"] = next(gradients)
-            values[weight.name][...] = INITIALISERS[weight.name](weight.shape, self.rng, self.dtype)
-            self.variables[f"{layer_name}/{weight.name}"] = values[weight.name]
-        self.layers: list[Layer] = []
-        for record in analysis.layers:
-            values, grads = per_layer.get(record.name, ({}, {}))
-            context = LayerContext(analysis.data_format, values, grads, self.rng)
-            self.layers.extend(build_layers(record, context))
-        last = self.layers[-1]
-        self.fused_softmax = isinstance(last, ActivationLayer) and last.activation == "softmax"
+                self.variable_gradients[key] = next(gradients)
+        self._workers = Workers(available_cores() if workers is None else workers)
+        # Worker 0 writes its gradients straight into self.gradients; the others into their own.
+        self._replicas = [
+            _Replica(
+                analysis, values, self.gradients if worker == 0 else flat_buffer(trainable, self.dtype)[0]
+            )
+            for worker in range(self._workers.count)
+        ]
+        self.layers: list[Layer] = self._replicas[0].layers
+        """The layers in order (worker 0's copy), activations split from their layers."""
+        self.fused_softmax = self._replicas[0].fused_softmax
         """Whether the loss fuses the head's softmax with the cross-entropy."""
-        self._body = self.layers[:-1] if self.fused_softmax else self.layers
-        self._first_trainable = next((i for i, layer in enumerate(self.layers) if layer.trainable), None)
+        self._batch_coupled = any(isinstance(layer, BatchNormLayer) for layer in self.layers)
+        self._dropout = any(isinstance(layer, DropoutLayer) for layer in self.layers)
+        self._shard_gradients = np.empty((0, self.gradients.size), self.dtype)
 
     # ----------------------------------------------------------------------- passes
 
     def forward(self, x: npt.ArrayLike, training: bool = False) -> Array:
-        """The model's output for a batch ``x`` (batch first, the spec's data format)."""
-        return self._to_public(self._run(self._to_internal(x, self.analysis.input_shape), training))
+        """The model's output for a batch ``x`` (batch first, the spec's data format).
+
+        In training mode the whole batch goes through worker 0's layers, whose caches
+        :meth:`backward` then uses.
+        """
+        x = self._inputs(x)
+        if not training:
+            shards = shard_slices(len(x))
+            outputs = self._workers.map(lambda w, i: self._replicas[w].infer(x[shards[i]]), len(shards))
+            return np.concatenate(outputs)
+        replica = self._replicas[0]
+        replica.draw_dropout_from(self._dropout_generators(1)[0])
+        return replica.to_public(replica.run(replica.to_internal(x), True, replica.layers))
 
     def backward(self, dy: npt.ArrayLike) -> None:
-        """Gradients of the last :meth:`forward` given ``dy``, the loss gradient with respect to
-        the output; they land in :attr:`gradients` (the input's own gradient is not computed)."""
-        self._backward(self._to_internal(dy, self.output_shape), len(self.layers))
+        """Gradients of the last :meth:`forward` in training mode given ``dy``, the loss gradient
+        with respect to the output; they land in :attr:`gradients` (the input's is not computed)."""
+        replica = self._replicas[0]
+        dy = np.asarray(dy, dtype=self.dtype)
+        if dy.shape[1:] != self.output_shape:
+            raise CnncalcError(
+                f"model {self.analysis.name} outputs {self.output_shape}, got gradients {dy.shape}"
+            )
+        replica.backward(replica.to_internal(dy), len(replica.layers))
 
     def predict(self, x: npt.ArrayLike, *, batch_size: int = 256) -> Array:
         """Inference on any number of samples, ``batch_size`` at a time."""
@@ -114,13 +153,29 @@ class NumpyModel:
     def loss_and_gradients(self, x: npt.ArrayLike, labels: npt.ArrayLike) -> tuple[float, Array]:
         """One training pass: the mean cross-entropy of the batch, and its outputs (N, classes).
 
-        The gradients of the loss are left in :attr:`gradients`.
+        The gradients of the loss are left in :attr:`gradients`: the sum of the shards'
+        gradients, each shard's taken from the batch's mean loss.
         """
-        labels = self._labels(labels)
-        logits = self._run(self._to_internal(x, self.analysis.input_shape), True, self._body)
-        loss, probabilities = k.softmax_cross_entropy(logits, labels)
-        self._backward(k.softmax_cross_entropy_backward(probabilities, labels), len(self._body))
-        return loss, self._to_public(probabilities if self.fused_softmax else logits)
+        x, labels = self._inputs(x), self._labels(labels)
+        batch = len(x)
+        shards = [slice(0, batch)] if self._batch_coupled else shard_slices(batch)
+        generators = self._dropout_generators(len(shards))
+        if len(shards) == 1:  # worker 0 writes self.gradients directly
+            loss_sum, outputs = self._replicas[0].train(x, labels, batch, generators[0])
+            return loss_sum / batch, outputs
+        if len(self._shard_gradients) < len(shards):
+            self._shard_gradients = np.empty((len(shards), self.gradients.size), self.dtype)
+        slots = self._shard_gradients[: len(shards)]
+
+        def task(worker: int, index: int) -> tuple[float, Array]:
+            replica, shard = self._replicas[worker], shards[index]
+            result = replica.train(x[shard], labels[shard], batch, generators[index])
+            np.copyto(slots[index], replica.gradients)
+            return result
+
+        results = self._workers.map(task, len(shards))
+        np.sum(slots, axis=0, out=self.gradients)  # shard by shard, in order
+        return sum(loss for loss, _ in results) / batch, np.concatenate([outputs for _, outputs in results])
 
     def evaluate(
         self, x: npt.ArrayLike, labels: npt.ArrayLike, *, batch_size: int = 256
@@ -129,28 +184,26 @@ class NumpyModel:
         x, labels = np.asarray(x), self._labels(labels)
         total_loss, correct = 0.0, 0
         for batch in _batches(len(x), batch_size):
-            logits = self._run(self._to_internal(x[batch], self.analysis.input_shape), False, self._body)
-            loss, _ = k.softmax_cross_entropy(logits, labels[batch])
-            total_loss += loss * logits.shape[1]
-            correct += int(np.count_nonzero(logits.argmax(axis=0) == labels[batch]))
+            loss_sum, hits = self._score(self._inputs(x[batch]), labels[batch])
+            total_loss += loss_sum
+            correct += hits
         return total_loss / len(x), correct / len(x)
 
-    def _run(self, x: Array, training: bool, layers: Sequence[Layer] | None = None) -> Array:
-        for layer in self.layers if layers is None else layers:
-            x = layer.forward(x, training)
-        return x
+    def _score(self, x: Array, labels: npt.NDArray[np.intp]) -> tuple[float, int]:
+        """Summed loss and correct predictions of a batch in inference mode, shard by shard."""
+        shards = shard_slices(len(x))
+        scores = self._workers.map(
+            lambda w, i: self._replicas[w].score(x[shards[i]], labels[shards[i]]), len(shards)
+        )
+        return sum(loss for loss, _ in scores), sum(hits for _, hits in scores)
 
-    def _backward(self, dy: Array, stop: int) -> None:
-        """Back through ``layers[:stop]``, down to the first layer with weights (no input gradient)."""
-        first = self._first_trainable
-        if first is None:
-            return
-        gradient: Array | None = dy
-        for index in range(stop - 1, first - 1, -1):
-            assert gradient is not None
-            gradient = self.layers[index].backward(gradient, need_dx=index > first)
+    def _dropout_generators(self, count: int) -> list[np.random.Generator]:
+        """One generator per shard for the dropout masks, drawn from the model's own."""
+        if not self._dropout:
+            return [self.rng] * count
+        return [np.random.default_rng(seed) for seed in self.rng.integers(2**63, size=count)]
 
-    # ----------------------------------------------------------------------- layout
+    # ----------------------------------------------------------------------- checks
 
     @property
     def output_shape(self) -> Shape:
@@ -159,22 +212,15 @@ class NumpyModel:
         assert shape is not None  # the analysis has no errors
         return shape
 
-    def _to_internal(self, x: npt.ArrayLike, shape: Shape) -> Array:
-        """Public ``(N, *shape)`` → internal, batch last (checked against ``shape``)."""
+    def _inputs(self, x: npt.ArrayLike) -> Array:
         x = np.asarray(x, dtype=self.dtype)
+        shape = self.analysis.input_shape
         if x.shape[1:] != shape:
             raise CnncalcError(
                 f"model {self.analysis.name} takes batches of shape (N, {', '.join(map(str, shape))}), "
                 f"got {x.shape}"
             )
-        if x.ndim == 4 and self.analysis.data_format == "channels_first":
-            return np.ascontiguousarray(x.transpose(1, 2, 3, 0))  # (N, C, H, W) → (C, H, W, N)
-        return k.to_internal(x)
-
-    def _to_public(self, y: Array) -> Array:
-        if y.ndim == 4 and self.analysis.data_format == "channels_first":
-            return np.ascontiguousarray(y.transpose(3, 0, 1, 2))  # (C, H, W, N) → (N, C, H, W)
-        return k.to_public(y)
+        return x
 
     def _labels(self, labels: npt.ArrayLike) -> npt.NDArray[np.intp]:
         if len(self.output_shape) != 1:
@@ -249,6 +295,87 @@ class NumpyModel:
                 )
         for key, array in arrays.items():
             self.variables[key][...] = array
+
+
+class _Replica:
+    """The model's layers once more, for one worker: the model's weights, but its own
+    gradient buffer, workspaces and caches."""
+
+    def __init__(self, analysis: Analysis, values: dict[str, dict[str, Array]], gradients: Array) -> None:
+        self.data_format = analysis.data_format
+        self.gradients = gradients
+        self.workspace = Workspace()
+        shapes = [w.shape for record in analysis.layers for w in record.weights or () if w.trainable]
+        views = iter(flat_views(gradients, shapes))
+        self.layers: list[Layer] = []
+        for record in analysis.layers:
+            weights = values.get(record.name, {})
+            grads = {w.name: next(views) for w in record.weights or () if w.trainable}
+            context = LayerContext(analysis.data_format, weights, grads, np.random.default_rng(0))
+            self.layers.extend(build_layers(record, context))
+        last = self.layers[-1]
+        self.fused_softmax = isinstance(last, ActivationLayer) and last.activation == "softmax"
+        self.body = self.layers[:-1] if self.fused_softmax else self.layers
+        """The layers up to the logits: the loss computes a softmax head itself."""
+        self.first_trainable = next((i for i, layer in enumerate(self.layers) if layer.trainable), None)
+
+    def draw_dropout_from(self, rng: np.random.Generator) -> None:
+        for layer in self.layers:
+            if isinstance(layer, DropoutLayer):
+                layer.rng = rng
+
+    def run(self, x: Array, training: bool, layers: Sequence[Layer]) -> Array:
+        for layer in layers:
+            x = layer.forward(x, training)
+        return x
+
+    def backward(self, dy: Array, stop: int) -> None:
+        """Back through ``layers[:stop]``, down to the first layer with weights (no input gradient)."""
+        first = self.first_trainable
+        if first is None:
+            return
+        gradient: Array | None = dy
+        for index in range(stop - 1, first - 1, -1):
+            assert gradient is not None
+            gradient = self.layers[index].backward(gradient, need_dx=index > first)
+
+    def train(
+        self, x: Array, labels: npt.NDArray[np.intp], batch: int, rng: np.random.Generator
+    ) -> tuple[float, Array]:
+        """Forward and backward for one shard of a batch of ``batch`` samples; returns the
+        shard's summed loss and its outputs, its share of the gradients in :attr:`gradients`."""
+        self.draw_dropout_from(rng)
+        logits = self.run(self.to_internal(x), True, self.body)
+        loss, probabilities = k.softmax_cross_entropy(logits, labels)
+        gradient = k.softmax_cross_entropy_backward(probabilities, labels)
+        if len(labels) != batch:
+            gradient *= len(labels) / batch  # the batch's mean, not the shard's
+        self.backward(gradient, len(self.body))
+        return loss * len(labels), self.to_public(probabilities if self.fused_softmax else logits)
+
+    def infer(self, x: Array) -> Array:
+        return self.to_public(self.run(self.to_internal(x), False, self.layers))
+
+    def score(self, x: Array, labels: npt.NDArray[np.intp]) -> tuple[float, int]:
+        """Summed loss and number of correct predictions in inference mode."""
+        logits = self.run(self.to_internal(x), False, self.body)
+        loss, _ = k.softmax_cross_entropy(logits, labels)
+        return loss * len(labels), int(np.count_nonzero(logits.argmax(axis=0) == labels))
+
+    def to_internal(self, x: Array) -> Array:
+        """Public, batch first → internal, batch last (into a reused buffer)."""
+        if x.ndim == 4 and self.data_format == "channels_first":
+            moved = x.transpose(1, 2, 3, 0)  # (N, C, H, W) → (C, H, W, N)
+        else:
+            moved = np.swapaxes(x, 0, -1)
+        internal = self.workspace.empty("input", moved.shape, x.dtype)
+        np.copyto(internal, moved)
+        return internal
+
+    def to_public(self, y: Array) -> Array:
+        if y.ndim == 4 and self.data_format == "channels_first":
+            return np.ascontiguousarray(y.transpose(3, 0, 1, 2))  # (C, H, W, N) → (N, C, H, W)
+        return k.to_public(y)
 
 
 def _batches(count: int, batch_size: int) -> Iterator[slice]:

@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from cnncalc.backends.numpy.im2col import Array
 
-__all__ = ["SGD", "Adam", "Optimizer", "flat_buffer"]
+__all__ = ["SGD", "Adam", "Optimizer", "flat_buffer", "flat_views"]
 
 
 def flat_buffer(
@@ -34,14 +34,19 @@ def flat_buffer(
     >>> flat.tolist()
     [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 0.0]
     """
-    sizes = [math.prod(shape) for shape in shapes]
-    flat: Array = np.zeros(sum(sizes), dtype=dtype)
-    offsets = np.cumsum([0, *sizes])
-    views = [
+    flat: Array = np.zeros(sum(math.prod(shape) for shape in shapes), dtype=dtype)
+    return flat, flat_views(flat, shapes)
+
+
+def flat_views(flat: Array, shapes: Sequence[tuple[int, ...]]) -> list[Array]:
+    """Views of consecutive parts of ``flat``, one per shape, in order."""
+    offsets = np.cumsum([0, *(math.prod(shape) for shape in shapes)])
+    if offsets[-1] != flat.size:
+        raise ValueError(f"shapes of {offsets[-1]} values do not fill a buffer of {flat.size}")
+    return [
         flat[start:stop].reshape(shape)
         for start, stop, shape in zip(offsets[:-1], offsets[1:], shapes, strict=True)
     ]
-    return flat, views
 
 
 class Optimizer(Protocol):

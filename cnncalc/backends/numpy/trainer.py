@@ -38,10 +38,12 @@ class NumpyTrainer:
         Loss and accuracy are running means over the samples seen, as Keras reports them.
         """
         order = self.rng.permutation(len(x))
+        inputs = np.empty((min(batch_size, len(x)), *x.shape[1:]), x.dtype)  # reused: no fresh pages
         total_loss, correct, done = 0.0, 0, 0
         for start in range(0, len(x), batch_size):
             batch = order[start : start + batch_size]
-            loss, outputs = self.model.loss_and_gradients(x[batch], y[batch])
+            batch_inputs = np.take(x, batch, axis=0, out=inputs[: len(batch)])
+            loss, outputs = self.model.loss_and_gradients(batch_inputs, y[batch])
             self.optimizer.step(self.model.parameters, self.model.gradients)
             total_loss += loss * len(batch)
             correct += int(np.count_nonzero(outputs.argmax(axis=1) == y[batch]))

@@ -188,7 +188,10 @@ def test_conv2d_forward_matches_keras(
 def test_conv2d_matmul_blocks_do_not_change_results(
     case: ConvCase, rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Blocks of 7 columns: many blocks, the last one ragged (the other tests use one block).
-    monkeypatch.setattr(kernels, "MATMUL_COLUMN_BLOCK", 7)
+    # Slabs of 400 bytes (a few columns): many, the last one ragged (elsewhere these layers are
+    # multiplied whole).
+    monkeypatch.setattr(kernels, "MATMUL_SLAB_BYTES", 400)
+    monkeypatch.setattr(kernels, "MATMUL_MIN_SLAB", 1)
+    assert len(kernels._column_blocks(100, 12, 4)) == 13  # 8 columns a slab
     test_conv2d_forward_matches_loops("reflect", case, rng)
     test_conv2d_backward_by_finite_differences("zeros", case, rng)

@@ -1,0 +1,306 @@
+"""NumPy backend against Keras/TensorFlow: training and inference samples/s, side by side.
+
+Run: python benchmarks/numpy_vs_tensorflow.py [--runs 5]   (writes its section of docs/performance.md)
+
+Models: LeNet-5 on 28×28 inputs (examples/lenet5.yaml with input [28, 28, 1] and padding: same on
+its first convolution, so every later shape and all 61,706 parameters stay the paper's) and the
+article CNN (examples/article_cnn.yaml), at batch 32, 128 and 512. Each measurement runs in a
+fresh subprocess (OpenBLAS and TensorFlow never share a process), NumPy and TensorFlow taking
+turns; the figures are medians over the runs. Training: samples/s over epochs of 4,096 random
+inputs after a warm-up epoch (Adam, cross-entropy, shuffled mini-batches, as `cnncalc train`);
+inference: `predict` over the same inputs. Peak memory: the NumPy process's maximum RSS while
+training LeNet-5 at batch 128. `--profile` prints where the NumPy backend's time goes instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from report import machine, update_section  # noqa: E402
+
+from cnncalc.api import load  # noqa: E402
+from cnncalc.spec.models import Spec  # noqa: E402
+
+SAMPLES = 4096
+TIMED_EPOCHS = 3
+BATCHES = (32, 128, 512)
+MODELS = ("lenet5", "article_cnn")
+GOALS: dict[tuple[str, str, int], float] = {
+    ("lenet5", "train", 32): 1.4,
+    ("lenet5", "train", 128): 1.2,
+    ("lenet5", "train", 512): 1 / 1.3,
+    ("lenet5", "infer", 32): 1.5,
+    ("lenet5", "infer", 128): 1.5,
+    ("lenet5", "infer", 512): 1.5,
+    ("article_cnn", "train", 128): 0.8,
+}
+"""Issue 5's goals: NumPy samples/s over TensorFlow's."""
+MEMORY_GOAL_MIB = 1024
+
+
+def spec(model: str) -> Spec:
+    """The benchmarked spec: LeNet-5 takes 28×28 digits through `same` padding on conv1."""
+    if model == "lenet5":
+        lenet = load(ROOT / "examples" / "lenet5.yaml")
+        first = lenet.layers[0].model_copy(update={"padding": "same"})
+        return lenet.model_copy(update={"input": (28, 28, 1), "layers": [first, *lenet.layers[1:]]})
+    return load(ROOT / "examples" / f"{model}.yaml")
+
+
+def data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    return rng.random((SAMPLES, 28, 28, 1), dtype=np.float32), rng.integers(0, 10, SAMPLES)
+
+
+def timed(function: Callable[[], Any], repeats: int) -> list[float]:
+    durations = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function()
+        durations.append(time.perf_counter() - start)
+    return durations
+
+
+# --------------------------------------------------------------------------- workers (subprocesses)
+
+
+def numpy_worker(model: str, batch: int) -> dict[str, float]:
+    from cnncalc.backends.numpy.trainer import make_trainer
+
+    x, y = data()
+    trainer = make_trainer(spec(model), seed=0)
+    trainer.train_epoch(x, y, batch_size=batch, on_batch=lambda *_: None)  # warm-up
+    epochs = timed(
+        lambda: trainer.train_epoch(x, y, batch_size=batch, on_batch=lambda *_: None), TIMED_EPOCHS
+    )
+    trainer.model.predict(x, batch_size=batch)
+    inference = timed(lambda: trainer.model.predict(x, batch_size=batch), TIMED_EPOCHS)
+    return {
+        "train": SAMPLES / statistics.median(epochs),
+        "infer": SAMPLES / statistics.median(inference),
+        "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def keras_model(model: str) -> Any:
+    """The spec as a keras.Sequential (the layer types of the two benchmarked models)."""
+    import keras  # type: ignore[import-untyped]
+
+    from cnncalc.spec.models import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D
+
+    network = spec(model)
+    layers: list[Any] = [keras.Input(network.input)]
+    for layer in network.layers:
+        if isinstance(layer, Conv2D):
+            layers.append(
+                keras.layers.Conv2D(
+                    layer.filters, layer.kernel_size, padding=layer.padding, activation=layer.activation
+                )
+            )
+        elif isinstance(layer, MaxPool2D | AvgPool2D):
+            pool = (
+                keras.layers.MaxPooling2D if isinstance(layer, MaxPool2D) else keras.layers.AveragePooling2D
+            )
+            layers.append(pool(layer.pool_size, layer.effective_strides, padding=layer.padding))
+        elif isinstance(layer, Flatten):
+            layers.append(keras.layers.Flatten())
+        elif isinstance(layer, Dense):
+            layers.append(keras.layers.Dense(layer.units, activation=layer.activation))
+        else:
+            raise ValueError(f"no Keras layer for {layer.type} in this benchmark")
+    return keras.Sequential(layers)
+
+
+def tensorflow_worker(model: str, batch: int) -> dict[str, float]:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    import keras
+
+    x, y = data()
+    network = keras_model(model)
+    network.compile(
+        optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
+    epochs: list[float] = []
+
+    class EpochTimer(keras.callbacks.Callback):  # type: ignore[misc]
+        def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+            epochs.append(time.perf_counter() - self.start)
+
+    network.fit(x, y, batch_size=batch, epochs=1 + TIMED_EPOCHS, verbose=0, callbacks=[EpochTimer()])
+    network.predict(x, batch_size=batch, verbose=0)
+    inference = timed(lambda: network.predict(x, batch_size=batch, verbose=0), TIMED_EPOCHS)
+    return {"train": SAMPLES / statistics.median(epochs[1:]), "infer": SAMPLES / statistics.median(inference)}
+
+
+WORKERS = {"numpy": numpy_worker, "tensorflow": tensorflow_worker}
+
+
+def measure(backend: str, model: str, batch: int) -> dict[str, float]:
+    """One measurement in a fresh process."""
+    command = [sys.executable, __file__, "--worker", backend, "--model", model, "--batch", str(batch)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True, cwd=ROOT)
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def profile(model: str, batch: int, steps: int = 40) -> list[tuple[str, float, float]]:
+    """CPU milliseconds per training step of each layer's forward and backward pass (one worker
+    thread, one BLAS thread), plus the optimiser."""
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    from cnncalc.backends.numpy.model import NumpyModel
+    from cnncalc.backends.numpy.optim import Adam
+
+    network = NumpyModel(spec(model), workers=1)
+    adam = Adam(network.parameters.size)
+    spent: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for index, layer in enumerate(network.layers):
+        key = f"{index:2d} {type(layer).__name__.removesuffix('Layer')} ({layer.name})"
+        for slot, method in enumerate(("forward", "backward")):
+            original = getattr(layer, method)
+
+            def clocked(
+                *args: Any, _original: Any = original, _key: str = key, _slot: int = slot, **kwargs: Any
+            ) -> Any:
+                start = time.process_time()
+                result = _original(*args, **kwargs)
+                spent[_key][_slot] += time.process_time() - start
+                return result
+
+            setattr(layer, method, clocked)
+    x, y = data()
+    with threadpool_limits(1):
+        for step in range(steps + 5):
+            if step == 5:
+                spent.clear()
+                start = time.process_time()
+            network.loss_and_gradients(x[:batch], y[:batch])
+            adam.step(network.parameters, network.gradients)
+        total = (time.process_time() - start) / steps * 1000
+    rows = [
+        (key, forward / steps * 1000, backward / steps * 1000) for key, (forward, backward) in spent.items()
+    ]
+    layers = sum(forward + backward for _, forward, backward in rows)
+    return [*rows, ("loss, Adam and the rest", total - layers, 0.0), ("total", total, 0.0)]
+
+
+def profile_markdown(batch: int) -> str:
+    parts = []
+    for model in MODELS:
+        rows = profile(model, batch)
+        total = rows[-1][1]
+        lines = [
+            f"**{model}**, batch {batch}: {total:.1f} ms of CPU per step "
+            f"({batch / total * 1000:,.0f} samples/s on one core)",
+            "",
+            "| layer | forward ms | backward ms | share |",
+            "|---|---:|---:|---:|",
+        ]
+        lines += [
+            f"| {name} | {forward:.2f} | {backward:.2f} | {(forward + backward) / total:.0%} |"
+            for name, forward, backward in rows[:-1]
+        ]
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+# --------------------------------------------------------------------------- report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5, help="alternating runs per measurement")
+    parser.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
+    parser.add_argument("--model", choices=MODELS, help=argparse.SUPPRESS)
+    parser.add_argument("--batch", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--profile", action="store_true", help="print where the NumPy backend's time goes")
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(WORKERS[args.worker](args.model, args.batch)))
+        return
+    if args.profile:
+        print(profile_markdown(128))
+        return
+    results: dict[tuple[str, str, int], list[dict[str, float]]] = defaultdict(list)
+    for run in range(args.runs):
+        for model in MODELS:
+            for batch in BATCHES:
+                order = ("numpy", "tensorflow") if run % 2 == 0 else ("tensorflow", "numpy")
+                for backend in order:
+                    results[backend, model, batch].append(measure(backend, model, batch))
+                    figures = results[backend, model, batch][-1]
+                    print(f"run {run + 1}/{args.runs} {backend} {model} batch {batch}: {figures}")
+    update_section("numpy-vs-tensorflow", report(results, args.runs))
+
+
+def median(results: list[dict[str, float]], key: str) -> float:
+    return statistics.median(result[key] for result in results)
+
+
+def report(results: dict[tuple[str, str, int], list[dict[str, float]]], runs: int) -> str:
+    rows = []
+    for model in MODELS:
+        for batch in BATCHES:
+            for mode in ("train", "infer"):
+                ours, theirs = (
+                    median(results["numpy", model, batch], mode),
+                    median(results["tensorflow", model, batch], mode),
+                )
+                ratio = ours / theirs
+                goal = GOALS.get((model, mode, batch))
+                verdict = "—" if goal is None else f"≥ {goal:.2f}× {'✓' if ratio >= goal else '✗'}"
+                label = "training" if mode == "train" else "inference"
+                figures = f"{ours:,.0f} | {theirs:,.0f} | {ratio:.2f}×"
+                rows.append(f"| {model} | {label} | {batch} | {figures} | {verdict} |")
+    memory = median(results["numpy", "lenet5", 128], "max_rss_mib")
+    memory_verdict = "✓" if memory < MEMORY_GOAL_MIB else "✗"
+    return "\n".join(
+        [
+            "## NumPy backend against TensorFlow",
+            "",
+            f"Measured by `python benchmarks/numpy_vs_tensorflow.py --runs {runs}` ({machine()}); medians of "
+            f"{runs} alternating runs, each in a fresh process. Samples per second; LeNet-5 on 28×28 inputs "
+            "(`padding: same` on its first convolution), the article CNN as in examples/.",
+            "",
+            "| model | what | batch | NumPy | TensorFlow | NumPy / TF | goal |",
+            "|---|---|---:|---:|---:|---:|---|",
+            *rows,
+            "",
+            f"Peak memory of the NumPy process training LeNet-5 at batch 128: {memory:,.0f} MiB "
+            f"(goal < {MEMORY_GOAL_MIB:,} MiB {memory_verdict}).",
+            "",
+            "### Where the time goes",
+            "",
+            "CPU time per training step of each NumPy layer (`--profile`: one worker thread, one BLAS "
+            "thread; activations are layers of their own here):",
+            "",
+            profile_markdown(128),
+        ]
+    )
+
+
+if __name__ == "__main__":
+    main()
