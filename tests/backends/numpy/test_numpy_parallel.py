@@ -1,0 +1,106 @@
+"""Batch shards on worker threads: the same numbers as one pass over the whole batch, and the
+same bits whatever the number of workers."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+
+from cnncalc.backends.numpy.model import NumpyModel
+from cnncalc.backends.numpy.parallel import Workers, shard_slices
+
+NET: dict[str, Any] = {
+    "input": [8, 8, 1],
+    "layers": [
+        {"type": "conv2d", "filters": 3, "kernel_size": 3, "activation": "tanh"},
+        {"type": "maxpool2d"},
+        {"type": "flatten"},
+        {"type": "dropout", "rate": 0.25},
+        {"type": "dense", "units": 10, "activation": "softmax"},
+    ],
+}
+
+
+def test_shards_cover_the_batch_in_order() -> None:
+    for batch in (1, 31, 32, 33, 64, 100, 512, 1000):
+        shards = shard_slices(batch)
+        assert shards[0].start == 0
+        assert shards[-1].stop == batch
+        assert all(a.stop == b.start for a, b in zip(shards, shards[1:], strict=False))
+        sizes = [s.stop - s.start for s in shards]
+        assert max(sizes) <= 32
+        assert max(sizes) - min(sizes) <= 1
+
+
+def test_sharded_gradients_are_the_whole_batch_gradients(rng: np.random.Generator) -> None:
+    spec = NET | {"layers": [layer for layer in NET["layers"] if layer["type"] != "dropout"]}
+    model = NumpyModel(spec, dtype=np.float64, workers=2)
+    x = rng.standard_normal((70, 8, 8, 1))
+    labels = rng.integers(0, 10, 70)
+    assert len(shard_slices(70)) == 3
+    loss, outputs = model.loss_and_gradients(x, labels)
+    sharded = model.gradients.copy()
+    # The same batch in one piece, through worker 0's layers: d(mean CE)/d(probabilities).
+    probabilities = model.forward(x, training=True)
+    dy = np.zeros_like(probabilities)
+    dy[np.arange(70), labels] = -1 / (70 * probabilities[np.arange(70), labels])
+    model.backward(dy)
+    np.testing.assert_allclose(sharded, model.gradients, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(outputs, probabilities, rtol=1e-12)
+    assert loss == pytest.approx(-np.mean(np.log(probabilities[np.arange(70), labels])), rel=1e-12)
+
+
+@pytest.mark.parametrize("batch", [20, 64, 200])
+def test_the_number_of_workers_changes_nothing(batch: int, rng: np.random.Generator) -> None:
+    x = rng.random((batch, 8, 8, 1), dtype=np.float32)
+    labels = rng.integers(0, 10, batch)
+    runs = []
+    for workers in (1, 2, 3):
+        model = NumpyModel(NET, seed=5, workers=workers)
+        results = [model.loss_and_gradients(x, labels) for _ in range(3)]  # dropout masks differ per step
+        runs.append((results, model.gradients.copy(), model.predict(x, batch_size=50)))
+    for results, gradients, predictions in runs[1:]:
+        for (loss, outputs), (first_loss, first_outputs) in zip(results, runs[0][0], strict=True):
+            assert loss == first_loss
+            np.testing.assert_array_equal(outputs, first_outputs)
+        np.testing.assert_array_equal(gradients, runs[0][1])
+        np.testing.assert_array_equal(predictions, runs[0][2])
+
+
+def test_batch_norm_trains_on_the_whole_batch(rng: np.random.Generator) -> None:
+    # Batch statistics couple the samples: sharding would change them, so there is one shard.
+    spec = {"input": [6], "layers": [{"type": "batchnorm"}, {"type": "dense", "units": 10}]}
+    model = NumpyModel(spec, dtype=np.float64, workers=2)
+    x = rng.standard_normal((64, 6))
+    model.loss_and_gradients(x, rng.integers(0, 10, 64))
+    # moving mean = 0.99 * 0 + 0.01 * (mean of all 64 samples): one update, from the whole batch.
+    np.testing.assert_allclose(model.variables["batch_normalization/moving_mean"], 0.01 * x.mean(axis=0))
+
+
+def test_workers_return_results_in_shard_order_and_use_several_threads() -> None:
+    threads: set[int] = set()
+    barrier = threading.Barrier(2, timeout=10)
+
+    def task(worker: int, shard: int) -> tuple[int, int]:
+        threads.add(threading.get_ident())
+        if shard < 2:
+            barrier.wait()  # both workers must be running at once
+        return worker, shard * shard
+
+    results = Workers(2).map(task, 9)
+    assert [square for _, square in results] == [shard * shard for shard in range(9)]
+    assert {worker for worker, _ in results} == {0, 1}
+    assert len(threads) == 2
+
+
+def test_a_failing_shard_raises_after_every_worker_stopped() -> None:
+    def task(worker: int, shard: int) -> int:
+        if shard == 5:
+            raise RuntimeError("shard 5 failed")
+        return shard
+
+    with pytest.raises(RuntimeError, match="shard 5 failed"):
+        Workers(2).map(task, 8)
