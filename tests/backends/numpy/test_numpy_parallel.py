@@ -3,6 +3,7 @@ same bits whatever the number of workers."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 from typing import Any
 
@@ -29,7 +30,7 @@ def test_shards_cover_the_batch_in_order() -> None:
         shards = shard_slices(batch)
         assert shards[0].start == 0
         assert shards[-1].stop == batch
-        assert all(a.stop == b.start for a, b in zip(shards, shards[1:], strict=False))
+        assert all(a.stop == b.start for a, b in itertools.pairwise(shards))
         sizes = [s.stop - s.start for s in shards]
         assert max(sizes) <= 32
         assert max(sizes) - min(sizes) <= 1
