@@ -1,0 +1,1 @@
+"""One module per rule; ``cnncalc.lint.registry`` lists them."""
