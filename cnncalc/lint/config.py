@@ -73,7 +73,9 @@ def selector_problem(selector: str, *, ignoring: bool) -> tuple[str, str | None]
     """What is wrong with a (normalised) selector, as ``(message, hint)``; ``None`` if nothing.
 
     >>> selector_problem("CNN9", ignoring=False)
-    ('no rule matches `CNN9`', 'run `cnncalc rules` to list them')
+    ('no rule matches `CNN9`', 'did you mean `CNN401`?')
+    >>> selector_problem("output-too-small", ignoring=True)[0]
+    '`output-too-small` (CNN101) is an error the analysis stops at, which cannot be ignored'
     >>> selector_problem("unseen-input-pixel", ignoring=False)
     ('no rule matches `unseen-input-pixel`', 'did you mean `unseen-input-pixels`?')
     """
@@ -84,10 +86,11 @@ def selector_problem(selector: str, *, ignoring: bool) -> tuple[str, str | None]
         hint = f"did you mean `{close[0]}`?" if close else "run `cnncalc rules` to list them"
         return f"no rule matches `{selector}`", hint
     if ignoring and all(isinstance(rule, EngineError) for rule in matched):
-        codes = ", ".join(rule.code for rule in matched)
+        names = ", ".join(rule.name if rule.name != selector else rule.code for rule in matched)
+        kind = "is an error" if len(matched) == 1 else "are errors"
         return (
-            f"`{selector}` ({codes}) cannot be ignored: the network cannot be built",
-            "errors the analysis stops at are always reported; fix the layer instead",
+            f"`{selector}` ({names}) {kind} the analysis stops at, which cannot be ignored",
+            "fix the layer instead: nothing after it can be analysed",
         )
     return None
 

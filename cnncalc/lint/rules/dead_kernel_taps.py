@@ -12,8 +12,7 @@ from cnncalc.spec.models import Conv2D
 
 
 class DeadKernelTaps(LintRule):
-    """Part of a convolution's kernel only ever multiplies zero padding: typically a 3×3 kernel on
-    a 1×1 map, after the spatial size collapsed early.
+    """Part of a convolution's kernel only ever multiplies zero padding, as a 3×3 kernel on a 1×1 map.
 
     ## What it does
     Finds convolutions with zero padding whose kernel is so large for their input that some of

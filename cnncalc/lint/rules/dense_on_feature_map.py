@@ -68,13 +68,14 @@ class DenseOnFeatureMap(LintRule):
                     positions = size_text(height, width)
                     acts = f"is applied to its {shape} input at each of the {positions} positions separately"
                 flat = dense_params(height * width * channels, layer.units, layer.use_bias)
-                pooled = dense_params(channels, layer.units, layer.use_bias)
+                hint = f"add a flatten before {record.name} (it then has {flat:,} params)"
+                if height * width > 1:
+                    hint += f" or a globalavgpool2d ({dense_params(channels, layer.units, layer.use_bias):,} params)"
                 yield Finding(
                     record.index,
                     f"{record.name} {acts}, giving {shape_text(record.output_shape)}: "
                     "a flatten or global pooling is probably missing",
-                    f"add a flatten before {record.name} (it then has {flat:,} params) "
-                    f"or a globalavgpool2d ({pooled:,} params)",
+                    hint,
                 )
             if isinstance(layer, Conv2D | Dense):
                 previous = layer

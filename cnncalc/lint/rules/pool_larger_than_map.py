@@ -11,8 +11,7 @@ from cnncalc.spec.models import MaxPool2D, Pool2D
 
 
 class PoolLargerThanMap(LintRule):
-    """A pooling window larger than its feature map: padding makes it fit, but the map is smaller
-    than the network was designed for.
+    """A pooling window larger than its feature map, made to fit by padding: the map is smaller than planned.
 
     ## What it does
     Finds max and average pooling layers whose window is larger than their input along an axis,
