@@ -70,7 +70,8 @@ class DenseOnFeatureMap(LintRule):
                 flat = dense_params(height * width * channels, layer.units, layer.use_bias)
                 hint = f"add a flatten before {record.name} (it then has {flat:,} params)"
                 if height * width > 1:
-                    hint += f" or a globalavgpool2d ({dense_params(channels, layer.units, layer.use_bias):,} params)"
+                    pooled = dense_params(channels, layer.units, layer.use_bias)
+                    hint += f" or a globalavgpool2d ({pooled:,} params)"
                 yield Finding(
                     record.index,
                     f"{record.name} {acts}, giving {shape_text(record.output_shape)}: "
