@@ -39,7 +39,7 @@ class DroppedMapCells(LintRule):
       - {type: maxpool2d, pool_size: 2}
     ```
 
-    Use instead (overlapping 3×3 windows with stride 2 keep 3×3 and cover all 7):
+    Overlapping 3×3 windows with stride 2 keep 3×3 and cover all 7. Use instead:
 
     ```yaml
     input: [28, 28, 1]

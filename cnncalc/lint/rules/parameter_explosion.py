@@ -43,8 +43,8 @@ class ParameterExplosion(LintRule):
       - {type: dense, units: 10, activation: softmax}
     ```
 
-    Use instead (three stages of convolution and pooling, as the article's network: 188,234
-    parameters, 70% of them in the dense layer):
+    Three stages of convolution and pooling, as in the article's network, give 188,234 parameters,
+    70% of them in the dense layer. Use instead:
 
     ```yaml
     input: [28, 28, 1]

@@ -42,7 +42,7 @@ class ReceptiveFieldTooSmall(LintRule):
       - {type: dense, units: 10, activation: softmax}
     ```
 
-    Use instead (one more 3×3 convolution: 15 + 2·8 = 31 ≥ 28):
+    One more 3×3 convolution sees 15 + 2·8 = 31 ≥ 28 pixels. Use instead:
 
     ```yaml
     input: [28, 28, 1]
