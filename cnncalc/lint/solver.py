@@ -9,7 +9,6 @@ Every combination is listed, simplest first; rules use the solver for the number
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
@@ -90,14 +89,24 @@ def solve(
     """
     if min(input_size, output_size, kernel_size) < 1:
         raise ValueError("sizes must be at least 1")
-    solutions = [
-        solution
-        for d in ([dilation] if dilation else _dilations(input_size, kernel_size))
-        for s in ([strides] if strides else range(1, input_size + 1))
-        if s == 1 or d == 1
-        for solution in _paddings(input_size, kernel_size, s, d, padding)
-        if solution.output == output_size
-    ]
+    solutions = []
+    for d in [dilation] if dilation else _dilations(input_size, kernel_size):
+        for s in [strides] if strides else range(1, input_size + 1) if d == 1 else [1]:
+            if s > 1 and d > 1:
+                continue
+            for option in _paddings(
+                input_size, output_size, effective_kernel_size(kernel_size, d), s, padding
+            ):
+                try:
+                    output = conv_output_size(input_size, kernel_size, s, option, d)
+                except ValueError:
+                    continue
+                if output == output_size:
+                    before, after = resolve_padding(option, input_size, kernel_size, s, d)
+                    window = AxisWindow(
+                        input_size, kernel_size, s, d, before, after, output, option == "same"
+                    )
+                    solutions.append(Solution(s, d, option, window))
     return sorted(solutions, key=Solution._simplicity)
 
 
@@ -118,21 +127,17 @@ def _dilations(input_size: int, kernel_size: int) -> range:
 
 
 def _paddings(
-    size: int, kernel: int, strides: int, dilation: int, kind: PaddingKind | None
-) -> Iterator[Solution]:
-    span = effective_kernel_size(kernel, dilation)
+    size: int, output: int, span: int, strides: int, kind: PaddingKind | None
+) -> list[SolvedPadding]:
+    """The paddings worth trying: ``valid``, ``same``, and the explicit ones whose total ``P`` can give
+    ``output`` (``(output − 1)·S ≤ I + P − span < output·S``), each at most ``span − 1`` cells a side."""
     candidates: list[SolvedPadding] = []
     if kind in (None, "valid"):
         candidates.append("valid")
     if kind in (None, "same"):
         candidates.append("same")
     if kind in (None, "explicit"):
-        candidates += [(p, p) for p in range(1, span)] + [(p, p + 1) for p in range(span - 1)]
-    for padding in candidates:
-        try:
-            output = conv_output_size(size, kernel, strides, padding, dilation)
-        except ValueError:
-            continue
-        before, after = resolve_padding(padding, size, kernel, strides, dilation)
-        window = AxisWindow(size, kernel, strides, dilation, before, after, output, padding == "same")
-        yield Solution(strides, dilation, padding, window)
+        lowest, highest = (output - 1) * strides + span - size, output * strides - 1 + span - size
+        for total in range(max(lowest, 1), min(highest, 2 * span - 2) + 1):
+            candidates.append((total // 2, total - total // 2))
+    return candidates

@@ -67,3 +67,10 @@ def test_sizes_below_1_are_refused() -> None:
 
 def test_solve_is_public() -> None:
     assert cnncalc.solve is solve
+
+
+def test_explicit_padding_up_to_one_cell_less_than_the_span() -> None:
+    # (10 + 2·2 − 3)/1 + 1 = 12 (2 = span − 1, the most a side gets); (10 + 1 + 2 − 3)/1 + 1 = 11
+    assert described(10, 12, 3, strides=1, dilation=1) == ["padding 2"]
+    assert described(10, 11, 3, strides=1, dilation=1) == ["padding (1, 2)"]
+    assert described(10, 13, 3, strides=1, dilation=1) == []

@@ -67,7 +67,7 @@ class EvenKernelSamePadding(LintRule):
             first = record.windows[uneven.index(True)]
             odd = [k + 1 if bad else k for k, bad in zip(window, uneven, strict=True)]
             pads = [
-                solve(w.size, w.size, k, dilation=w.dilation, padding="same")[0].window.pad_before
+                solve(w.size, w.size, k, strides=1, dilation=w.dilation, padding="same")[0].window.pad_before
                 for w, k in zip(record.windows, odd, strict=True)
             ]
             rows, columns = record.windows
