@@ -376,8 +376,11 @@ class Spec(BaseModel):
     data_format: DataFormat = "channels_last"
     num_classes: Annotated[int, Strict(), Ge(2)] | None = None
     """How many classes the network tells apart; the linter checks the last layer against it."""
-    lint: LintSection = LintSection()
-    """Lint settings for this file."""
+    lint: Annotated[
+        LintSection,
+        BeforeValidator(lambda v: {} if v is None else v, json_schema_input_type=LintSection | None),
+    ] = LintSection()
+    """Lint settings for this file (an empty ``lint:`` is no setting)."""
     layers: Annotated[list[Layer], Field(min_length=1)]
 
     @field_validator("input")
