@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, assert_never
 
 import typer
-from rich.table import Table
 
 from cnncalc.cli.common import ExitCode, ForceOption, stdout
 from cnncalc.errors import CnncalcError
@@ -61,6 +60,8 @@ def rules(
         return
     match output_format:
         case ListFormat.TABLE:
+            from rich.table import Table
+
             table = Table(header_style="bold")
             for column in ("Code", "Name", "Severity", "Summary"):
                 table.add_column(column)
@@ -114,6 +115,8 @@ def solve(
     )
     match output_format:
         case ListFormat.TABLE:
+            from rich.table import Table
+
             table = Table(
                 title=f"{input_size} → {output_size} with a kernel of {kernel}",
                 title_justify="left",
