@@ -43,7 +43,7 @@ StrictOption = Annotated[
     bool | None,
     typer.Option(
         "--strict/--no-strict",
-        help="Warnings make the exit code 1 (default: pyproject.toml's [tool.cnncalc] strict, else off).",
+        help="Warnings make the exit code 1 (default: pyproject.toml's \\[tool.cnncalc] strict, else off).",
         show_default=False,
     ),
 ]
@@ -62,7 +62,7 @@ def check(
 ) -> None:
     """Print every layer's output shape and parameter count, and what is wrong with the network.
 
-    Settings come from the nearest pyproject.toml with a [tool.cnncalc] table; --select and --strict
+    Settings come from the nearest pyproject.toml with a \\[tool.cnncalc] table; --select and --strict
     replace them, --ignore adds to them, and a spec's own `lint: ignore` adds to both.
     """
     chosen = None if select is None else selectors(select, "--select", ignoring=False)

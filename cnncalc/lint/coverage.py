@@ -10,7 +10,7 @@ and never more than the layer before it saw.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from cnncalc.lint.rule import analysed, edges, size_text, spatial
 from cnncalc.lint.solver import dropped_cells, solve
@@ -76,12 +76,7 @@ class Untiled:
         """Settings that reach every cell, from the solver: padding, or (pooling) a larger window."""
         pool = isinstance(self.record.layer, Pool2D)
         rows, columns = self.rows.window, self.columns.window
-        if (rows.size, rows.kernel, rows.strides, rows.dilation) == (
-            columns.size,
-            columns.kernel,
-            columns.strides,
-            columns.dilation,
-        ):
+        if replace(rows, pad_before=0, pad_after=0) == replace(columns, pad_before=0, pad_after=0):
             return _hint(rows, pool, lambda n: size_text(n, n))
         return "; ".join(
             f"{label}: {_hint(axis.window, pool, str)}"
@@ -138,7 +133,7 @@ def _hint(window: AxisWindow, pool: bool, dims: Callable[[int], str]) -> str:
                 if any(
                     not solution.dropped
                     for solution in solve(
-                        window.size, window.output, size, strides=window.strides, padding="valid"
+                        window.size, window.output, size, strides=window.strides, dilation=1, padding="valid"
                     )
                 )
             ),

@@ -68,10 +68,12 @@ class NumClassesMismatch(LintRule):
         if outputs == classes or (classes == outputs + 1 == 2 and output_activation != "softmax"):
             return
         sized = next((r for r in reversed(analysis.layers) if isinstance(r.layer, Conv2D | Dense)), None)
-        field = "filters" if sized is not None and isinstance(sized.layer, Conv2D) else "units"
-        fix = f"set {field}: {classes} on {sized.name}" if sized is not None else "correct num_classes"
-        if classes == 2:
-            fix += " with softmax, or units: 1 with sigmoid"
+        if sized is None:
+            fix = "correct num_classes"
+        else:
+            field = "filters" if isinstance(sized.layer, Conv2D) else "units"
+            fix = f"set {field}: {classes} on {sized.name}"
+            fix += " with softmax, or units: 1 with sigmoid" if classes == 2 else ""
         last = analysis.layers[-1]
         values = "value" if outputs == 1 else "values"
         message = (
