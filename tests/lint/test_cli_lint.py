@@ -14,6 +14,8 @@ from cnncalc.cli import app
 
 runner = CliRunner()
 
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
 
 def run(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, list(args), env={"COLUMNS": "200", "NO_COLOR": "1"})
@@ -24,8 +26,9 @@ def run(*args: str) -> tuple[int, str]:
 @pytest.fixture
 def project(tmp_path: Path, examples: Path) -> Path:
     """A folder with copies of three examples: one clean, one with an info, one with a warning."""
-    for name in ("lenet5.yaml", "article_cnn.yaml", "strides.yaml"):
+    for name in ("lenet5.yaml", "article_cnn.yaml"):
         shutil.copy(examples / name, tmp_path / name)
+    shutil.copy(FIXTURES / "narrow_view.yaml", tmp_path)
     return tmp_path
 
 
@@ -36,7 +39,7 @@ def findings(output: str) -> list[tuple[str, str]]:
 
 
 def test_warnings_fail_only_with_strict(project: Path) -> None:
-    strides, article = str(project / "strides.yaml"), str(project / "article_cnn.yaml")
+    strides, article = str(project / "narrow_view.yaml"), str(project / "article_cnn.yaml")
     assert run("check", strides)[0] == 0
     code, output = run("check", "--strict", strides)
     assert code == 1
@@ -49,7 +52,7 @@ def test_warnings_fail_only_with_strict(project: Path) -> None:
 
 
 def test_select_and_ignore(project: Path) -> None:
-    files = [str(project / name) for name in ("article_cnn.yaml", "strides.yaml")]
+    files = [str(project / name) for name in ("article_cnn.yaml", "narrow_view.yaml")]
     code, output = run("check", "-f", "json", *files)
     assert (code, findings(output)) == (0, [("article_cnn", "CNN111"), ("strided_convs", "CNN401")])
     code, output = run("check", "-f", "json", "--select", "CNN1", *files)
@@ -77,7 +80,7 @@ def test_errors_are_reported_whatever_is_selected(examples: Path) -> None:
 
 
 def test_the_spec_ignores_rules_for_itself(project: Path) -> None:
-    path = project / "strides.yaml"
+    path = project / "narrow_view.yaml"
     path.write_text(
         path.read_text().replace("name: strided_convs", "name: strided_convs\nlint: {ignore: [CNN401]}")
     )
@@ -93,7 +96,7 @@ def test_the_spec_ignores_rules_for_itself(project: Path) -> None:
 
 def test_pyproject_configures_and_the_command_line_overrides(project: Path) -> None:
     (project / "pyproject.toml").write_text('[tool.cnncalc]\nstrict = true\nignore = ["CNN111"]\n')
-    files = [str(project / name) for name in ("article_cnn.yaml", "strides.yaml")]
+    files = [str(project / name) for name in ("article_cnn.yaml", "narrow_view.yaml")]
     code, output = run("check", "-f", "json", *files)
     assert (code, findings(output)) == (1, [("strided_convs", "CNN401")])
     assert run("check", "--no-strict", *files)[0] == 0
@@ -110,10 +113,10 @@ def test_github_annotations(project: Path) -> None:
     bad = project / "bad.yaml"
     bad.write_text("input: [28, 28, 1]\nlayers:\n  - {type: conv2d, filters: 3, kernel: 3, strides: 0}\n")
     code, output = run(
-        "check", "-f", "github", *(str(project / n) for n in ("lenet5.yaml", "strides.yaml", "bad.yaml"))
+        "check", "-f", "github", *(str(project / n) for n in ("lenet5.yaml", "narrow_view.yaml", "bad.yaml"))
     )
     assert code == 2
-    strides = str(project / "strides.yaml").replace(":", "%3A").replace(",", "%2C")
+    strides = str(project / "narrow_view.yaml").replace(":", "%3A").replace(",", "%2C")
     warning, error = output.splitlines()
     assert warning.startswith(
         f"::warning file={strides},line=9,title=cnncalc CNN401::global_average_pooling2d pools features of conv2d_2 "
@@ -125,7 +128,7 @@ def test_github_annotations(project: Path) -> None:
 
 
 def test_json_findings_carry_hint_and_line(project: Path) -> None:
-    code, output = run("check", "-f", "json", str(project / "strides.yaml"))
+    code, output = run("check", "-f", "json", str(project / "narrow_view.yaml"))
     assert code == 0
     (diagnostic,) = json.loads(output)["diagnostics"]
     assert {k: diagnostic[k] for k in ("code", "severity", "layer", "line")} == {

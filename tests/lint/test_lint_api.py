@@ -13,6 +13,8 @@ from cnncalc.errors import CnncalcError
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
 
 def test_lint_a_file_with_lines_select_and_ignore(examples: Path) -> None:
     path = examples / "lint_head_mistakes.yaml"
@@ -31,7 +33,7 @@ def test_lint_a_file_with_lines_select_and_ignore(examples: Path) -> None:
 
 
 def test_lint_a_spec_object_has_no_lines(examples: Path) -> None:
-    spec = cnncalc.load(examples / "strides.yaml")
+    spec = cnncalc.load(FIXTURES / "narrow_view.yaml")
     (finding,) = cnncalc.lint(spec)
     assert (finding.code, finding.layer, finding.line) == ("CNN401", 3, None)
 
@@ -39,7 +41,7 @@ def test_lint_a_spec_object_has_no_lines(examples: Path) -> None:
 def test_linting_twice_does_not_repeat_findings(examples: Path) -> None:
     from cnncalc.lint.runner import lint
 
-    analysis = lint(cnncalc.analyze(examples / "strides.yaml"))
+    analysis = lint(cnncalc.analyze(FIXTURES / "narrow_view.yaml"))
     assert lint(analysis).diagnostics == analysis.diagnostics
 
 
