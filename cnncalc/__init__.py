@@ -17,7 +17,7 @@ from cnncalc.api import (
 )
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.errors import CnncalcError, Problem, SpecError
-from cnncalc.lint.solver import Solution, solve
+from cnncalc.linter.solver import Solution, solve
 from cnncalc.shapes.formulas import (
     conv_output_size,
     conv_params,

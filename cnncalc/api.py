@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from typing import Any, TypeAlias
 
 from cnncalc.diagnostics import Diagnostic
-from cnncalc.lint.config import LintConfig, selectors
-from cnncalc.lint.runner import lint as lint_analysis
+from cnncalc.linter.config import LintConfig, selectors
+from cnncalc.linter.runner import lint as lint_analysis
 from cnncalc.shapes.engine import analyze as analyze_spec
 from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis, LayerRecord

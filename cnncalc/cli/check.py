@@ -19,8 +19,8 @@ from cnncalc.cli.common import (
 from cnncalc.diagnostics import Severity
 from cnncalc.errors import SpecError
 from cnncalc.files import write_atomic
-from cnncalc.lint.config import LintConfig, find_config, selectors
-from cnncalc.lint.runner import lint
+from cnncalc.linter.config import LintConfig, find_config, selectors
+from cnncalc.linter.runner import lint
 from cnncalc.render import Failure, Report
 from cnncalc.shapes.engine import analyze
 from cnncalc.spec.loader import load_file

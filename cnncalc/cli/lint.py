@@ -12,9 +12,9 @@ import typer
 from cnncalc.cli.common import ExitCode, ForceOption, stdout
 from cnncalc.errors import CnncalcError
 from cnncalc.files import write_atomic
-from cnncalc.lint.docs import pages, rule_page
-from cnncalc.lint.registry import RULES, find_rule
-from cnncalc.lint.solver import solve as solve_sizes
+from cnncalc.linter.docs import pages, rule_page
+from cnncalc.linter.registry import RULES, find_rule
+from cnncalc.linter.solver import solve as solve_sizes
 from cnncalc.shapes.layers import window_formula
 
 

@@ -8,9 +8,9 @@ import pytest
 
 import cnncalc
 from cnncalc.errors import CnncalcError, SpecError
-from cnncalc.lint.config import ConfigError, LintConfig, find_config, read_pyproject, selectors
-from cnncalc.lint.registry import find_rule
-from cnncalc.lint.rule import Rule
+from cnncalc.linter.config import ConfigError, LintConfig, find_config, read_pyproject, selectors
+from cnncalc.linter.registry import find_rule
+from cnncalc.linter.rule import Rule
 
 SPEC = """\
 input: [28, 28, 1]

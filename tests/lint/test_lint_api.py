@@ -1,4 +1,4 @@
-"""`cnncalc.lint` in Python, and what linting must not cost: TensorFlow, or the name `cnncalc.lint`."""
+"""`cnncalc.lint` in Python, and what linting must not cost: TensorFlow."""
 
 from __future__ import annotations
 
@@ -39,23 +39,10 @@ def test_lint_a_spec_object_has_no_lines(examples: Path) -> None:
 
 
 def test_linting_twice_does_not_repeat_findings(examples: Path) -> None:
-    from cnncalc.lint.runner import lint
+    from cnncalc.linter.runner import lint
 
     analysis = lint(cnncalc.analyze(FIXTURES / "narrow_view.yaml"))
     assert lint(analysis).diagnostics == analysis.diagnostics
-
-
-def test_the_api_function_keeps_its_name_after_the_subpackage_is_imported() -> None:
-    # `cnncalc.lint` is both the API function and the subpackage holding the rules: the function must win
-    # whatever is imported first (a lazy import of the subpackage would replace it).
-    code = (
-        "import cnncalc.lint.registry, cnncalc.lint.solver, cnncalc.cli.lint, cnncalc; "
-        "print(callable(cnncalc.lint), cnncalc.lint.__module__)"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
-    )
-    assert result.stdout.split() == ["True", "cnncalc.api"]
 
 
 def test_check_with_every_rule_imports_no_deep_learning_framework(examples: Path) -> None:

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import cnncalc
-from cnncalc.lint.registry import RULES
-from cnncalc.lint.solver import solve
+from cnncalc.linter.registry import RULES
+from cnncalc.linter.solver import solve
 
 ACTIVATIONS = st.sampled_from(["linear", "relu", "sigmoid", "softmax", "tanh"])
 PADDING = st.one_of(st.sampled_from(["valid", "same"]), st.integers(0, 3))

@@ -10,9 +10,9 @@ import pytest
 
 import cnncalc
 from cnncalc.diagnostics import Severity
-from cnncalc.lint.docs import pages
-from cnncalc.lint.registry import LINT_RULES, RULES, find_rule
-from cnncalc.lint.rule import SECTIONS, EngineError, Rule
+from cnncalc.linter.docs import pages
+from cnncalc.linter.registry import LINT_RULES, RULES, find_rule
+from cnncalc.linter.rule import SECTIONS, EngineError, Rule
 from cnncalc.shapes import layers
 
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "rules"

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import cnncalc
-from cnncalc.lint.registry import RULES
+from cnncalc.linter.registry import RULES
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import cnncalc
-from cnncalc.lint.solver import solve
+from cnncalc.linter.solver import solve
 
 
 def described(input_size: int, output_size: int, kernel: int, **fixed: Any) -> list[str]:

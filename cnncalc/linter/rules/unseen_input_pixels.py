@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
-from cnncalc.lint.coverage import untiled
-from cnncalc.lint.rule import Finding, LintRule
+from cnncalc.linter.coverage import untiled
+from cnncalc.linter.rule import Finding, LintRule
 from cnncalc.shapes.records import Analysis
 
 

@@ -6,9 +6,9 @@ from dataclasses import replace
 
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.errors import Problem, SpecError
-from cnncalc.lint.config import LintConfig, normalise, selector_problem
-from cnncalc.lint.registry import LINT_RULES
-from cnncalc.lint.rule import Finding, LintRule
+from cnncalc.linter.config import LintConfig, normalise, selector_problem
+from cnncalc.linter.registry import LINT_RULES
+from cnncalc.linter.rule import Finding, LintRule
 from cnncalc.shapes.records import Analysis
 from cnncalc.spec.loader import SourceMap
 

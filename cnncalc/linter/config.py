@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from cnncalc.errors import CnncalcError
-from cnncalc.lint.registry import RULES
-from cnncalc.lint.rule import EngineError, Rule
+from cnncalc.linter.registry import RULES
+from cnncalc.linter.rule import EngineError, Rule
 
 PYPROJECT_KEYS = ("select", "ignore", "strict")
 """The keys of ``[tool.cnncalc]``."""
@@ -56,7 +56,7 @@ class LintConfig:
 def matches(rule: Rule, selector: str) -> bool:
     """Whether ``selector`` (a code, a code prefix or a name) designates ``rule``.
 
-    >>> from cnncalc.lint.registry import RULES
+    >>> from cnncalc.linter.registry import RULES
     >>> [rule.code for rule in RULES if matches(rule, "CNN10")]
     ['CNN101', 'CNN102', 'CNN103', 'CNN104', 'CNN105']
     """

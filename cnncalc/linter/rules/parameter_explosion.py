@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
-from cnncalc.lint.rule import Finding, LintRule, analysed, plural, size_text, spatial
+from cnncalc.linter.rule import Finding, LintRule, analysed, plural, size_text, spatial
 from cnncalc.shapes.formulas import dense_params, pool_output_size
 from cnncalc.shapes.records import Analysis, LayerRecord
 from cnncalc.spec.models import Activation, BatchNorm, Conv2D, Dense, Dropout, Flatten

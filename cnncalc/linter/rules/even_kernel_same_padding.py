@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
-from cnncalc.lint.rule import Finding, LintRule, analysed, size_text
-from cnncalc.lint.solver import solve
+from cnncalc.linter.rule import Finding, LintRule, analysed, size_text
+from cnncalc.linter.solver import solve
 from cnncalc.shapes.layers import format_dims
 from cnncalc.shapes.records import Analysis
 from cnncalc.spec.models import Conv2D, Pool2D

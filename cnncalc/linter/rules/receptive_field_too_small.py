@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
-from cnncalc.lint.rule import Finding, LintRule, analysed, plural, size_text, spatial
+from cnncalc.linter.rule import Finding, LintRule, analysed, plural, size_text, spatial
 from cnncalc.shapes.records import Analysis, ReceptiveField
 from cnncalc.spec.models import GlobalAvgPool2D, GlobalMaxPool2D
 

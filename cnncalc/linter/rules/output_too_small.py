@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cnncalc.lint.rule import EngineError
+from cnncalc.linter.rule import EngineError
 from cnncalc.shapes.layers import OUTPUT_TOO_SMALL
 
 

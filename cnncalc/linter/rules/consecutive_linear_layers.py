@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
-from cnncalc.lint.rule import Finding, LintRule, activation, analysed
+from cnncalc.linter.rule import Finding, LintRule, activation, analysed
 from cnncalc.shapes.formulas import dense_params
 from cnncalc.shapes.records import Analysis, LayerRecord
 from cnncalc.spec.models import Conv2D, Dense, GlobalMaxPool2D, MaxPool2D

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
-from cnncalc.lint.rule import Finding, LintRule, activation, spatial
+from cnncalc.linter.rule import Finding, LintRule, activation, spatial
 from cnncalc.shapes.records import Analysis
 from cnncalc.spec.models import Conv2D, Dense
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from cnncalc.lint.rule import analysed, edges, size_text, spatial
-from cnncalc.lint.solver import dropped_cells, solve
+from cnncalc.linter.rule import analysed, edges, size_text, spatial
+from cnncalc.linter.solver import dropped_cells, solve
 from cnncalc.shapes.records import Analysis, AxisWindow, LayerRecord, ReceptiveField
 from cnncalc.spec.models import Pool2D
 

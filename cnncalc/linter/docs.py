@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from cnncalc.lint.registry import RULES
-from cnncalc.lint.rule import EngineError, Rule
+from cnncalc.linter.registry import RULES
+from cnncalc.linter.rule import EngineError, Rule
 
 INDEX = "README.md"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
-from cnncalc.lint.rule import Finding, LintRule, analysed, size_text, spatial
+from cnncalc.linter.rule import Finding, LintRule, analysed, size_text, spatial
 from cnncalc.shapes.formulas import conv_params
 from cnncalc.shapes.records import Analysis, AxisWindow
 from cnncalc.spec.models import Conv2D

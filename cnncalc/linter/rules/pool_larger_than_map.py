@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
-from cnncalc.lint.rule import Finding, LintRule, analysed, size_text
+from cnncalc.linter.rule import Finding, LintRule, analysed, size_text
 from cnncalc.shapes.records import Analysis
 from cnncalc.spec.models import MaxPool2D, Pool2D
 

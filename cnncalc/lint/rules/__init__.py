@@ -1,1 +1,0 @@
-"""One module per rule; ``cnncalc.lint.registry`` lists them."""
