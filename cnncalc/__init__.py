@@ -12,10 +12,12 @@ from cnncalc.api import (
     assert_params,
     assert_total_params,
     assert_valid,
+    lint,
     load,
 )
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.errors import CnncalcError, Problem, SpecError
+from cnncalc.linter.solver import Solution, solve
 from cnncalc.shapes.formulas import (
     conv_output_size,
     conv_params,
@@ -37,6 +39,7 @@ __all__ = [
     "Problem",
     "ReceptiveField",
     "Severity",
+    "Solution",
     "Spec",
     "SpecError",
     "SpecSource",
@@ -50,8 +53,10 @@ __all__ = [
     "conv_output_size",
     "conv_params",
     "dense_params",
+    "lint",
     "load",
     "pool_output_size",
     "same_padding",
+    "solve",
     "tensor_size",
 ]

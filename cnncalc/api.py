@@ -8,6 +8,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeAlias
 
+from cnncalc.diagnostics import Diagnostic
+from cnncalc.linter.config import LintConfig, selectors
+from cnncalc.linter.runner import lint as lint_analysis
 from cnncalc.shapes.engine import analyze as analyze_spec
 from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis, LayerRecord
@@ -60,6 +63,37 @@ def _collection_paused() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
+
+
+def lint(
+    source: SpecSource, *, select: Sequence[str] | None = None, ignore: Sequence[str] = ()
+) -> tuple[Diagnostic, ...]:
+    """Every finding about a spec, in layer order: the errors analysis stops at and the lint rules'.
+
+    ``select`` and ``ignore`` take rule codes (``CNN110``), code prefixes (``CNN2``) or names
+    (``parameter-explosion``); the spec's own ``lint: ignore`` applies too. Findings carry their
+    line when the spec comes from a file or from text. No ``pyproject.toml`` is read.
+
+    >>> spec = '''
+    ... input: [28, 28, 1]
+    ... layers:
+    ...   - {type: conv2d, filters: 8, kernel_size: 3, strides: 2, activation: relu}
+    ...   - {type: flatten}
+    ...   - {type: dense, units: 10, activation: softmax}
+    ... '''
+    >>> [(d.code, d.severity.value, d.layer, d.line) for d in lint(spec)]
+    [('CNN110', 'warning', 0, 4)]
+    >>> lint(spec, ignore=["unseen-input-pixels"])
+    ()
+    """
+    config = LintConfig(
+        None if select is None else selectors(select, "select", ignoring=False),
+        selectors(ignore, "ignore", ignoring=True),
+    )
+    if isinstance(source, Spec | Analysis):
+        return lint_analysis(analyze(source), config).diagnostics
+    loaded = _load(source)
+    return lint_analysis(analyze_spec(loaded.spec, loaded.source), config, loaded.source).diagnostics
 
 
 def _load(source: LoadedSpec | str | os.PathLike[str] | Mapping[str, Any]) -> LoadedSpec:

@@ -8,7 +8,6 @@ from typing import Annotated, assert_never
 
 import typer
 
-from cnncalc.api import analyze
 from cnncalc.cli.common import (
     ExitCode,
     ForceOption,
@@ -17,20 +16,59 @@ from cnncalc.cli.common import (
     SpecFiles,
     stdout,
 )
+from cnncalc.diagnostics import Severity
 from cnncalc.errors import SpecError
 from cnncalc.files import write_atomic
+from cnncalc.linter.config import LintConfig, find_config, selectors
+from cnncalc.linter.runner import lint
 from cnncalc.render import Failure, Report
+from cnncalc.shapes.engine import analyze
+from cnncalc.spec.loader import load_file
+
+SelectOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--select",
+        help="Run only these rules: codes (CNN110), prefixes (CNN2) or names; comma-separated or repeated.",
+        show_default=False,
+    ),
+]
+IgnoreOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--ignore", help="Do not run these rules (added to the configured ones).", show_default=False
+    ),
+]
+StrictOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--strict/--no-strict",
+        help="Warnings make the exit code 1 (default: pyproject.toml's \\[tool.cnncalc] strict, else off).",
+        show_default=False,
+    ),
+]
 
 
 def check(
     files: SpecFiles,
+    *,
     output_format: FormatOption = OutputFormat.TABLE,
     explain: Annotated[
         bool, typer.Option("--explain", help="Show each layer's formula with the numbers in.")
     ] = False,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    strict: StrictOption = None,
 ) -> None:
-    """Print every layer's output shape and parameter count, and stop at impossible layers."""
-    reports = [check_file(path) for path in files]
+    """Print every layer's output shape and parameter count, and what is wrong with the network.
+
+    Settings come from the nearest pyproject.toml with a \\[tool.cnncalc] table; --select and --strict
+    replace them, --ignore adds to them, and a spec's own `lint: ignore` adds to both.
+    """
+    chosen = None if select is None else selectors(select, "--select", ignoring=False)
+    ignored = selectors(ignore or [], "--ignore", ignoring=True)
+    configs = [find_config(path.parent).override(chosen, ignored, strict) for path in files]
+    reports = [check_file(path, config) for path, config in zip(files, configs, strict=True)]
     match output_format:
         case OutputFormat.TABLE:
             from cnncalc.render.table import render_table
@@ -44,24 +82,31 @@ def check(
             from cnncalc.render.markdown import render_markdown
 
             typer.echo(render_markdown(reports, explain=explain), nl=False)
+        case OutputFormat.GITHUB:
+            from cnncalc.render.github import render_github
+
+            typer.echo(render_github(reports), nl=False)
         case _ as unreachable:
             assert_never(unreachable)
-    raise typer.Exit(max(exit_code(report) for report in reports))
+    codes = (exit_code(report, config.strict) for report, config in zip(reports, configs, strict=True))
+    raise typer.Exit(max(codes))
 
 
-def check_file(path: Path) -> Report:
-    """Load and analyse one file; a file that cannot be read or validated becomes a failure."""
+def check_file(path: Path, config: LintConfig | None = None) -> Report:
+    """Load, analyse and lint one file; a file that cannot be read or validated becomes a failure."""
     try:
-        return analyze(path)
+        loaded = load_file(path)
+        return lint(analyze(loaded.spec, loaded.source), config, loaded.source)
     except SpecError as exc:
         return Failure(str(path), exc)
 
 
-def exit_code(report: Report) -> ExitCode:
-    """2 for a bad file, 1 for error findings, else 0."""
+def exit_code(report: Report, strict: bool = False) -> ExitCode:
+    """2 for a bad file, 1 for error findings (and, if ``strict``, warnings), else 0."""
     if isinstance(report, Failure):
         return ExitCode.ERROR
-    return ExitCode.OK if report.ok else ExitCode.FINDINGS
+    failing = (Severity.ERROR, Severity.WARNING) if strict else (Severity.ERROR,)
+    return ExitCode.FINDINGS if any(d.severity in failing for d in report.diagnostics) else ExitCode.OK
 
 
 def schema(

@@ -32,6 +32,7 @@ class OutputFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
     MARKDOWN = "markdown"
+    GITHUB = "github"
 
 
 SpecFiles = Annotated[

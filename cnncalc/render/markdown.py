@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnncalc.render import Failure, Report
-from cnncalc.render.text import params_text, shape_text, totals, where
+from cnncalc.render.text import findings_summary, params_text, shape_text, totals, where
 from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis
 
@@ -42,6 +42,7 @@ def _analysis(analysis: Analysis, explain: bool) -> str:
     lines.append("")
     lines.extend(f"**{label}:** {value}  " for label, value in totals(analysis))
     if analysis.diagnostics:
+        lines.append(f"**Findings:** {findings_summary(analysis.diagnostics)}  ")
         lines.append("")
         for d in analysis.diagnostics:
             location = where(analysis, d)

@@ -8,7 +8,7 @@ from rich.text import Text
 
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.render import Failure, Report
-from cnncalc.render.text import params_text, shape_text, totals, where
+from cnncalc.render.text import findings_summary, params_text, shape_text, totals, where
 from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis
 
@@ -39,8 +39,10 @@ def _print_analysis(analysis: Analysis, console: Console, explain: bool) -> None
         table.add_column("Formula", overflow="fold")
     table.add_row("", f"input ({analysis.data_format})", format_shape(analysis.input_shape), "", style="dim")
     failed = {d.layer for d in analysis.errors}
+    warned = {d.layer for d in analysis.diagnostics if d.severity is Severity.WARNING}
     for record in analysis.layers:
         style = "red" if record.index in failed else ("dim" if record.output_shape is None else "")
+        style = style or ("yellow" if record.index in warned else "")
         row = [
             str(record.index),
             f"{record.name} ({record.layer.keras_class})",
@@ -53,6 +55,8 @@ def _print_analysis(analysis: Analysis, console: Console, explain: bool) -> None
     console.print(table)
     for label, value in totals(analysis):
         console.print(f"[bold]{label}:[/bold] {value}", highlight=False)
+    if analysis.diagnostics:
+        console.print(f"[bold]Findings:[/bold] {findings_summary(analysis.diagnostics)}", highlight=False)
     for diagnostic in analysis.diagnostics:
         _print_diagnostic(console, diagnostic, where(analysis, diagnostic))
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cnncalc.diagnostics import Diagnostic
+from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis, LayerRecord
 
@@ -57,3 +57,14 @@ def where(analysis: Analysis, diagnostic: Diagnostic) -> str:
     if diagnostic.line is not None:
         parts.append(f"(line {diagnostic.line})")
     return " ".join(parts)
+
+
+def findings_summary(diagnostics: tuple[Diagnostic, ...]) -> str:
+    """``1 error, 2 warnings, 1 info``: the count of each severity present.
+
+    >>> warning, info = Diagnostic("CNN110", Severity.WARNING, "m"), Diagnostic("CNN111", Severity.INFO, "m")
+    >>> findings_summary((warning, warning, info))
+    '2 warnings, 1 info'
+    """
+    counts = [(sum(d.severity is s for d in diagnostics), s.value) for s in Severity]
+    return ", ".join(f"{n} {word}" + ("s" if n > 1 and word != "info" else "") for n, word in counts if n)

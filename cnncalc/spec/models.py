@@ -7,10 +7,12 @@ Validators check one layer's own fields only; whatever spans layers belongs to t
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias
 
 from annotated_types import Ge, Gt, Lt
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     BaseModel,
     BeforeValidator,
@@ -335,6 +337,34 @@ Layer = Annotated[
 """Any layer, chosen by its ``type`` (a canonical tag or a Keras class name, case-insensitive)."""
 
 
+def _rule_selector(value: str) -> str:
+    """A rule code or code prefix (any case, normalised to ``CNN110``), or a kebab-case rule name."""
+    if re.fullmatch(r"CNN[0-9]{1,3}", value, flags=re.IGNORECASE):
+        return value.upper()
+    if re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value):
+        return value
+    raise PydanticCustomError(
+        "rule_selector",
+        "expected a rule code (CNN110), a code prefix (CNN1) or a rule name (unseen-input-pixels)",
+    )
+
+
+RuleSelector: TypeAlias = Annotated[str, AfterValidator(_rule_selector)]
+"""A lint rule's code (``CNN110``), a code prefix (``CNN1``) or a rule's name (``unseen-input-pixels``)."""
+
+
+class LintSection(BaseModel):
+    """The ``lint:`` section of a spec: settings for this file only."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    ignore: Annotated[
+        tuple[RuleSelector, ...],
+        BeforeValidator(lambda v: [v] if isinstance(v, str) else v, json_schema_input_type=list[str] | str),
+    ] = ()
+    """Rules not to report for this file: codes, code prefixes or names (one, or a list)."""
+
+
 class Spec(BaseModel):
     """A network: its input shape, data format and layers, in order."""
 
@@ -344,6 +374,13 @@ class Spec(BaseModel):
     input: Annotated[tuple[PositiveInt, ...], Field(min_length=1, max_length=3)]
     """Input shape without the batch axis: ``[H, W, C]`` (``[C, H, W]`` channels_first) or ``[N]``."""
     data_format: DataFormat = "channels_last"
+    num_classes: Annotated[int, Strict(), Ge(2)] | None = None
+    """How many classes the network tells apart; the linter checks the last layer against it."""
+    lint: Annotated[
+        LintSection,
+        BeforeValidator(lambda v: {} if v is None else v, json_schema_input_type=LintSection | None),
+    ] = LintSection()
+    """Lint settings for this file (an empty ``lint:`` is no setting)."""
     layers: Annotated[list[Layer], Field(min_length=1)]
 
     @field_validator("input")

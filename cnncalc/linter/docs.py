@@ -1,0 +1,41 @@
+"""The rules' documentation pages (``docs/rules/``), generated from their docstrings."""
+
+from __future__ import annotations
+
+from cnncalc.linter.registry import RULES
+from cnncalc.linter.rule import EngineError, Rule
+
+INDEX = "README.md"
+
+
+def rule_page(rule: Rule) -> str:
+    """One rule's Markdown page: code and name, default severity and family, then its docstring."""
+    summary, _, body = rule.docs.partition("\n")
+    source = type(rule).__module__.replace(".", "/") + ".py"
+    always = " (always reported: analysis stops there)" if isinstance(rule, EngineError) else ""
+    return (
+        f"# {rule.code} `{rule.name}`\n\n"
+        f"{summary}\n\n"
+        f"Default severity: **{rule.severity.value}**{always}. Family: {rule.family} ({rule.code[3]}xx). "
+        f"Source: [`{source}`](../../{source}).\n"
+        f"{body}\n"
+    )
+
+
+def index_page() -> str:
+    """``docs/rules/README.md``: every rule, with its default severity and summary."""
+    rows = [
+        f"| [{rule.code}]({rule.code}.md) | `{rule.name}` | {rule.severity.value} | {rule.summary} |"
+        for rule in RULES
+    ]
+    return (
+        "# Lint rules\n\n"
+        "Generated from the rules' docstrings by `cnncalc rules --docs docs/rules --force`; do not edit.\n"
+        "[Linting](../linting.md) explains how to select, ignore and configure them.\n\n"
+        "| code | name | default severity | summary |\n|---|---|---|---|\n" + "\n".join(rows) + "\n"
+    )
+
+
+def pages() -> dict[str, str]:
+    """File name → Markdown, for every page of ``docs/rules/``."""
+    return {INDEX: index_page(), **{f"{rule.code}.md": rule_page(rule) for rule in RULES}}

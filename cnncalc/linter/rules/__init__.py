@@ -1,0 +1,1 @@
+"""One module per rule; ``cnncalc.linter.registry`` lists them."""

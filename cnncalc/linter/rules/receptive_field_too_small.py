@@ -1,0 +1,92 @@
+"""CNN401 receptive-field-too-small."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cnncalc.diagnostics import Severity
+from cnncalc.linter.rule import Finding, LintRule, analysed, plural, size_text, spatial
+from cnncalc.shapes.records import Analysis, ReceptiveField
+from cnncalc.spec.models import GlobalAvgPool2D, GlobalMaxPool2D
+
+KERNEL = 3
+"""The kernel of the convolutions the hint adds."""
+
+
+class ReceptiveFieldTooSmall(LintRule):
+    """A global pooling head over features that each see only part of the image.
+
+    ## What it does
+    When the network pools globally (`globalavgpool2d`, `globalmaxpool2d`), compares the receptive
+    field of the layer before it (how many input pixels one of its cells depends on, from the
+    recurrence `r = r + (K − 1)·j; j = j·S` over the layers, `K` the dilated kernel span and `S`
+    the stride) with the input size.
+
+    ## Why is this bad?
+    Global pooling averages (or maxes) features over positions, and each feature sees only its own
+    receptive field: if that is smaller than the image, no feature relates parts of the image that
+    lie further apart, and the network is a bag of local patches. A flatten head does not have
+    this problem: its dense layer sees every position.
+
+    ## Example
+    Three 3×3 convolutions with stride 2: receptive fields 3, 3 + 2·2 = 7 and 7 + 2·4 = 15, on a
+    28×28 input.
+
+    ```yaml
+    input: [28, 28, 1]
+    layers:
+      - {type: conv2d, filters: 16, kernel_size: 3, strides: 2, padding: same, activation: relu}
+      - {type: conv2d, filters: 32, kernel_size: 3, strides: 2, padding: same, activation: relu}
+      - {type: conv2d, filters: 64, kernel_size: 3, strides: 2, padding: same, activation: relu}
+      - {type: globalavgpool2d}
+      - {type: dense, units: 10, activation: softmax}
+    ```
+
+    One more 3×3 convolution sees 15 + 2·8 = 31 ≥ 28 pixels. Use instead:
+
+    ```yaml
+    input: [28, 28, 1]
+    layers:
+      - {type: conv2d, filters: 16, kernel_size: 3, strides: 2, padding: same, activation: relu}
+      - {type: conv2d, filters: 32, kernel_size: 3, strides: 2, padding: same, activation: relu}
+      - {type: conv2d, filters: 64, kernel_size: 3, strides: 2, padding: same, activation: relu}
+      - {type: conv2d, filters: 64, kernel_size: 3, padding: same, activation: relu}
+      - {type: globalavgpool2d}
+      - {type: dense, units: 10, activation: softmax}
+    ```
+
+    ## How to fix
+    Add convolutions before the global pooling (each 3×3 one widens the field by twice the current
+    jump), use larger or dilated kernels, or downsample earlier so that later layers see further.
+    """
+
+    code = "CNN401"
+    name = "receptive-field-too-small"
+    severity = Severity.WARNING
+
+    def check(self, analysis: Analysis) -> Iterator[Finding]:
+        image = spatial(analysis.input_shape, analysis.data_format)
+        if image is None:
+            return
+        for record in analysed(analysis):
+            if not isinstance(record.layer, GlobalAvgPool2D | GlobalMaxPool2D):
+                continue
+            before = analysis.layers[: record.index]
+            field = before[-1].receptive_field if before else ReceptiveField((1, 1), (1, 1))
+            if field is None or (field.size[0] >= image[0] and field.size[1] >= image[1]):
+                continue
+            deepest = next((r.name for r in reversed(before) if r.windows is not None), "the input")
+            more = max(
+                -(-(size - seen) // ((KERNEL - 1) * jump))
+                for size, seen, jump in zip(image[:2], field.size, field.jump, strict=True)
+            )
+            wider = [
+                seen + more * (KERNEL - 1) * jump for seen, jump in zip(field.size, field.jump, strict=True)
+            ]
+            yield Finding(
+                record.index,
+                f"{record.name} pools features of {deepest} that each see only "
+                f"{size_text(*field.size)} of the {size_text(image[0], image[1])} input",
+                f"{plural(more, f'more {KERNEL}×{KERNEL} convolution')} before {record.name} would see "
+                f"{size_text(*wider)}; or downsample earlier, which widens every later layer's view",
+            )

@@ -1,0 +1,65 @@
+"""GitHub Actions annotations: one workflow command per finding, shown on the pull request's diff.
+
+``::warning file=net.yaml,line=12,title=cnncalc CNN110::message`` (the format ruff's ``github``
+output uses). Errors stay errors, warnings warnings, information becomes a ``notice``.
+"""
+
+from __future__ import annotations
+
+from cnncalc.diagnostics import Severity
+from cnncalc.render import Failure, Report
+from cnncalc.render.json import SPEC_PROBLEM
+
+LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def render_github(reports: list[Report]) -> str:
+    """Every finding of every report as a workflow command, one per line (nothing if all is clean)."""
+    lines = []
+    for report in reports:
+        if isinstance(report, Failure):
+            for problem in report.error.problems:
+                where = f"{problem.field}: " if problem.field else ""
+                lines.append(
+                    command(
+                        "error",
+                        f"{where}{problem.message}",
+                        problem.hint,
+                        file=report.file,
+                        line=problem.line,
+                        col=problem.column,
+                        title=f"cnncalc {SPEC_PROBLEM}",
+                    )
+                )
+            continue
+        for d in report.diagnostics:
+            lines.append(
+                command(
+                    LEVELS[d.severity],
+                    d.message,
+                    d.hint,
+                    file=report.file,
+                    line=d.line,
+                    title=f"cnncalc {d.code}",
+                )
+            )
+    return "".join(line + "\n" for line in lines)
+
+
+def command(level: str, message: str, hint: str | None, **properties: str | int | None) -> str:
+    """One workflow command; the hint goes on a second line of the message.
+
+    >>> command("warning", "50% done", "a, b: c", file="a,b.yaml", line=3, col=None)
+    '::warning file=a%2Cb.yaml,line=3::50%25 done%0Ahint: a, b: c'
+    """
+    fields = ",".join(
+        f"{key}={_escape(str(value), True)}" for key, value in properties.items() if value is not None
+    )
+    text = message + (f"\nhint: {hint}" if hint else "")
+    return f"::{level} {fields}::{_escape(text, False)}"
+
+
+def _escape(text: str, property_value: bool) -> str:
+    """GitHub's escaping: ``%``, CR and LF always; ``:`` and ``,`` in property values too."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return text.replace(":", "%3A").replace(",", "%2C") if property_value else text

@@ -1,0 +1,108 @@
+"""Rule selection: selectors, the pyproject.toml table, and a spec's own `lint: ignore`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import cnncalc
+from cnncalc.errors import CnncalcError, SpecError
+from cnncalc.linter.config import ConfigError, LintConfig, find_config, read_pyproject, selectors
+from cnncalc.linter.registry import find_rule
+from cnncalc.linter.rule import Rule
+
+SPEC = """\
+input: [28, 28, 1]
+lint:
+  ignore: [{ignored}]
+layers:
+  - {{type: conv2d, filters: 8, kernel_size: 3, strides: 2, activation: relu}}
+  - {{type: dense, units: 10, activation: softmax}}
+"""
+
+
+def rule(code: str) -> Rule:
+    found = find_rule(code)
+    assert found is not None
+    return found
+
+
+def test_select_and_ignore_by_code_prefix_and_name() -> None:
+    config = LintConfig(select=("CNN1", "parameter-explosion"), ignore=("CNN113",))
+    enabled = {code: config.enabled(rule(code)) for code in ("CNN110", "CNN113", "CNN201", "CNN301")}
+    assert enabled == {"CNN110": True, "CNN113": False, "CNN201": True, "CNN301": False}
+    assert not LintConfig().enabled(rule("CNN110"), also_ignore=("unseen-input-pixels",))
+
+
+def test_selectors_are_normalised_split_and_checked() -> None:
+    assert selectors(["cnn1,CNN201", " dead-kernel-taps "], "--select", ignoring=False) == (
+        "CNN1",
+        "CNN201",
+        "dead-kernel-taps",
+    )
+    with pytest.raises(ConfigError, match=r"--select: no rule matches `CNN999`"):
+        selectors(["CNN999"], "--select", ignoring=False)
+    with pytest.raises(ConfigError, match=r"did you mean `dead-kernel-taps`\?"):
+        selectors(["dead-kernel-tap"], "--ignore", ignoring=True)
+    with pytest.raises(ConfigError, match="cannot be ignored"):
+        selectors(["CNN10"], "--ignore", ignoring=True)
+    assert selectors(["CNN10"], "--select", ignoring=False) == ("CNN10",)
+    assert issubclass(ConfigError, CnncalcError)
+
+
+def test_command_line_settings_replace_select_and_strict_and_add_ignores() -> None:
+    base = LintConfig(select=("CNN1",), ignore=("CNN111",), strict=True)
+    assert base.override(None, ("CNN112",), None) == LintConfig(("CNN1",), ("CNN111", "CNN112"), True)
+    assert base.override(("CNN2",), (), False) == LintConfig(("CNN2",), ("CNN111",), False)
+
+
+def test_the_nearest_pyproject_with_the_table_wins(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.cnncalc]\nselect = ["CNN1", "CNN4"]\nignore = ["CNN111"]\nstrict = true\n'
+    )
+    inner = tmp_path / "models" / "small"
+    inner.mkdir(parents=True)
+    (tmp_path / "models" / "pyproject.toml").write_text('[project]\nname = "not-about-cnncalc"\n')
+    assert find_config(inner) == LintConfig(("CNN1", "CNN4"), ("CNN111",), True)
+    (inner / "pyproject.toml").write_text("[tool.cnncalc]\nstrict = false\n")
+    assert find_config(inner) == LintConfig()
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('selct = ["CNN1"]', r"unknown key `selct` \(did you mean `select`\?\)"),
+        ('strict = "yes"', "strict: expected true or false"),
+        ('ignore = "CNN111"', "ignore: expected a list of rule codes or names"),
+        ('ignore = ["CNN101"]', "cannot be ignored"),
+        ('select = ["CNN9"]', r"\[tool.cnncalc\] select: no rule matches `CNN9`"),
+    ],
+)
+def test_a_bad_table_is_one_clear_error(tmp_path: Path, table: str, message: str) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(f"[tool.cnncalc]\n{table}\n")
+    with pytest.raises(ConfigError, match=message):
+        read_pyproject(path)
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text("[tool.cnncalc\n")
+    with pytest.raises(ConfigError, match="cannot read"):
+        read_pyproject(path)
+
+
+def test_the_spec_ignores_rules_for_its_own_file() -> None:
+    # 3×3 stride 2 on 28 leaves out row 28 (CNN110); dense on the 13×13×8 map (CNN113).
+    assert [d.code for d in cnncalc.lint(SPEC.format(ignored=""))] == ["CNN110", "CNN113"]
+    assert [d.code for d in cnncalc.lint(SPEC.format(ignored="unseen-input-pixels"))] == ["CNN113"]
+    assert [d.code for d in cnncalc.lint(SPEC.format(ignored="cnn1"))] == []
+
+
+def test_an_unknown_rule_in_the_spec_is_located() -> None:
+    with pytest.raises(SpecError) as caught:
+        cnncalc.lint(SPEC.format(ignored="CNN110, CNN999"))
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.column, problem.field) == (3, 20, "lint.ignore[1]")
+    assert problem.message == "no rule matches `CNN999`"
