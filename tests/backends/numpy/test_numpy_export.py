@@ -19,7 +19,18 @@ from cnncalc.errors import CnncalcError
 from cnncalc.export.numpy_code import numpy_script
 from tests.conftest import EXAMPLES, ROOT
 
-VALID_EXAMPLES = [path for path in sorted(EXAMPLES.glob("*.yaml")) if analyze(path).ok]
+
+def trains_on_mnist(path: Path) -> bool:
+    """No error, 10 outputs, one input channel of at least 28 x 28 (or 784 values)."""
+    analysis = analyze(path)
+    shape = analysis.input_shape
+    channels_ok = (
+        len(shape) == 1 or (shape[0] if analysis.data_format == "channels_first" else shape[-1]) == 1
+    )
+    return analysis.ok and analysis.output_shape == (10,) and channels_ok
+
+
+VALID_EXAMPLES = [path for path in sorted(EXAMPLES.glob("*.yaml")) if trains_on_mnist(path)]
 
 # Layer types and options the examples do not use, trained on MNIST-sized inputs.
 EXTRA_SPECS: dict[str, dict[str, Any]] = {
@@ -84,7 +95,7 @@ def public_to_nhwc(x: np.ndarray, data_format: str) -> np.ndarray:
 
 @pytest.mark.parametrize("spec", SPECS, ids=SPEC_IDS)
 def test_script_agrees_with_numpy_model(spec: Path | dict[str, Any], rng: np.random.Generator) -> None:
-    model = NumpyModel(spec, dtype=np.float64)
+    model = NumpyModel(spec, dtype=np.float64, workers=1)
     for key, value in model.variables.items():  # random weights, positive moving variances
         sign = 1 if key.endswith("moving_variance") else rng.choice([-1, 1], value.shape)
         value[...] = rng.uniform(0.15, 0.45, value.shape) * sign
@@ -105,7 +116,10 @@ def test_script_agrees_with_numpy_model(spec: Path | dict[str, Any], rng: np.ran
         y = layer.forward(y, False)
     assert np.isfinite(y).all()
     np.testing.assert_allclose(y, model.forward(x), rtol=1e-9, atol=1e-12)
-    # One training step: loss and every gradient.
+    # One training step: loss and every gradient (dropout off: the two draw different masks).
+    for layer in [*layers, *model.layers]:
+        if hasattr(layer, "rate"):
+            layer.rate = 0.0
     scores = script["logits"](layers, public_to_nhwc(x, data_format), True)
     loss, grad = script["cross_entropy"](scores, labels)
     for layer in reversed(layers[:-1] if script["SOFTMAX_HEAD"] else layers):
@@ -177,3 +191,14 @@ def test_exported_lenet5_trains_one_epoch(tmp_path: Path) -> None:
     match = re.search(r"test accuracy (\d+\.\d+)%", result.stdout)
     assert match is not None, result.stdout
     assert float(match.group(1)) > 50  # one epoch on 4,000 digits; far above chance (10%)
+
+
+def test_script_dropout_drops_and_rescales() -> None:
+    script = load_script(numpy_script(EXAMPLES / "lint_keras_mnist_cnn.yaml"))
+    dropout = script["Dropout"](0.25, np.random.default_rng(3))
+    x = np.ones((400, 50), np.float32)
+    y = dropout.forward(x, True)
+    assert set(np.unique(y).tolist()) == {0.0, float(np.float32(1 / 0.75))}
+    assert np.mean(y == 0) == pytest.approx(0.25, abs=0.01)
+    np.testing.assert_array_equal(dropout.backward(np.full_like(x, 2.0)), 2 * y)
+    np.testing.assert_array_equal(dropout.forward(x, False), x)
