@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cnncalc import __version__
-from cnncalc.cli import check
+from cnncalc.cli import check, export, keras
 from cnncalc.cli.common import reporting_errors
 
 app = typer.Typer(
@@ -20,6 +20,8 @@ app = typer.Typer(
 )
 for command in (check.check, check.schema):
     app.command()(reporting_errors(command))
+for bridge_command in (keras.crosscheck, keras.import_keras, export.export):
+    app.command()(reporting_errors(bridge_command))
 
 
 def _version(value: bool) -> None:

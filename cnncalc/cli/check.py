@@ -28,8 +28,13 @@ def check(
     explain: Annotated[
         bool, typer.Option("--explain", help="Show each layer's formula with the numbers in.")
     ] = False,
+    keras: Annotated[
+        bool, typer.Option("--keras", help="Then build each spec in Keras and compare (as crosscheck).")
+    ] = False,
 ) -> None:
     """Print every layer's output shape and parameter count, and stop at impossible layers."""
+    if keras and output_format is not OutputFormat.TABLE:
+        raise typer.BadParameter("--keras prints tables; leave out --format", param_hint="'--keras'")
     reports = [check_file(path) for path in files]
     match output_format:
         case OutputFormat.TABLE:
@@ -46,7 +51,12 @@ def check(
             typer.echo(render_markdown(reports, explain=explain), nl=False)
         case _ as unreachable:
             assert_never(unreachable)
-    raise typer.Exit(max(exit_code(report) for report in reports))
+    code = max(exit_code(report) for report in reports)
+    if keras:
+        from cnncalc.cli.keras import crosscheck_reports
+
+        code = max(code, crosscheck_reports(reports))
+    raise typer.Exit(code)
 
 
 def check_file(path: Path) -> Report:
