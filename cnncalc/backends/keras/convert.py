@@ -25,6 +25,10 @@ keras = keras_required()
 
 from cnncalc.backends.keras.padding import Padding2D  # noqa: E402  (imports keras: after keras_required)
 
+PADDING_2D = keras.saving.get_registered_name(Padding2D)
+"""``cnncalc>Padding2D``: how models name the padding layer, whichever copy of the class (ours, or
+one an exported script defines) built them."""
+
 Fields = dict[str, Any]
 """A spec layer as plain data, the way it is written in YAML."""
 
@@ -69,7 +73,7 @@ def from_model(model: Any) -> Spec:
         following = layers[position + 1] if position + 1 < len(layers) else None
         if following is not None and _pads(layer, following):
             continue  # becomes the padding of the next layer
-        converter = _CONVERTERS.get(type(layer))
+        converter = _padding2d if _is_padding2d(layer) else _CONVERTERS.get(type(layer))
         if converter is None:
             problems.append(_unsupported(layer, "no such layer type in cnncalc"))
             continue
@@ -131,17 +135,21 @@ def _data_format(layer: Any) -> str | None:
 def _pads(pad: Any, layer: Any) -> bool:
     """Whether ``pad`` is the padding layer of ``layer``, as :mod:`~.plan` names and places it."""
     return (
-        type(pad) in (keras.layers.ZeroPadding2D, Padding2D)
+        (type(pad) is keras.layers.ZeroPadding2D or _is_padding2d(pad))
         and pad.name == layer.name + PAD_SUFFIX
         and type(layer).__name__ in WINDOWED
         and layer.get_config()["padding"] == "valid"
     )
 
 
+def _is_padding2d(layer: Any) -> bool:
+    return bool(keras.saving.get_registered_name(type(layer)) == PADDING_2D)
+
+
 def _padding_of(pad: Any) -> Fields:
     """The ``padding`` (and ``padding_mode``) a padding layer gives the layer after it."""
     config = pad.get_config()
-    if isinstance(pad, Padding2D):
+    if _is_padding2d(pad):
         return {"padding": "same" if config["same"] else config["padding"], "padding_mode": config["mode"]}
     return {"padding": config["padding"]}
 
@@ -246,7 +254,6 @@ _CONVERTERS: dict[type, Callable[[Fields, Any, str], tuple[Fields, list[str]]]] 
     keras.layers.GlobalAveragePooling2D: _global_pool,
     keras.layers.GlobalMaxPooling2D: _global_pool,
     keras.layers.ZeroPadding2D: _zeropad2d,
-    Padding2D: _padding2d,
 }
 """Spec fields (and what they cannot express) by Keras layer class, matched exactly."""
 
