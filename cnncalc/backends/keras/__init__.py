@@ -1,8 +1,9 @@
 """The Keras bridge: build a real Keras model from a spec, compare it with the engine, import, train.
 
 Nothing here imports Keras until a command needs it: :func:`keras_required` is the one place that
-does, and the modules that need Keras at import time (``build``, ``convert``, ``crosscheck``,
-``trainer``) call it first, so a missing install is one clear error, never a traceback.
+does, and the modules that need Keras when imported (``build``, ``convert``, ``trainer``) call it
+first, so a missing install is one clear error, never a traceback. ``plan`` and ``crosscheck``'s
+results need no Keras.
 """
 
 from __future__ import annotations

@@ -114,12 +114,8 @@ def _chain(model: Any) -> list[Any]:
     return layers
 
 
-def _class(layer: Any) -> str:
-    return type(layer).__name__
-
-
 def _unsupported(layer: Any, reason: str) -> str:
-    return f"{layer.name} ({_class(layer)}): {reason}"
+    return f"{layer.name} ({type(layer).__name__}): {reason}"
 
 
 def _data_format(layer: Any) -> str | None:

@@ -49,11 +49,6 @@ class KerasLayer:
     class_name: str
     arguments: dict[str, Any]
 
-    @property
-    def name(self) -> str:
-        """The layer's name."""
-        return str(self.arguments["name"])
-
 
 def keras_layers(layer: LayerBase, data_format: DataFormat, input_shape: Shape) -> list[KerasLayer]:
     """The Keras layers for one spec layer; ``input_shape`` (batch excluded) is only read to split
@@ -82,29 +77,6 @@ def _padding_layer(layer: Conv2D | Pool2D, data_format: DataFormat, input_shape:
         return KerasLayer("ZeroPadding2D", arguments | {"name": name})
     arguments = {"padding": padding, "mode": mode, "data_format": data_format}
     return KerasLayer(CUSTOM_PADDING, arguments | {"name": name})
-
-
-def logits_output(analysis: Analysis) -> bool:
-    """Whether the network ends in logits (a linear last activation) rather than softmax
-    probabilities: what sparse categorical cross-entropy must be told to train it as a classifier.
-
-    Raises :class:`CnncalcError` when the network cannot be trained as a classifier.
-    """
-    name = analysis.name
-    if not analysis.ok:
-        raise CnncalcError(f"cannot train {name}: {analysis.errors[0].message}")
-    if analysis.output_shape is None or len(analysis.output_shape) != 1:
-        raise CnncalcError(
-            f"cannot train {name} as a classifier: its output {analysis.output_shape} is not a vector of "
-            "class scores (end with flatten or a global pool, then dense)"
-        )
-    last = next((layer for layer in reversed(analysis.spec.layers) if hasattr(layer, "activation")), None)
-    activation = getattr(last, "activation", "linear")
-    if activation not in ("softmax", "linear"):
-        raise CnncalcError(
-            f"cannot train {name} as a classifier: it ends in {activation}; end with softmax or linear"
-        )
-    return bool(activation == "linear")
 
 
 def _same_split(layer: Conv2D | Pool2D, data_format: DataFormat, input_shape: Shape) -> PadPair:
@@ -207,4 +179,30 @@ _ARGUMENTS: dict[type[LayerBase], Callable[[Any, DataFormat], dict[str, Any]]] =
     GlobalMaxPool2D: _data_format_only,
     ZeroPad2D: _zeropad2d,
 }
-"""Keras constructor arguments by spec class (name and padding added by :func:`keras_layers`)."""
+"""Keras constructor arguments by spec class (:func:`keras_layers` adds the name)."""
+
+
+# --- training ------------------------------------------------------------------------------
+
+
+def logits_output(analysis: Analysis) -> bool:
+    """Whether the network ends in logits (a linear last activation) rather than softmax
+    probabilities: what sparse categorical cross-entropy must be told to train it as a classifier.
+
+    Raises :class:`CnncalcError` when the network cannot be trained as a classifier.
+    """
+    name = analysis.name
+    if not analysis.ok:
+        raise CnncalcError(f"cannot train {name}: {analysis.errors[0].message}")
+    if analysis.output_shape is None or len(analysis.output_shape) != 1:
+        raise CnncalcError(
+            f"cannot train {name} as a classifier: its output {analysis.output_shape} is not a vector of "
+            "class scores (end with flatten or a global pool, then dense)"
+        )
+    last = next((layer for layer in reversed(analysis.spec.layers) if hasattr(layer, "activation")), None)
+    activation = getattr(last, "activation", "linear")
+    if activation not in ("softmax", "linear"):
+        raise CnncalcError(
+            f"cannot train {name} as a classifier: it ends in {activation}; end with softmax or linear"
+        )
+    return bool(activation == "linear")
