@@ -26,7 +26,7 @@ def export(
     output: OutputFile = None,
     force: ForceOption = False,
 ) -> None:
-    """Write the spec as a standalone Keras script (--to keras) or a saved Keras model (--to keras-model)."""
+    """Write the spec as code or a saved model for another framework (see --to)."""
     if to not in TARGETS:
         raise typer.BadParameter(f"{to!r} is not one of {', '.join(TARGETS)}", param_hint="'--to'")
     target = TARGETS[to]
