@@ -54,12 +54,23 @@ def build_layers(spec: Spec) -> tuple[Any, list[Any], KerasRejection | None]:
     for index, layer in enumerate(spec.layers):
         try:
             for planned in keras_layers(layer, spec.data_format, tuple(outputs.shape[1:])):
+                _check_name_is_free(planned, layer.name or "", spec)
                 keras_layer = instantiate(planned)
                 outputs = keras_layer(outputs)
                 layers.append(keras_layer)
         except ValueError as exc:
             return inputs, layers, KerasRejection(index, layer.name or "", keras_reason(exc))
     return inputs, layers, None
+
+
+def _check_name_is_free(planned: KerasLayer, owner: str, spec: Spec) -> None:
+    """A padding layer takes the name ``<layer>_pad``, which a spec layer may already have."""
+    name = planned.arguments["name"]
+    if name != owner and name in spec.layer_names:
+        raise CnncalcError(
+            f"layer name {name} is taken: cnncalc gives it to the padding layer of {owner} in Keras; "
+            "rename one of them"
+        )
 
 
 def sequential(spec: Spec, inputs: Any, layers: list[Any]) -> Any:

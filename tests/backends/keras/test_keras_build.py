@@ -64,6 +64,21 @@ def test_names_are_kept_and_padding_layers_named_after_their_layer(bridge: Simpl
 
 
 @pytest.mark.keras
+def test_a_layer_named_like_a_padding_layer_is_refused_clearly(bridge: SimpleNamespace) -> None:
+    spec = {
+        "input": [8, 8, 1],
+        "layers": [
+            {"type": "conv2d", "filters": 2, "kernel_size": 3, "padding": 1},
+            {"type": "dense", "units": 2, "name": "conv2d_pad"},
+        ],
+    }
+    with pytest.raises(
+        CnncalcError, match="layer name conv2d_pad is taken: cnncalc gives it to the padding layer of conv2d"
+    ):
+        bridge.build.build_model(spec)
+
+
+@pytest.mark.keras
 def test_explicit_zero_padding_is_a_zero_padding_layer(bridge: SimpleNamespace) -> None:
     spec = {
         "input": [28, 28, 1],
