@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cnncalc import __version__
-from cnncalc.cli import check, lint
+from cnncalc.cli import check, export, keras, lint
 from cnncalc.cli.common import reporting_errors
 
 app = typer.Typer(
@@ -18,7 +18,16 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-for command in (check.check, check.schema, lint.rules, lint.rule, lint.solve):
+for command in (
+    check.check,
+    check.schema,
+    lint.rules,
+    lint.rule,
+    lint.solve,
+    keras.crosscheck,
+    keras.import_keras,
+    export.export,
+):
     app.command()(reporting_errors(command))
 
 
