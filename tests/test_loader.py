@@ -387,3 +387,14 @@ def test_random_documents_as_yaml(document: object) -> None:
         parse_text(text)
     except SpecError as exc:
         assert exc.problems
+
+
+def test_unknown_field_in_a_nested_section_suggests_from_that_section() -> None:
+    with pytest.raises(SpecError) as info:
+        parse_text("input: [8]\nlint: {ignor: [CNN301]}\nlayers: [{type: dense, units: 2}]\n")
+    (problem,) = info.value.problems
+    assert (problem.field, problem.message, problem.hint) == (
+        "lint.ignor",
+        "unknown field `ignor`",
+        "did you mean `ignore`?",
+    )

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cnncalc import __version__
-from cnncalc.cli import check, lint, train
+from cnncalc.cli import check, export, keras, lint, train
 from cnncalc.cli.common import reporting_errors
 
 app = typer.Typer(
@@ -18,7 +18,17 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
 )
-for command in (check.check, check.schema, lint.rules, lint.rule, lint.solve, train.train):
+for command in (
+    check.check,
+    check.schema,
+    lint.rules,
+    lint.rule,
+    lint.solve,
+    keras.crosscheck,
+    keras.import_keras,
+    export.export,
+    train.train,
+):
     app.command()(reporting_errors(command))
 
 

@@ -8,6 +8,7 @@ from typing import Annotated, assert_never
 
 import typer
 
+from cnncalc.api import paused_collection
 from cnncalc.cli.common import (
     ExitCode,
     ForceOption,
@@ -59,12 +60,17 @@ def check(
     select: SelectOption = None,
     ignore: IgnoreOption = None,
     strict: StrictOption = None,
+    keras: Annotated[
+        bool, typer.Option("--keras", help="Then build each spec in Keras and compare (as crosscheck).")
+    ] = False,
 ) -> None:
     """Print every layer's output shape and parameter count, and what is wrong with the network.
 
     Settings come from the nearest pyproject.toml with a \\[tool.cnncalc] table; --select and --strict
     replace them, --ignore adds to them, and a spec's own `lint: ignore` adds to both.
     """
+    if keras and output_format is not OutputFormat.TABLE:
+        raise typer.BadParameter("--keras prints tables; leave out --format", param_hint="'--keras'")
     chosen = None if select is None else selectors(select, "--select", ignoring=False)
     ignored = selectors(ignore or [], "--ignore", ignoring=True)
     configs = [find_config(path.parent).override(chosen, ignored, strict) for path in files]
@@ -88,15 +94,20 @@ def check(
             typer.echo(render_github(reports), nl=False)
         case _ as unreachable:
             assert_never(unreachable)
-    codes = (exit_code(report, config.strict) for report, config in zip(reports, configs, strict=True))
-    raise typer.Exit(max(codes))
+    code = max(exit_code(report, config.strict) for report, config in zip(reports, configs, strict=True))
+    if keras:
+        from cnncalc.cli.keras import crosscheck_reports
+
+        code = max(code, crosscheck_reports(reports))
+    raise typer.Exit(code)
 
 
 def check_file(path: Path, config: LintConfig | None = None) -> Report:
     """Load, analyse and lint one file; a file that cannot be read or validated becomes a failure."""
     try:
-        loaded = load_file(path)
-        return lint(analyze(loaded.spec, loaded.source), config, loaded.source)
+        with paused_collection():
+            loaded = load_file(path)
+            return lint(analyze(loaded.spec, loaded.source), config, loaded.source)
     except SpecError as exc:
         return Failure(str(path), exc)
 

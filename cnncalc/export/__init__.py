@@ -1,1 +1,37 @@
-"""Code generation: standalone scripts that build and train a spec's model."""
+"""Exporters: a spec → a file for another framework (code or a saved model), chosen by target name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+
+from cnncalc.api import SpecSource, analyze
+from cnncalc.errors import CnncalcError
+
+
+@dataclass(frozen=True)
+class Target:
+    """An export target: the function that writes it and the file suffix it belongs in."""
+
+    exporter: str
+    """``module:function``, imported only when the target is chosen; takes an ``Analysis``,
+    returns the file's text (``str``) or bytes."""
+    suffix: str
+
+
+TARGETS: dict[str, Target] = {
+    "keras": Target("cnncalc.export.keras_code:keras_code", ".py"),
+    "keras-model": Target("cnncalc.backends.keras.build:saved_model", ".keras"),
+}
+"""Every export target by name (``cnncalc export --to NAME``)."""
+
+
+def export(source: SpecSource, target: str) -> str | bytes:
+    """The spec exported as ``target``; a spec with errors cannot be exported."""
+    analysis = analyze(source)
+    if not analysis.ok:
+        errors = "; ".join(f"{d.code} {d.message}" for d in analysis.errors)
+        raise CnncalcError(f"cannot export {analysis.file or analysis.name}, it has errors: {errors}")
+    module, function = TARGETS[target].exporter.split(":")
+    result: str | bytes = getattr(import_module(module), function)(analysis)
+    return result

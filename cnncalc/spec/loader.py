@@ -13,14 +13,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from cnncalc.errors import Problem, SpecError, show_value
-from cnncalc.spec.models import LAYER_TYPES, TYPE_NAMES, LayerBase, Spec, canonical_type
+from cnncalc.spec.models import LAYER_TYPES, TYPE_NAMES, Spec, canonical_type
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
@@ -261,15 +261,15 @@ def _describe(
     """A message for people (and a hint), from one pydantic error."""
     kind = error["type"]
     last = path[-1] if path else ""
-    layer_class = _layer_class(path, data)
     if kind == "unknown_layer_type":
         raw = error["input"].get("type") if isinstance(error["input"], dict) else None
         if raw is None:
             return "layer has no `type`", f"one of: {', '.join(TYPE_NAMES)}"
         return f"unknown layer type {show_value(raw)}", _did_you_mean(str(raw), TYPE_NAMES)
     if kind == "extra_forbidden":
-        allowed = _field_names(layer_class) if layer_class else _field_names(Spec)
-        owner = _alias_owner(str(last), layer_class)
+        model = _model_at(path[:-1], data)
+        allowed = _field_names(model) if model else set()
+        owner = _alias_owner(str(last), model)
         if owner is not None:
             return f"`{last}` is another name for `{owner}`, which is also given", "keep one"
         return f"unknown field `{last}`", _did_you_mean(str(last), sorted(allowed))
@@ -301,18 +301,45 @@ _PLAIN_MESSAGES = {
 }
 
 
-def _layer_class(path: tuple[str | int, ...], data: Mapping[str, Any]) -> type[LayerBase] | None:
-    if len(path) < 3 or path[0] != "layers" or not isinstance(path[1], int):
-        return None
-    layers = data.get("layers")
-    if not isinstance(layers, list) or not 0 <= path[1] < len(layers):
-        return None
-    item = layers[path[1]]
-    tag = canonical_type(item.get("type")) if isinstance(item, dict) else None
-    return next((cls for cls in LAYER_TYPES if cls.model_fields["type"].default == tag), None)
+def _model_at(path: tuple[str | int, ...], data: Mapping[str, Any]) -> type[BaseModel] | None:
+    """The model that validates the mapping at ``path`` (``()`` is the spec, ``('layers', 3)`` that
+    layer's class by its ``type``, ``('lint',)`` the lint section), or ``None``."""
+    model: type[BaseModel] = Spec
+    value: Any = data
+    for part in path:
+        value = _child(value, part)
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return None
+        if part == "layers" and model is Spec:
+            continue
+        inner = _model_in(field.annotation)
+        if inner is None:
+            return None
+        model = inner
+    if path[:1] == ("layers",) and len(path) == 2:
+        tag = canonical_type(value.get("type")) if isinstance(value, Mapping) else None
+        return next((cls for cls in LAYER_TYPES if cls.model_fields["type"].default == tag), None)
+    return model
 
 
-def _field_names(model: type[LayerBase] | type[Spec]) -> set[str]:
+def _child(value: Any, part: str | int) -> Any:
+    """``value[part]`` in the user's data, or ``None`` where there is no such item."""
+    if isinstance(part, int):
+        return value[part] if isinstance(value, list) and 0 <= part < len(value) else None
+    return value.get(part) if isinstance(value, Mapping) else None
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The model class inside an annotation such as ``LintSection | None``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return next((m for m in map(_model_in, get_args(annotation)) if m is not None), None)
+
+
+def _field_names(model: type[BaseModel]) -> set[str]:
     names = set(model.model_fields)
     for field in model.model_fields.values():
         choices = getattr(field.validation_alias, "choices", ())
@@ -320,7 +347,7 @@ def _field_names(model: type[LayerBase] | type[Spec]) -> set[str]:
     return names
 
 
-def _alias_owner(name: str, model: type[LayerBase] | None) -> str | None:
+def _alias_owner(name: str, model: type[BaseModel] | None) -> str | None:
     """The field that ``name`` is an alias of, if ``name`` is an alias (``kernel`` → ``kernel_size``)."""
     if model is None:
         return None

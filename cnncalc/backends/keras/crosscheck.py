@@ -1,0 +1,113 @@
+"""The engine against Keras, layer by layer: output shape and trainable / non-trainable parameters.
+
+The result is plain data (Keras is imported only by :func:`crosscheck` itself), so renderers can
+read it without TensorFlow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+from typing import TYPE_CHECKING, Any
+
+from cnncalc.api import SpecSource, analyze
+from cnncalc.shapes.records import Analysis, LayerRecord, Shape
+
+if TYPE_CHECKING:
+    from cnncalc.backends.keras.build import KerasRejection
+
+Params = tuple[int, int]
+"""``(trainable, non_trainable)`` parameter counts."""
+
+
+@dataclass(frozen=True)
+class LayerComparison:
+    """One spec layer as the engine and Keras see it. ``None`` means "no shape": an error in the
+    engine, a refusal in Keras, or a layer after either."""
+
+    record: LayerRecord
+    keras_shape: Shape | None
+    keras_params: Params | None
+
+    @property
+    def engine_params(self) -> Params | None:
+        """The engine's ``(trainable, non_trainable)`` counts."""
+        if self.record.trainable_params is None or self.record.non_trainable_params is None:
+            return None
+        return self.record.trainable_params, self.record.non_trainable_params
+
+    @property
+    def shape_matches(self) -> bool:
+        """Same output shape, or both without one."""
+        return self.record.output_shape == self.keras_shape
+
+    @property
+    def params_match(self) -> bool:
+        """Same trainable and non-trainable counts, or both without them."""
+        return self.engine_params == self.keras_params
+
+    @property
+    def ok(self) -> bool:
+        """Engine and Keras agree on this layer."""
+        return self.shape_matches and self.params_match
+
+
+@dataclass(frozen=True)
+class Crosscheck:
+    """A spec analysed by the engine and built by Keras."""
+
+    analysis: Analysis
+    layers: tuple[LayerComparison, ...]
+    rejection: KerasRejection | None
+    """The layer Keras refused to build, and why; ``None`` when it built them all."""
+    keras_version: str
+    model: Any = None
+    """The ``keras.Sequential``, when Keras built it."""
+
+    @property
+    def keras_summary(self) -> str | None:
+        """Keras' own ``model.summary()``, when it built the model."""
+        return None if self.model is None else summary_text(self.model)
+
+    @property
+    def ok(self) -> bool:
+        """The engine and Keras agree on every layer (including where both refuse one)."""
+        return all(layer.ok for layer in self.layers)
+
+    @property
+    def mismatches(self) -> tuple[LayerComparison, ...]:
+        """The layers they disagree on."""
+        return tuple(layer for layer in self.layers if not layer.ok)
+
+
+def crosscheck(source: SpecSource) -> Crosscheck:
+    """Analyse the spec and build it in Keras; compare every layer's shape and parameter counts."""
+    from cnncalc.backends.keras.build import build_layers, keras, sequential
+
+    analysis = analyze(source)
+    inputs, built, rejection = build_layers(analysis.spec)
+    by_name = {layer.name: layer for layer in built}
+    layers = []
+    for record in analysis.layers:
+        keras_layer = by_name.get(record.name)
+        if keras_layer is None:
+            layers.append(LayerComparison(record, None, None))
+        else:
+            layers.append(LayerComparison(record, tuple(keras_layer.output.shape[1:]), _params(keras_layer)))
+    model = sequential(analysis.spec, inputs, built) if rejection is None else None
+    return Crosscheck(analysis, tuple(layers), rejection, keras.__version__, model)
+
+
+def _params(layer: Any) -> Params:
+    """What Keras counts: the sizes of the layer's trainable and non-trainable weights."""
+    return (
+        sum(prod(weight.shape) for weight in layer.trainable_weights),
+        sum(prod(weight.shape) for weight in layer.non_trainable_weights),
+    )
+
+
+def summary_text(model: Any) -> str:
+    """Keras' ``model.summary()`` as text."""
+    pieces: list[str] = []
+    model.summary(print_fn=lambda text, **_: pieces.append(text))
+    return "\n".join(piece.rstrip("\n") for piece in pieces)

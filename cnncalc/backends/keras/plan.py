@@ -1,0 +1,208 @@
+"""Which Keras layers a spec layer becomes, as class names and constructor arguments (no Keras needed).
+
+``build`` instantiates these; ``cnncalc export --to keras`` prints them as code. Arguments are
+Keras' own, given only where they differ from Keras' defaults (``data_format`` is always given,
+so that a model never depends on the user's ``keras.json``). Explicit padding, and ``same``
+padding with a ``padding_mode`` other than zeros, become a padding layer named ``<name>_pad``
+before the layer, which then pads ``valid``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cnncalc.errors import CnncalcError
+from cnncalc.shapes.formulas import same_padding
+from cnncalc.shapes.records import Analysis, Shape
+from cnncalc.spec.models import (
+    Activation,
+    AvgPool2D,
+    BatchNorm,
+    Conv2D,
+    DataFormat,
+    Dense,
+    Dropout,
+    Flatten,
+    GlobalAvgPool2D,
+    GlobalMaxPool2D,
+    LayerBase,
+    MaxPool2D,
+    PadPair,
+    Pair,
+    Pool2D,
+    ZeroPad2D,
+)
+
+PAD_SUFFIX = "_pad"
+"""The padding layer of layer ``conv2d`` is called ``conv2d_pad``."""
+
+CUSTOM_PADDING = "Padding2D"
+"""The custom layer (``cnncalc.backends.keras.padding``) for replicate and reflect padding."""
+
+
+@dataclass(frozen=True)
+class KerasLayer:
+    """One Keras layer to create: ``keras.layers.<class_name>(**arguments)``, name included."""
+
+    class_name: str
+    arguments: dict[str, Any]
+
+
+def keras_layers(layer: LayerBase, data_format: DataFormat, input_shape: Shape) -> list[KerasLayer]:
+    """The Keras layers for one spec layer; ``input_shape`` (batch excluded) is only read to split
+    ``same`` padding for a padding layer."""
+    main = KerasLayer(layer.keras_class, _ARGUMENTS[type(layer)](layer, data_format) | {"name": layer.name})
+    if isinstance(layer, Conv2D | Pool2D) and layer.padding != "valid" and _keras_padding(layer) == "valid":
+        return [_padding_layer(layer, data_format, input_shape), main]
+    return [main]
+
+
+def _keras_padding(layer: Conv2D | Pool2D) -> str:
+    """The layer's own Keras ``padding``: ``same`` where Keras pads (with zeros) itself, else ``valid``."""
+    return "same" if layer.padding == "same" and layer.padding_mode == "zeros" else "valid"
+
+
+def _padding_layer(layer: Conv2D | Pool2D, data_format: DataFormat, input_shape: Shape) -> KerasLayer:
+    """The layer that pads before ``layer``: ZeroPadding2D, or the custom one for other modes."""
+    name = f"{layer.name}{PAD_SUFFIX}"
+    padding, mode = layer.padding, layer.padding_mode
+    if isinstance(padding, str):  # "same" with replicate or reflect: Keras' split, padded in that mode
+        split = _same_split(layer, data_format, input_shape)
+        arguments: dict[str, Any] = {"padding": split, "mode": mode, "data_format": data_format, "same": True}
+        return KerasLayer(CUSTOM_PADDING, arguments | {"name": name})
+    if mode == "zeros":
+        arguments = {"padding": _padding_argument(padding), "data_format": data_format}
+        return KerasLayer("ZeroPadding2D", arguments | {"name": name})
+    arguments = {"padding": padding, "mode": mode, "data_format": data_format}
+    return KerasLayer(CUSTOM_PADDING, arguments | {"name": name})
+
+
+def _same_split(layer: Conv2D | Pool2D, data_format: DataFormat, input_shape: Shape) -> PadPair:
+    """Keras' ``same`` split of the padding for this input (the extra cell bottom/right)."""
+    if isinstance(layer, Conv2D):
+        kernel, strides, dilation = layer.kernel_size, layer.strides, layer.dilation_rate
+    else:
+        kernel, strides, dilation = layer.pool_size, layer.effective_strides, (1, 1)
+    if len(input_shape) != 3:  # not a feature map: Keras rejects the padding layer
+        return ((0, 0), (0, 0))
+    sizes = input_shape[1:3] if data_format == "channels_first" else input_shape[0:2]
+    rows, cols = (same_padding(sizes[a], kernel[a], strides[a], dilation[a]) for a in range(2))
+    return rows, cols
+
+
+def _size(pair: Pair) -> int | Pair:
+    """``5`` for ``(5, 5)``, as one would write it."""
+    return pair[0] if pair[0] == pair[1] else pair
+
+
+def _padding_argument(padding: PadPair) -> int | Pair | PadPair:
+    """ZeroPadding2D's shortest form: ``p``, ``(ph, pw)`` or ``((top, bottom), (left, right))``."""
+    (top, bottom), (left, right) = padding
+    if top == bottom and left == right:
+        return _size((top, left))
+    return padding
+
+
+def _with(arguments: dict[str, Any], **optional: tuple[Any, Any]) -> dict[str, Any]:
+    """``arguments`` plus each optional ``name=(value, keras_default)`` whose value is not the default."""
+    return arguments | {key: value for key, (value, default) in optional.items() if value != default}
+
+
+def _conv2d(layer: Conv2D, data_format: DataFormat) -> dict[str, Any]:
+    return _with(
+        {"filters": layer.filters, "kernel_size": _size(layer.kernel_size)},
+        strides=(_size(layer.strides), 1),
+        padding=(_keras_padding(layer), "valid"),
+        dilation_rate=(_size(layer.dilation_rate), 1),
+        groups=(layer.groups, 1),
+        activation=(layer.activation, "linear"),
+        use_bias=(layer.use_bias, True),
+    ) | {"data_format": data_format}
+
+
+def _pool2d(layer: Pool2D, data_format: DataFormat) -> dict[str, Any]:
+    strides = None if layer.strides is None else _size(layer.strides)
+    return _with(
+        {"pool_size": _size(layer.pool_size)},
+        strides=(strides, None),
+        padding=(_keras_padding(layer), "valid"),
+    ) | {"data_format": data_format}
+
+
+def _dense(layer: Dense, data_format: DataFormat) -> dict[str, Any]:
+    return _with(
+        {"units": layer.units}, activation=(layer.activation, "linear"), use_bias=(layer.use_bias, True)
+    )
+
+
+def _dropout(layer: Dropout, data_format: DataFormat) -> dict[str, Any]:
+    return {"rate": layer.rate}
+
+
+def _activation(layer: Activation, data_format: DataFormat) -> dict[str, Any]:
+    return {"activation": layer.activation}
+
+
+def _batchnorm(layer: BatchNorm, data_format: DataFormat) -> dict[str, Any]:
+    # The channel axis: 1 for channels_first feature maps, which is also the last axis of a flat input.
+    return _with(
+        {"axis": 1 if data_format == "channels_first" else -1},
+        momentum=(layer.momentum, 0.99),
+        epsilon=(layer.epsilon, 1e-3),
+    )
+
+
+def _no_arguments(layer: LayerBase, data_format: DataFormat) -> dict[str, Any]:
+    return {}
+
+
+def _data_format_only(layer: LayerBase, data_format: DataFormat) -> dict[str, Any]:
+    return {"data_format": data_format}
+
+
+def _zeropad2d(layer: ZeroPad2D, data_format: DataFormat) -> dict[str, Any]:
+    return {"padding": _padding_argument(layer.padding), "data_format": data_format}
+
+
+_ARGUMENTS: dict[type[LayerBase], Callable[[Any, DataFormat], dict[str, Any]]] = {
+    Conv2D: _conv2d,
+    MaxPool2D: _pool2d,
+    AvgPool2D: _pool2d,
+    Dense: _dense,
+    Flatten: _no_arguments,
+    Dropout: _dropout,
+    Activation: _activation,
+    BatchNorm: _batchnorm,
+    GlobalAvgPool2D: _data_format_only,
+    GlobalMaxPool2D: _data_format_only,
+    ZeroPad2D: _zeropad2d,
+}
+"""Keras constructor arguments by spec class (:func:`keras_layers` adds the name)."""
+
+
+# --- training ------------------------------------------------------------------------------
+
+
+def logits_output(analysis: Analysis) -> bool:
+    """Whether the network ends in logits (a linear last activation) rather than softmax
+    probabilities: what sparse categorical cross-entropy must be told to train it as a classifier.
+
+    Raises :class:`CnncalcError` when the network cannot be trained as a classifier.
+    """
+    name = analysis.name
+    if not analysis.ok:
+        raise CnncalcError(f"cannot train {name}: {analysis.errors[0].message}")
+    if analysis.output_shape is None or len(analysis.output_shape) != 1:
+        raise CnncalcError(
+            f"cannot train {name} as a classifier: its output {analysis.output_shape} is not a vector of "
+            "class scores (end with flatten or a global pool, then dense)"
+        )
+    last = next((layer for layer in reversed(analysis.spec.layers) if hasattr(layer, "activation")), None)
+    activation = getattr(last, "activation", "linear")
+    if activation not in ("softmax", "linear"):
+        raise CnncalcError(
+            f"cannot train {name} as a classifier: it ends in {activation}; end with softmax or linear"
+        )
+    return bool(activation == "linear")

@@ -1,0 +1,49 @@
+"""``cnncalc export``: a spec as code or a saved model for another framework."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cnncalc.cli.common import ForceOption
+from cnncalc.errors import CnncalcError
+from cnncalc.export import TARGETS
+from cnncalc.export import export as export_spec
+from cnncalc.files import write_atomic
+
+OutputFile = Annotated[
+    Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
+]
+
+
+def export(
+    file: Annotated[Path, typer.Argument(help="Spec file (YAML).", show_default=False)],
+    to: Annotated[
+        str, typer.Option("--to", help=f"What to write: {', '.join(TARGETS)}.", show_default=False)
+    ],
+    output: OutputFile = None,
+    force: ForceOption = False,
+) -> None:
+    """Write the spec as code or a saved model for another framework (see --to)."""
+    if to not in TARGETS:
+        raise typer.BadParameter(f"{to!r} is not one of {', '.join(TARGETS)}", param_hint="'--to'")
+    target = TARGETS[to]
+    if output is not None and output.suffix != target.suffix:
+        raise CnncalcError(f"--to {to} writes a {target.suffix} file; got -o {output}")
+    refuse_to_overwrite(output, force)
+    data = export_spec(file, to)
+    if output is not None:
+        write_atomic(output, data, force=force)
+    elif isinstance(data, bytes):
+        raise CnncalcError(f"--to {to} writes a binary file: give it a name with -o model{target.suffix}")
+    else:
+        typer.echo(data, nl=False)
+
+
+def refuse_to_overwrite(output: Path | None, force: bool) -> None:
+    """Fail before the slow work, not after it, when the output exists and ``--force`` is not given
+    (``write_atomic`` checks again when writing)."""
+    if output is not None and output.exists() and not force:
+        raise CnncalcError(f"{output} already exists; pass --force to overwrite it")

@@ -1,0 +1,90 @@
+"""The cross-check report: cnncalc and Keras side by side with ✓/✗, then Keras' own summary."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from cnncalc.backends.keras.crosscheck import Crosscheck, LayerComparison, Params
+from cnncalc.shapes.layers import format_shape
+
+AGREE = Text("✓", style="green")
+DISAGREE = Text("✗", style="bold red")
+
+
+def render_crosscheck(result: Crosscheck, console: Console) -> None:
+    """Print the comparison table, the verdict, both sides' errors, then ``model.summary()``."""
+    analysis = result.analysis
+    title = Text(analysis.name, style="bold")
+    if analysis.file:
+        title.append(f"  {analysis.file}", style="dim")
+    title.append(f"  cnncalc vs Keras {result.keras_version}", style="dim")
+    table = Table(title=title, title_justify="left", header_style="bold", caption_justify="left")
+    table.caption = "params: trainable (+ non-trainable)"
+    table.add_column("#", justify="right", style="dim")
+    table.add_column("Layer")
+    table.add_column("cnncalc shape")
+    table.add_column("Keras shape")
+    table.add_column("cnncalc params", justify="right")
+    table.add_column("Keras params", justify="right")
+    table.add_column("")
+    input_shape = format_shape(analysis.input_shape)
+    table.add_row("", "input", input_shape, input_shape, style="dim")
+    for layer in result.layers:
+        record = layer.record
+        shape_style = "" if layer.shape_matches else "bold red"
+        params_style = "" if layer.params_match else "bold red"
+        table.add_row(
+            str(record.index),
+            record.name,
+            Text(_engine_shape(result, layer), style=shape_style),
+            Text(_keras_shape(result, layer), style=shape_style),
+            Text(_params(layer.engine_params), style=params_style),
+            Text(_params(layer.keras_params), style=params_style),
+            AGREE if layer.ok else DISAGREE,
+        )
+    console.print(table)
+    layers = len(result.layers)
+    if result.ok:
+        console.print(Text(f"✓ cnncalc and Keras agree on all {layers} layers", style="green"))
+    else:
+        names = ", ".join(layer.record.name for layer in result.mismatches)
+        console.print(
+            Text(f"✗ cnncalc and Keras disagree on {len(result.mismatches)} of {layers} layers: {names}"),
+            style="bold red",
+            soft_wrap=True,
+        )
+    for diagnostic in analysis.errors:
+        line = Text(f"cnncalc: error {diagnostic.code} ", style="red")
+        line.append(f"{analysis.layers[diagnostic.layer or 0].name}: {diagnostic.message}", style="")
+        console.print(line, soft_wrap=True)
+    if result.rejection is not None:
+        line = Text("Keras: rejects ", style="red")
+        line.append(f"{result.rejection.name}: {result.rejection.reason}", style="")
+        console.print(line, soft_wrap=True)
+    if result.keras_summary is not None:
+        console.print()
+        console.print(result.keras_summary, markup=False, highlight=False, soft_wrap=True)
+
+
+def _engine_shape(result: Crosscheck, layer: LayerComparison) -> str:
+    record = layer.record
+    if record.output_shape is not None:
+        return format_shape(record.output_shape)
+    error = next((d for d in result.analysis.errors if d.layer == record.index), None)
+    return f"error {error.code}" if error else "—"
+
+
+def _keras_shape(result: Crosscheck, layer: LayerComparison) -> str:
+    if layer.keras_shape is not None:
+        return format_shape(layer.keras_shape)
+    rejection = result.rejection
+    return "rejected" if rejection is not None and rejection.index == layer.record.index else "—"
+
+
+def _params(params: Params | None) -> str:
+    if params is None:
+        return "—"
+    trainable, non_trainable = params
+    return f"{trainable:,} + {non_trainable:,}" if non_trainable else f"{trainable:,}"
