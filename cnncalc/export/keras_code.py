@@ -15,8 +15,8 @@ from typing import Any
 import numpy as np
 
 from cnncalc.backends.keras.plan import CUSTOM_PADDING, KerasLayer, keras_layers, logits_output
-from cnncalc.data.mnist import MNIST_SIDE, DataError, prepare
-from cnncalc.errors import CnncalcError
+from cnncalc.data.mnist import MNIST_SIDE, prepare
+from cnncalc.errors import CnncalcError, DataError
 from cnncalc.shapes.records import Analysis
 
 HEADER = '''\
