@@ -89,6 +89,7 @@ __all__ = [
     "max_pool2d_backward",
     "max_pool2d_forward",
     "ones",
+    "probability_cross_entropy",
     "softmax_cross_entropy",
     "softmax_cross_entropy_backward",
     "to_internal",
@@ -786,6 +787,29 @@ def softmax_cross_entropy_backward(probabilities: Array, labels: npt.NDArray[Any
     grad = probabilities - _one_hot_like(labels, probabilities)
     grad /= probabilities.shape[1]
     return grad
+
+
+KERAS_EPSILON = 1e-7
+"""``keras.backend.epsilon()``: how far from 0 and 1 Keras clips probabilities before a log."""
+
+
+def probability_cross_entropy(probabilities: Array, labels: npt.NDArray[Any]) -> tuple[float, Array]:
+    """Mean cross-entropy of class scores that are probabilities but may not sum to 1 (a softmax
+    followed by dropout, say), as Keras computes it: clipped to ``[ε, 1 − ε]``, then
+    ``−log(p_y / Σ_k p_k)``.
+
+    probabilities: ``(K, N)``; labels: integer classes ``(N,)``. Returns ``(loss, gradient)``, the
+    gradient ``(1 / Σ_k p_k − [k = y] / p_y) / N`` with respect to the scores (0 where clipped).
+    """
+    clipped = np.clip(probabilities, KERAS_EPSILON, 1 - KERAS_EPSILON)
+    columns = np.arange(labels.size)
+    total = clipped.sum(axis=0)
+    loss = float(np.mean(np.log(total) - np.log(clipped[labels, columns])))
+    grad = np.broadcast_to(1 / total, clipped.shape).copy()
+    grad[labels, columns] -= 1 / clipped[labels, columns]
+    grad[clipped != probabilities] = 0
+    grad /= labels.size
+    return loss, grad
 
 
 # --------------------------------------------------------------------------- dropout

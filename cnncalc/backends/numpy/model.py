@@ -11,9 +11,11 @@ weights with a Keras model unchanged.
 Inputs and outputs are batch-first in the spec's data format, as in Keras; inside, arrays are
 batch-last (see :mod:`cnncalc.backends.numpy.kernels`), converted once at each edge.
 
-The loss is the mean categorical cross-entropy of integer labels. When the last layer's
-activation is softmax, softmax and cross-entropy are fused (computed from the logits, and
-the gradient is simply ``p - y``); any other head's outputs are taken as logits.
+The loss is the mean categorical cross-entropy of integer labels, read as Keras' trainer does:
+the outputs are probabilities when the last activation in the network is softmax, logits
+otherwise. A softmax that is the very last layer is fused with the cross-entropy (computed
+from the logits, with the famous gradient ``p - y``); a softmax followed by other layers
+(dropout, say) gives probabilities that Keras clips and renormalises, and so does this model.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from cnncalc.backends.numpy.parallel import Workers, available_cores, shard_slic
 from cnncalc.errors import CnncalcError
 from cnncalc.files import write_atomic
 from cnncalc.shapes.records import Analysis, Shape
+from cnncalc.spec.models import Activation, Conv2D, Dense
 
 __all__ = ["INITIALISERS", "NumpyModel"]
 
@@ -113,6 +116,8 @@ class NumpyModel:
         """The layers in order (worker 0's copy), activations split from their layers."""
         self.fused_softmax = self._replicas[0].fused_softmax
         """Whether the loss fuses the head's softmax with the cross-entropy."""
+        self.from_logits = not (self.fused_softmax or self._replicas[0].probabilities)
+        """Whether the loss reads the outputs as logits (Keras' ``from_logits``)."""
         self._batch_coupled = any(isinstance(layer, BatchNormLayer) for layer in self.layers)
         self._dropout = any(isinstance(layer, DropoutLayer) for layer in self.layers)
         self._shard_gradients = np.empty((0, self.gradients.size), self.dtype)
@@ -316,7 +321,13 @@ class _Replica:
         last = self.layers[-1]
         self.fused_softmax = isinstance(last, ActivationLayer) and last.activation == "softmax"
         self.body = self.layers[:-1] if self.fused_softmax else self.layers
-        """The layers up to the logits: the loss computes a softmax head itself."""
+        """The layers up to what the loss reads: a final softmax is folded into the loss."""
+        # As Keras' trainer: scores are probabilities when the last activation is a softmax.
+        activation = next(
+            (a.activation for a in reversed(analysis.spec.layers) if isinstance(a, _ACTIVATED)), ""
+        )
+        self.probabilities = activation == "softmax" and not self.fused_softmax
+        """Whether the loss reads probabilities (a softmax followed by other layers, such as dropout)."""
         self.first_trainable = next((i for i, layer in enumerate(self.layers) if layer.trainable), None)
 
     def draw_dropout_from(self, rng: np.random.Generator) -> None:
@@ -345,22 +356,28 @@ class _Replica:
         """Forward and backward for one shard of a batch of ``batch`` samples; returns the
         shard's summed loss and its outputs, its share of the gradients in :attr:`gradients`."""
         self.draw_dropout_from(rng)
-        logits = self.run(self.to_internal(x), True, self.body)
-        loss, probabilities = k.softmax_cross_entropy(logits, labels)
-        gradient = k.softmax_cross_entropy_backward(probabilities, labels)
+        loss, gradient, outputs = self.loss(self.run(self.to_internal(x), True, self.body), labels)
         if len(labels) != batch:
             gradient *= len(labels) / batch  # the batch's mean, not the shard's
         self.backward(gradient, len(self.body))
-        return loss * len(labels), self.to_public(probabilities if self.fused_softmax else logits)
+        return loss * len(labels), self.to_public(outputs)
 
     def infer(self, x: Array) -> Array:
         return self.to_public(self.run(self.to_internal(x), False, self.layers))
 
     def score(self, x: Array, labels: npt.NDArray[np.intp]) -> tuple[float, int]:
         """Summed loss and number of correct predictions in inference mode."""
-        logits = self.run(self.to_internal(x), False, self.body)
-        loss, _ = k.softmax_cross_entropy(logits, labels)
-        return loss * len(labels), int(np.count_nonzero(logits.argmax(axis=0) == labels))
+        loss, _, outputs = self.loss(self.run(self.to_internal(x), False, self.body), labels)
+        return loss * len(labels), int(np.count_nonzero(outputs.argmax(axis=0) == labels))
+
+    def loss(self, scores: Array, labels: npt.NDArray[np.intp]) -> tuple[float, Array, Array]:
+        """Mean cross-entropy of what :attr:`body` computed, its gradient, and the model's outputs."""
+        if self.probabilities:
+            loss, gradient = k.probability_cross_entropy(scores, labels)
+            return loss, gradient, scores
+        loss, probabilities = k.softmax_cross_entropy(scores, labels)
+        outputs = probabilities if self.fused_softmax else scores
+        return loss, k.softmax_cross_entropy_backward(probabilities, labels), outputs
 
     def to_internal(self, x: Array) -> Array:
         """Public, batch first → internal, batch last (into a reused buffer)."""
@@ -376,6 +393,10 @@ class _Replica:
         if y.ndim == 4 and self.data_format == "channels_first":
             return np.ascontiguousarray(y.transpose(3, 0, 1, 2))  # (C, H, W, N) → (N, C, H, W)
         return k.to_public(y)
+
+
+_ACTIVATED = (Activation, Conv2D, Dense)
+"""The spec layer types that have an activation."""
 
 
 def _batches(count: int, batch_size: int) -> Iterator[slice]:

@@ -18,6 +18,7 @@ from cnncalc.backends.numpy.kernels import (
     dropout_backward,
     dropout_forward,
     glorot_uniform,
+    probability_cross_entropy,
     softmax_cross_entropy,
     softmax_cross_entropy_backward,
 )
@@ -150,6 +151,40 @@ def test_softmax_cross_entropy_matches_keras(keras: ModuleType, rng: np.random.G
     labels = rng.integers(0, 10, 16)
     expected = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(labels, logits)
     loss, _ = softmax_cross_entropy(internal(logits), labels)
+    assert loss == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_probability_cross_entropy_by_hand() -> None:
+    # Sample 0 (a column): scores 0.2, 0.6 (sum 0.8), label 1: -log(0.6 / 0.8) = log(4/3).
+    # Sample 1: 0 is clipped to 1e-7; label 0 with score 0.5, sum 0.5 + 1e-7.
+    scores = np.array([[0.2, 0.5], [0.6, 0.0]])
+    loss, grad = probability_cross_entropy(scores, np.array([1, 0]))
+    expected = (math.log(4 / 3) + math.log((0.5 + 1e-7) / 0.5)) / 2
+    assert loss == pytest.approx(expected, rel=1e-12)
+    # d/dp_k (log Σp - log p_y) = 1/Σp - [k = y]/p_y, halved for the mean; 0 where clipped.
+    np.testing.assert_allclose(
+        grad, [[1 / 0.8 / 2, (1 / (0.5 + 1e-7) - 1 / 0.5) / 2], [(1 / 0.8 - 1 / 0.6) / 2, 0.0]]
+    )
+
+
+def test_probability_cross_entropy_gradient_by_finite_differences(rng: np.random.Generator) -> None:
+    scores = rng.uniform(0.05, 0.3, (10, 6))
+    labels = rng.integers(0, 10, 6)
+    check_gradients(
+        lambda: np.array(probability_cross_entropy(scores, labels)[0]),
+        lambda dy: {"scores": dy * probability_cross_entropy(scores, labels)[1]},
+        {"scores": scores},
+        rng,
+    )
+
+
+@pytest.mark.keras
+def test_probability_cross_entropy_matches_keras(keras: ModuleType, rng: np.random.Generator) -> None:
+    scores = rng.uniform(0, 0.3, (16, 10)).astype(np.float32)  # not summing to 1, as after dropout
+    scores[0, 3] = 0.0
+    labels = rng.integers(0, 10, 16)
+    expected = keras.losses.SparseCategoricalCrossentropy()(labels, scores)
+    loss, _ = probability_cross_entropy(internal(scores), labels)
     assert loss == pytest.approx(float(expected), rel=1e-5)
 
 

@@ -20,9 +20,11 @@ from tests.conftest import EXAMPLES
 # Each case: one or two spec layers on a small input; every layer class appears, and every
 # padding form (valid, same with an odd split, explicit asymmetric) with every padding mode.
 CASES: dict[str, dict[str, Any]] = {
-    "conv-valid-strided": {
+    "conv-valid-strided-relu": {
         "input": [7, 6, 2],
-        "layers": [{"type": "conv2d", "filters": 3, "kernel_size": [3, 2], "strides": [2, 1]}],
+        "layers": [
+            {"type": "conv2d", "filters": 3, "kernel_size": [3, 2], "strides": [2, 1], "activation": "relu"}
+        ],
     },
     "conv-same-odd-split-tanh": {
         "input": [7, 6, 2],

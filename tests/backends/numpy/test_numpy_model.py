@@ -47,11 +47,14 @@ def with_data_format(spec: dict[str, Any], data_format: str) -> dict[str, Any]:
 
 
 def with_head(spec: dict[str, Any], activation: str) -> dict[str, Any]:
-    head = spec["layers"][-1] | {"activation": activation}
-    return spec | {"layers": [*spec["layers"][:-1], head]}
+    """The last dense layer with this activation; ``softmax+dropout``: a softmax, then a dropout
+    (of rate 0, to be deterministic), so that the loss reads probabilities."""
+    head = spec["layers"][-1] | {"activation": activation.split("+", maxsplit=1)[0]}
+    tail = [{"type": "dropout", "rate": 0.0}] if activation.endswith("+dropout") else []
+    return spec | {"layers": [*spec["layers"][:-1], head, *tail]}
 
 
-@pytest.mark.parametrize("head", ["softmax", "linear", "tanh"])
+@pytest.mark.parametrize("head", ["softmax", "linear", "tanh", "softmax+dropout"])
 @pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
 def test_loss_gradients_by_finite_differences(head: str, data_format: str, rng: np.random.Generator) -> None:
     spec = with_head(with_data_format(SMALL_NET, data_format), head)
@@ -60,6 +63,7 @@ def test_loss_gradients_by_finite_differences(head: str, data_format: str, rng: 
     x = rng.standard_normal((4, *model.analysis.input_shape))
     labels = np.array([0, 4, 2, 4])
     assert model.fused_softmax == (head == "softmax")
+    assert model.from_logits == (head in ("linear", "tanh"))
     model.loss_and_gradients(x, labels)
     analytic = model.gradients.copy()
     expected = numerical_gradient(lambda: model.loss_and_gradients(x, labels)[0], model.parameters)
