@@ -8,7 +8,8 @@ article CNN (examples/article_cnn.yaml), at batch 32, 128 and 512. Each measurem
 fresh subprocess (OpenBLAS and TensorFlow never share a process), NumPy and TensorFlow taking
 turns; the figures are medians over the runs. Training: samples/s over epochs of 4,096 random
 inputs after a warm-up epoch (Adam, cross-entropy, shuffled mini-batches, as `cnncalc train`);
-inference: `predict` over the same inputs. Peak memory: the NumPy process's maximum RSS while
+inference: `predict` over the same inputs. TensorFlow runs the model and compiled loss of `cnncalc train
+--backend keras` (the Keras bridge). Peak memory: the NumPy process's maximum RSS while
 training LeNet-5 at batch 128. `--profile` prints where the NumPy backend's time goes instead.
 """
 
@@ -98,45 +99,15 @@ def numpy_worker(model: str, batch: int) -> dict[str, float]:
     }
 
 
-def keras_model(model: str) -> Any:
-    """The spec as a keras.Sequential (the layer types of the two benchmarked models)."""
+def tensorflow_worker(model: str, batch: int) -> dict[str, float]:
+    """Keras' own training loop on the bridge's model, as `cnncalc train --backend keras` runs it."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras  # type: ignore[import-untyped]
 
-    from cnncalc.spec.models import AvgPool2D, Conv2D, Dense, Flatten, MaxPool2D
-
-    network = spec(model)
-    layers: list[Any] = [keras.Input(network.input)]
-    for layer in network.layers:
-        if isinstance(layer, Conv2D):
-            layers.append(
-                keras.layers.Conv2D(
-                    layer.filters, layer.kernel_size, padding=layer.padding, activation=layer.activation
-                )
-            )
-        elif isinstance(layer, MaxPool2D | AvgPool2D):
-            pool = (
-                keras.layers.MaxPooling2D if isinstance(layer, MaxPool2D) else keras.layers.AveragePooling2D
-            )
-            layers.append(pool(layer.pool_size, layer.effective_strides, padding=layer.padding))
-        elif isinstance(layer, Flatten):
-            layers.append(keras.layers.Flatten())
-        elif isinstance(layer, Dense):
-            layers.append(keras.layers.Dense(layer.units, activation=layer.activation))
-        else:
-            raise ValueError(f"no Keras layer for {layer.type} in this benchmark")
-    return keras.Sequential(layers)
-
-
-def tensorflow_worker(model: str, batch: int) -> dict[str, float]:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-    import keras
+    from cnncalc.backends.keras.trainer import make_trainer
 
     x, y = data()
-    network = keras_model(model)
-    network.compile(
-        optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
-    )
+    network = make_trainer(spec(model), seed=0).model
     epochs: list[float] = []
 
     class EpochTimer(keras.callbacks.Callback):  # type: ignore[misc]

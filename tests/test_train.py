@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -143,6 +144,32 @@ def test_a_missing_backend_names_the_extra_to_install(monkeypatch: pytest.Monkey
     code, output = run(str(EXAMPLES / "lenet5.yaml"), "--backend", "keras")
     assert code == 2
     assert "pip install 'cnncalc[keras]'" in output
+
+
+@pytest.mark.keras
+@pytest.mark.filterwarnings(
+    "ignore:__array__ implementation doesn't accept a copy keyword"
+)  # Keras on NumPy 2
+def test_the_keras_backend_plugs_into_the_same_loop(
+    small_mnist: Path, tmp_path: Path, keras: ModuleType
+) -> None:
+    metrics_path, model_path = tmp_path / "metrics.json", tmp_path / "lenet.keras"
+    code, output = run(
+        str(EXAMPLES / "lenet5.yaml"),
+        *("--backend", "keras", "--data", str(small_mnist), "--epochs", "2", "--batch-size", "64"),
+        *("--metrics-json", str(metrics_path), "--save-weights", str(model_path)),
+    )
+    assert code == 0, output
+    metrics = json.loads(metrics_path.read_text())
+    assert set(metrics) == METRIC_KEYS
+    assert (metrics["backend"], metrics["epochs"], metrics["batch_size"]) == ("keras", 2, 64)
+    assert metrics["samples_per_second"] == pytest.approx(320 / metrics["epoch_seconds"][1])
+    _, accuracy = keras.models.load_model(model_path).evaluate(
+        np.pad(np.load(small_mnist)["x_test"], ((0, 0), (2, 2), (2, 2)))[..., np.newaxis] / np.float32(255),
+        np.load(small_mnist)["y_test"],
+        verbose=0,
+    )
+    assert accuracy == pytest.approx(metrics["test_accuracy"])
 
 
 @pytest.mark.slow

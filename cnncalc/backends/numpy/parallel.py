@@ -28,10 +28,10 @@ __all__ = ["MAX_SHARD", "MIN_SHARD", "Workers", "available_cores", "shard_slices
 
 T = TypeVar("T")
 
-MAX_SHARD = 32
+MAX_SHARD = 64
 """Samples per shard at most: LeNet-5 and the article CNN train fastest per sample at 32-64
-on one core (at 256 the im2col matrices outgrow the caches), and more shards than workers
-even out the workers' load."""
+on one core (at 256 the im2col matrices outgrow the caches); below 64 the workers spend more
+of their time waiting for each other for Python's lock between NumPy calls."""
 MIN_SHARD = 16
 """Samples per shard at least, when a batch is split for the workers' sake."""
 
@@ -44,8 +44,8 @@ def shard_slices(batch: int) -> list[slice]:
     [slice(0, 20, None)]
     >>> shard_slices(32)
     [slice(0, 16, None), slice(16, 32, None)]
-    >>> [s.stop - s.start for s in shard_slices(100)]
-    [25, 25, 25, 25]
+    >>> [s.stop - s.start for s in shard_slices(200)]
+    [50, 50, 50, 50]
     """
     count = max(math.ceil(batch / MAX_SHARD), 2 if batch >= 2 * MIN_SHARD else 1)
     bounds = [round(i * batch / count) for i in range(count + 1)]
