@@ -24,30 +24,29 @@ from typing import TypeVar
 
 from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
-__all__ = ["MAX_SHARD", "MIN_SHARD", "Workers", "available_cores", "shard_slices"]
+__all__ = ["MAX_SHARD", "Workers", "available_cores", "shard_slices"]
 
 T = TypeVar("T")
 
 MAX_SHARD = 64
-"""Samples per shard at most: LeNet-5 and the article CNN train fastest per sample at 32-64
-on one core (at 256 the im2col matrices outgrow the caches); below 64 the workers spend more
-of their time waiting for each other for Python's lock between NumPy calls."""
-MIN_SHARD = 16
-"""Samples per shard at least, when a batch is split for the workers' sake."""
+"""Samples per shard at most. LeNet-5 and the article CNN train fastest per sample at 32-64
+on one core (at 256 the im2col matrices outgrow the caches). Smaller shards do not pay: in
+shards of 32 on two threads LeNet-5 trained slower than one thread on the whole batch of 64
+with two-threaded BLAS, the threads waiting for Python's lock between their many short NumPy
+calls; a batch of up to 64 is therefore one shard, and BLAS uses the cores."""
 
 
 def shard_slices(batch: int) -> list[slice]:
-    """Balanced consecutive slices of a batch: at most :data:`MAX_SHARD` samples each, and at
-    least two shards once each can hold :data:`MIN_SHARD`.
+    """Balanced consecutive slices of a batch, as few as hold at most :data:`MAX_SHARD` each.
 
-    >>> shard_slices(20)
-    [slice(0, 20, None)]
-    >>> shard_slices(32)
-    [slice(0, 16, None), slice(16, 32, None)]
-    >>> [s.stop - s.start for s in shard_slices(200)]
-    [50, 50, 50, 50]
+    >>> shard_slices(64)
+    [slice(0, 64, None)]
+    >>> shard_slices(100)
+    [slice(0, 50, None), slice(50, 100, None)]
+    >>> [s.stop - s.start for s in shard_slices(512)]
+    [64, 64, 64, 64, 64, 64, 64, 64]
     """
-    count = max(math.ceil(batch / MAX_SHARD), 2 if batch >= 2 * MIN_SHARD else 1)
+    count = max(1, math.ceil(batch / MAX_SHARD))
     bounds = [round(i * batch / count) for i in range(count + 1)]
     return [slice(start, stop) for start, stop in pairwise(bounds)]
 

@@ -63,7 +63,7 @@ def compare(spec: Any, keras: ModuleType, build: Build, rng: np.random.Generator
     weights = random_weights(model, rng)
     keras_model.set_weights(weights)
     model.set_weights(weights)
-    x = rng.random((40, *model.analysis.input_shape), dtype=np.float32)  # 40 samples: two shards
+    x = rng.random((100, *model.analysis.input_shape), dtype=np.float32)  # 100 samples: two shards
     # Graph mode, as predict and fit run: TensorFlow 2.21's eager channels_first convolution on CPU
     # gets 1x1 kernels with strides wrong (a TensorFlow bug; graph mode rewrites the layout).
     expected = keras_model.predict(x, verbose=0, batch_size=len(x))
