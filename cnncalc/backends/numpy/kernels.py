@@ -149,16 +149,18 @@ def _kernel_matrix(kernel: Array, groups: int) -> Array:
     )
 
 
-MATMUL_SLAB_BYTES = 256 * 1024
+MATMUL_SLAB_BYTES = 512 * 1024
 """Bytes of one column slab of a shallow convolution's matmuls (its input and output rows).
 
 A shallow layer's im2col matrix is very wide and only a few rows deep (LeNet-5 C1 at batch
-64: 25 x 50,176), so its matmuls stream memory: multiplying it in slabs that stay in the L2
-cache halved the C1 matmuls (OpenBLAS, one thread); the best width fell with the number of
-filters (article C1 with 10 filters: 2,048 columns twice as fast as 4,096).
+64: 25 x 50,176), so its matmuls stream memory: multiplying it in slabs that stay in the
+(1 MiB) L2 cache halved the C1 matmuls on one thread. The best width varies (one thread:
+4,096 columns for LeNet-5's 6 filters, 2,048 for the article CNN's 10); with two worker
+threads, 512 KiB slabs trained LeNet-5 3-6% faster than 256 or 768 KiB, the article CNN as fast.
 """
 MATMUL_MIN_SLAB = 1024
-"""Narrower slabs do not pay: deep layers (over ~250 rows) are compute-bound, multiplied whole."""
+"""Narrower slabs do not pay: deeper layers (over 128 rows at 512 KiB) are compute-bound,
+multiplied whole."""
 
 
 def _column_blocks(columns: int, rows: int, itemsize: int) -> list[slice]:
