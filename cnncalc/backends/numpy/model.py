@@ -148,7 +148,8 @@ class NumpyModel:
             raise CnncalcError(
                 f"model {self.analysis.name} outputs {self.output_shape}, got gradients {dy.shape}"
             )
-        replica.backward(replica.to_internal(dy), len(replica.layers))
+        # Not into the input's buffer: the first layer may still hold the input (a dense one does).
+        replica.backward(replica.to_internal(dy, "output_gradient"), len(replica.layers))
 
     def predict(self, x: npt.ArrayLike, *, batch_size: int = 256) -> Array:
         """Inference on any number of samples, ``batch_size`` at a time."""
@@ -379,13 +380,13 @@ class _Replica:
         outputs = probabilities if self.fused_softmax else scores
         return loss, k.softmax_cross_entropy_backward(probabilities, labels), outputs
 
-    def to_internal(self, x: Array) -> Array:
-        """Public, batch first → internal, batch last (into a reused buffer)."""
+    def to_internal(self, x: Array, buffer: str = "input") -> Array:
+        """Public, batch first → internal, batch last (into the reused buffer ``buffer``)."""
         if x.ndim == 4 and self.data_format == "channels_first":
             moved = x.transpose(1, 2, 3, 0)  # (N, C, H, W) → (C, H, W, N)
         else:
             moved = np.swapaxes(x, 0, -1)
-        internal = self.workspace.empty("input", moved.shape, x.dtype)
+        internal = self.workspace.empty(buffer, moved.shape, x.dtype)
         np.copyto(internal, moved)
         return internal
 

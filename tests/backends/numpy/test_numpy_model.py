@@ -110,6 +110,16 @@ def test_backward_from_an_output_gradient_matches_the_fused_loss(rng: np.random.
     np.testing.assert_allclose(model.gradients, fused, rtol=1e-9, atol=1e-12)
 
 
+def test_backward_keeps_the_input_a_dense_layer_needs(rng: np.random.Generator) -> None:
+    # Input and output of the same shape: the output gradient must not overwrite the input.
+    model = NumpyModel({"input": [5], "layers": [{"type": "dense", "units": 5}]}, dtype=np.float64)
+    x, dy = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+    model.forward(x, training=True)
+    model.backward(dy)
+    np.testing.assert_allclose(model.variable_gradients["dense/kernel"], x.T @ dy)  # dL/dW = xᵀ dy
+    np.testing.assert_allclose(model.variable_gradients["dense/bias"], dy.sum(axis=0))
+
+
 def test_batchnorm_updates_its_moving_statistics_only_in_training(rng: np.random.Generator) -> None:
     model = NumpyModel({"input": [3], "layers": [{"type": "batchnorm", "momentum": 0.75}]}, dtype=np.float64)
     x = rng.standard_normal((8, 3))
