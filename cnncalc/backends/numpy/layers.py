@@ -277,8 +277,10 @@ class FlattenLayer(Layer):
         return k.flatten_forward(x, workspace=self.workspace) if x.ndim == 4 else x
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
-        if not need_dx or len(self._input_shape) != 4:
-            return dy if need_dx else None
+        if not need_dx:
+            return None
+        if len(self._input_shape) != 4:  # already flat
+            return dy
         return k.flatten_backward(dy, self._input_shape, workspace=self.workspace)
 
 

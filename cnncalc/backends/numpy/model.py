@@ -128,7 +128,7 @@ class NumpyModel:
         """The model's output for a batch ``x`` (batch first, the spec's data format).
 
         In training mode the whole batch goes through worker 0's layers, whose caches
-        :meth:`backward` then uses.
+        :meth:`backward` then uses: call it before any other pass.
         """
         x = self._inputs(x)
         if not training:
