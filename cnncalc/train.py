@@ -14,16 +14,16 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Protocol
-
-import numpy as np
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typing import TYPE_CHECKING, Protocol
 
 from cnncalc.api import analyze
-from cnncalc.data.mnist import KERAS_EXTRA_HINT, load_mnist, prepare
+from cnncalc.backends.keras import KERAS_EXTRA_HINT  # a constant: importing it imports no Keras
 from cnncalc.errors import CnncalcError
 from cnncalc.spec.models import Spec
+
+if TYPE_CHECKING:  # the CLI imports this module for every command: NumPy and rich.progress only when training
+    import numpy as np
+    from rich.console import Console
 
 __all__ = ["BACKENDS", "CLASSES", "Backend", "Trainer", "TrainingMetrics", "make_trainer", "train"]
 
@@ -125,6 +125,8 @@ def train(
             f"model {spec.name} outputs shape {analysis.output_shape}; training on MNIST needs "
             f"{CLASSES} class scores: end with a dense layer of {CLASSES} units"
         )
+    from cnncalc.data.mnist import load_mnist, prepare
+
     mnist = load_mnist(data)
     x_train = prepare(mnist.x_train, spec.input, spec.data_format)
     x_test = prepare(mnist.x_test, spec.input, spec.data_format)
@@ -165,6 +167,8 @@ def _timed_epoch(
     trainer: Trainer, x: np.ndarray, y: np.ndarray, *, batch_size: int, title: str, console: Console | None
 ) -> float:
     """Train one epoch, showing progress on ``console``; return its duration in seconds."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(bar_width=10),

@@ -3,7 +3,10 @@ and the accuracy the NumPy backend must reach on the sample digits."""
 
 from __future__ import annotations
 
+import ast
 import json
+import subprocess
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -144,6 +147,33 @@ def test_a_missing_backend_names_the_extra_to_install(monkeypatch: pytest.Monkey
     code, output = run(str(EXAMPLES / "lenet5.yaml"), "--backend", "keras")
     assert code == 2
     assert "pip install 'cnncalc[keras]'" in output
+
+
+def imported_by(code: str) -> set[str]:
+    """The top-level packages a fresh interpreter has imported after running ``code``."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import sys; {code}; print(sorted({{m.split('.')[0] for m in sys.modules}}))",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=EXAMPLES.parent,
+        check=True,
+    )
+    return set(ast.literal_eval(result.stdout.strip()))
+
+
+def test_the_cli_imports_neither_numpy_nor_tensorflow_until_it_trains() -> None:
+    assert not {"numpy", "tensorflow", "keras"} & imported_by("import cnncalc.cli")
+
+
+def test_the_numpy_backend_never_imports_tensorflow() -> None:
+    code = "from cnncalc.train import Backend, make_trainer; make_trainer(Backend.NUMPY, 'examples/lenet5.yaml', seed=0)"
+    modules = imported_by(code)
+    assert "numpy" in modules
+    assert not {"tensorflow", "keras"} & modules
 
 
 @pytest.mark.keras
