@@ -165,3 +165,12 @@ def test_same_padding_places_ceil_size_over_strides_windows(
     assert positions(size, span, strides, before, after) == -(-size // strides)
     assert 0 <= after - before <= 1
     assert conv_output_size(size, kernel, strides, "same", dilation) == -(-size // strides)
+
+
+def test_a_same_pool_reads_no_padding_so_reflect_cannot_be_too_large() -> None:
+    # maxpool 2 'same' on 1×1: ⌈1/2⌉ = 1, padded cells ignored; the reflect mode is moot
+    spec = {
+        "input": [1, 1, 1],
+        "layers": [{"type": "maxpool2d", "padding": "same", "padding_mode": "reflect"}],
+    }
+    cnncalc.assert_output_shape(spec, "max_pooling2d", (1, 1, 1))

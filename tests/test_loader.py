@@ -398,3 +398,16 @@ def test_unknown_field_in_a_nested_section_suggests_from_that_section() -> None:
         "unknown field `ignor`",
         "did you mean `ignore`?",
     )
+
+
+def test_padding_mode_reads_back_as_zeros_where_no_padded_cell_is_read() -> None:
+    def mode(layer: str) -> str:
+        return parse_text(f"input: [8, 8, 1]\nlayers: [{layer}]").spec.layers[0].padding_mode  # type: ignore[union-attr]
+
+    assert mode("{type: conv2d, filters: 1, kernel: 3, padding: same, padding_mode: reflect}") == "reflect"
+    assert mode("{type: conv2d, filters: 1, kernel: 3, padding: 1, padding_mode: replicate}") == "replicate"
+    assert mode("{type: conv2d, filters: 1, kernel: 3, padding: valid, padding_mode: reflect}") == "zeros"
+    assert mode("{type: conv2d, filters: 1, kernel: 3, padding: 0, padding_mode: reflect}") == "zeros"
+    # a same pool ignores its padded cells (as Keras' pools do): the mode cannot matter
+    assert mode("{type: maxpool2d, padding: same, padding_mode: reflect}") == "zeros"
+    assert mode("{type: avgpool2d, padding: 1, padding_mode: reflect}") == "reflect"

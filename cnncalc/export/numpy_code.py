@@ -476,8 +476,13 @@ def load_mnist(source):
     try:
         from cnncalc.data.mnist import load_mnist as cnncalc_load_mnist
     except ImportError:
-        path = Path("~/.keras/datasets/mnist.npz" if source in ("sample", "mnist") else source)
-        with np.load(path.expanduser()) as data:
+        path = Path("~/.keras/datasets/mnist.npz" if source in ("sample", "mnist") else source).expanduser()
+        if not path.is_file():
+            raise SystemExit(
+                f"no MNIST data at {path}: pip install 'cnncalc[mnist]' for the sample digits, "
+                "or pass --data path/to/mnist.npz"
+            ) from None
+        with np.load(path) as data:
             return data["x_train"], data["y_train"], data["x_test"], data["y_test"]
     data = cnncalc_load_mnist(source)
     return data.x_train, data.y_train, data.x_test, data.y_test

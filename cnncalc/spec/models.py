@@ -8,7 +8,7 @@ Validators check one layer's own fields only; whatever spans layers belongs to t
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, ClassVar, Literal, TypeAlias
+from typing import Annotated, Any, ClassVar, Literal, TypeAlias, TypeVar
 
 from annotated_types import Ge, Gt, Lt
 from pydantic import (
@@ -148,6 +148,22 @@ class LayerBase(BaseModel):
         return canonical_type(value) or value
 
 
+PaddedLayer = TypeVar("PaddedLayer", "Conv2D", "Pool2D")
+
+
+def _without_unread_mode(layer: PaddedLayer, *, reads_same_padding: bool) -> PaddedLayer:
+    """The layer with ``padding_mode`` reset to ``zeros`` where no padded cell is read: without
+    padding, or with ``same`` on a pool (Keras' ``same`` pools ignore padded cells). Layers that
+    compute the same then compare equal."""
+    if isinstance(layer.padding, tuple):
+        padded = any(any(pads) for pads in layer.padding)
+    else:
+        padded = layer.padding == "same" and reads_same_padding
+    if padded or layer.padding_mode == "zeros":
+        return layer
+    return layer.model_copy(update={"padding_mode": "zeros"})
+
+
 class Conv2D(LayerBase):
     """2D convolution (``keras.layers.Conv2D``); explicit padding is zero padding before it."""
 
@@ -164,6 +180,10 @@ class Conv2D(LayerBase):
     use_bias: StrictBool = True
     activation: ActivationField = "linear"
 
+    @model_validator(mode="after")
+    def _padding_mode_in_use(self) -> Conv2D:
+        return _without_unread_mode(self, reads_same_padding=True)
+
 
 class Pool2D(LayerBase):
     """Fields shared by max and average pooling. ``strides`` default to ``pool_size``, as in Keras."""
@@ -177,6 +197,10 @@ class Pool2D(LayerBase):
     def effective_strides(self) -> Pair:
         """The strides in use: the given ones, else the pool size."""
         return self.strides or self.pool_size
+
+    @model_validator(mode="after")
+    def _padding_mode_in_use(self) -> Pool2D:
+        return _without_unread_mode(self, reads_same_padding=False)
 
 
 class MaxPool2D(Pool2D):

@@ -60,8 +60,14 @@ def keras_layers(layer: LayerBase, data_format: DataFormat, input_shape: Shape) 
 
 
 def _keras_padding(layer: Conv2D | Pool2D) -> str:
-    """The layer's own Keras ``padding``: ``same`` where Keras pads (with zeros) itself, else ``valid``."""
-    return "same" if layer.padding == "same" and layer.padding_mode == "zeros" else "valid"
+    """The layer's own Keras ``padding``: ``same`` where Keras pads itself, else ``valid``.
+
+    A ``same`` pool ignores its padded cells, so their ``padding_mode`` makes no difference; a ``same``
+    convolution reads them, so only zeros can be left to Keras.
+    """
+    if layer.padding != "same":
+        return "valid"
+    return "same" if isinstance(layer, Pool2D) or layer.padding_mode == "zeros" else "valid"
 
 
 def _padding_layer(layer: Conv2D | Pool2D, data_format: DataFormat, input_shape: Shape) -> KerasLayer:
@@ -154,10 +160,6 @@ def _batchnorm(layer: BatchNorm, data_format: DataFormat) -> dict[str, Any]:
     )
 
 
-def _no_arguments(layer: LayerBase, data_format: DataFormat) -> dict[str, Any]:
-    return {}
-
-
 def _data_format_only(layer: LayerBase, data_format: DataFormat) -> dict[str, Any]:
     return {"data_format": data_format}
 
@@ -171,7 +173,7 @@ _ARGUMENTS: dict[type[LayerBase], Callable[[Any, DataFormat], dict[str, Any]]] =
     MaxPool2D: _pool2d,
     AvgPool2D: _pool2d,
     Dense: _dense,
-    Flatten: _no_arguments,
+    Flatten: _data_format_only,
     Dropout: _dropout,
     Activation: _activation,
     BatchNorm: _batchnorm,
@@ -186,8 +188,8 @@ _ARGUMENTS: dict[type[LayerBase], Callable[[Any, DataFormat], dict[str, Any]]] =
 
 
 def logits_output(analysis: Analysis) -> bool:
-    """Whether the network ends in logits (a linear last activation) rather than softmax
-    probabilities: what sparse categorical cross-entropy must be told to train it as a classifier.
+    """Whether the loss must read the network's outputs as logits: unless the last activation in the
+    network is a softmax, as Keras' trainer and the NumPy backend both decide.
 
     Raises :class:`CnncalcError` when the network cannot be trained as a classifier.
     """
@@ -200,9 +202,4 @@ def logits_output(analysis: Analysis) -> bool:
             "class scores (end with flatten or a global pool, then dense)"
         )
     last = next((layer for layer in reversed(analysis.spec.layers) if hasattr(layer, "activation")), None)
-    activation = getattr(last, "activation", "linear")
-    if activation not in ("softmax", "linear"):
-        raise CnncalcError(
-            f"cannot train {name} as a classifier: it ends in {activation}; end with softmax or linear"
-        )
-    return bool(activation == "linear")
+    return getattr(last, "activation", "linear") != "softmax"

@@ -1,14 +1,15 @@
 """Training a spec's Keras model: the Keras side of the backend-neutral training loop.
 
-Keras' defaults: Adam at 1e-3, sparse categorical cross-entropy (on logits when the network ends
-linear, on probabilities when it ends in softmax), accuracy; ``model.fit`` one epoch at a time.
+Keras' defaults: Adam at 1e-3, sparse categorical cross-entropy (on probabilities when the network's
+last activation is a softmax, else on logits), accuracy; ``model.fit`` one epoch at a time.
+:class:`KerasTrainer` is a :class:`cnncalc.train.Trainer`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
@@ -21,26 +22,6 @@ from cnncalc.spec.models import Spec
 keras = keras_required()
 
 from cnncalc.backends.keras.build import build_model, save_model  # noqa: E402  (after keras_required)
-
-
-class Trainer(Protocol):
-    """What the training loop needs from a backend."""
-
-    def train_epoch(
-        self,
-        x: np.ndarray,
-        y: np.ndarray,
-        *,
-        batch_size: int,
-        on_batch: Callable[[int, float, float], None],
-    ) -> tuple[float, float]:
-        """One shuffled pass over (x float32 batch-first in the spec's data format, y int labels);
-        calls on_batch(samples_done, running_loss, running_accuracy); returns (mean loss, accuracy)."""
-        ...
-
-    def evaluate(self, x: np.ndarray, y: np.ndarray, *, batch_size: int) -> tuple[float, float]: ...
-
-    def save(self, path: Path) -> None: ...
 
 
 def make_trainer(spec: Spec, *, seed: int, learning_rate: float = 1e-3) -> KerasTrainer:

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import cnncalc
-from cnncalc.spec.models import Activation, Conv2D, Dense, Dropout, Flatten, Pool2D
+from cnncalc.spec.models import Activation, Dense, Dropout, Flatten, Pool2D
 
 pytestmark = [pytest.mark.keras, pytest.mark.slow]
 
@@ -124,12 +124,17 @@ def windowed(
     dilation: Pair,
     pad: str | Pads,
     mode: str,
+    *,
+    reads_same_padding: bool,
 ) -> Callable[[ModuleType, tuple[Any, ...], str], list[Any]]:
-    """A conv or pool whose padding is Keras' own, or ZeroPadding2D then ``valid``."""
+    """A conv or pool whose padding is Keras' own, or ZeroPadding2D then ``valid``. Reflect padding
+    must fit where the layer reads padded cells: explicit padding, and ``same`` on a convolution
+    (a ``same`` pool ignores its padded cells, as Keras' pools do)."""
 
     def direct(keras: ModuleType, shape: tuple[Any, ...], data_format: str) -> list[Any]:
         layer = make(keras, pad if isinstance(pad, str) else "valid", data_format)
-        if mode == "reflect" and pad != "valid" and len(shape) == 4:
+        reads_padding = not isinstance(pad, str) or (pad == "same" and reads_same_padding)
+        if mode == "reflect" and reads_padding and len(shape) == 4:
             size = spatial(shape, data_format)
             pads = (
                 tuple(same_split(size[a], kernel[a], strides[a], dilation[a]) for a in range(2))
@@ -182,7 +187,7 @@ def conv2d(draw: st.DrawFn) -> Generated:
             use_bias=use_bias,
         )
 
-    return Generated(spec, windowed(make, kernel, strides, dilation, pad, mode))
+    return Generated(spec, windowed(make, kernel, strides, dilation, pad, mode, reads_same_padding=True))
 
 
 @st.composite
@@ -199,7 +204,7 @@ def pool2d(draw: st.DrawFn) -> Generated:
         cls = keras.layers.MaxPooling2D if kind == "maxpool2d" else keras.layers.AveragePooling2D
         return cls(pool, strides=strides, padding=keras_padding, data_format=data_format)
 
-    return Generated(spec, windowed(make, pool, strides or pool, (1, 1), pad, mode))
+    return Generated(spec, windowed(make, pool, strides or pool, (1, 1), pad, mode, reads_same_padding=False))
 
 
 @st.composite
@@ -316,13 +321,11 @@ def build_directly(
 
 
 def normalised_for_import(analysis: cnncalc.Analysis) -> cnncalc.Spec:
-    """What importing gives back: a Keras model keeps no ``padding_mode`` where nothing is padded,
-    no pool ``strides`` equal to the pool size, and no data format where no layer depends on one."""
+    """What importing gives back: a Keras model keeps no pool ``strides`` equal to the pool size,
+    and no data format where no layer depends on one."""
     layers = []
     for layer in analysis.spec.layers:
         update: dict[str, Any] = {}
-        if isinstance(layer, Conv2D | Pool2D) and layer.padding == "valid":
-            update["padding_mode"] = "zeros"
         if isinstance(layer, Pool2D) and layer.strides == layer.pool_size:
             update["strides"] = None
         layers.append(layer.model_copy(update=update))

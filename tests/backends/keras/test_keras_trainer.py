@@ -72,7 +72,9 @@ def head(activation: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize(("activation", "from_logits"), [("linear", True), ("softmax", False)])
+@pytest.mark.parametrize(
+    ("activation", "from_logits"), [("linear", True), ("softmax", False), ("sigmoid", True), ("tanh", True)]
+)
 def test_the_loss_takes_logits_or_probabilities_as_the_head_gives(
     bridge: SimpleNamespace, activation: str, from_logits: bool
 ) -> None:
@@ -83,7 +85,6 @@ def test_the_loss_takes_logits_or_probabilities_as_the_head_gives(
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        (head("sigmoid"), "it ends in sigmoid; end with softmax or linear"),
         (
             {"input": [8, 8, 1], "layers": [{"type": "conv2d", "filters": 10, "kernel_size": 3}]},
             r"its output \(6, 6, 10\) is not a vector of class scores",

@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from cnncalc.api import analyze
 from cnncalc.backends.numpy.layers import DropoutLayer
 from cnncalc.backends.numpy.model import NumpyModel
-from cnncalc.spec.models import Flatten
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.keras
@@ -103,24 +102,8 @@ def compare(spec: Any, keras: ModuleType, build: Build, rng: np.random.Generator
         )
 
 
-def flattens_channels_first(spec: Any) -> bool:
-    """Whether a flatten reads a channels_first feature map."""
-    analysis = analyze(spec)
-    return analysis.data_format == "channels_first" and any(
-        isinstance(r.layer, Flatten) and len(r.input_shape or ()) == 3 for r in analysis.layers
-    )
-
-
-FLATTEN_ORDER = pytest.mark.xfail(
-    strict=True,
-    reason="the Keras bridge builds Flatten without data_format, so on a channels_first map Keras "
-    "flattens (C, H, W) in that order, where Flatten(data_format='channels_first') (and NumPy) "
-    "flattens (H, W, C): a bridge fix (plan.py: Flatten → data_format) for the lead",
-)
 EXAMPLE_FILES = [
-    pytest.param(path, id=path.stem, marks=[FLATTEN_ORDER] if flattens_channels_first(path) else [])
-    for path in sorted(EXAMPLES.glob("*.yaml"))
-    if analyze(path).ok
+    pytest.param(path, id=path.stem) for path in sorted(EXAMPLES.glob("*.yaml")) if analyze(path).ok
 ]
 
 
@@ -217,10 +200,7 @@ def architecture(draw: st.DrawFn) -> dict[str, Any]:
                 }
             )
             channels = layers[-1]["units"] if data_format == "channels_last" else channels
-    heads = ["globalavgpool2d", "globalmaxpool2d", "map"]
-    if data_format == "channels_last":  # channels_first: see FLATTEN_ORDER
-        heads.append("flatten")
-    head = draw(st.sampled_from(heads))
+    head = draw(st.sampled_from(["globalavgpool2d", "globalmaxpool2d", "map", "flatten"]))
     if head != "map":
         layers.append({"type": head})
     layers.append(
