@@ -19,13 +19,23 @@ from typing import TYPE_CHECKING, Protocol
 from cnncalc.api import analyze
 from cnncalc.backends.keras import KERAS_EXTRA_HINT  # a constant: importing it imports no Keras
 from cnncalc.errors import CnncalcError
+from cnncalc.shapes.records import Analysis
 from cnncalc.spec.models import Spec
 
 if TYPE_CHECKING:  # the CLI imports this module for every command: NumPy and rich.progress only when training
     import numpy as np
     from rich.console import Console
 
-__all__ = ["BACKENDS", "CLASSES", "Backend", "Trainer", "TrainingMetrics", "make_trainer", "train"]
+__all__ = [
+    "BACKENDS",
+    "CLASSES",
+    "Backend",
+    "Trainer",
+    "TrainingMetrics",
+    "make_trainer",
+    "require_mnist_classifier",
+    "train",
+]
 
 CLASSES = 10
 """MNIST's digits: the model's output must be this many class scores."""
@@ -81,6 +91,19 @@ def make_trainer(backend: Backend, spec: Spec, *, seed: int, learning_rate: floa
     return trainer
 
 
+def require_mnist_classifier(analysis: Analysis, action: str) -> None:
+    """Raise :class:`CnncalcError` unless the analysed network has no errors and outputs one score
+    per digit; ``action`` (``train``, ``export``) words the message."""
+    if not analysis.ok:
+        problems = "; ".join(f"{d.code} {d.message}" for d in analysis.errors)
+        raise CnncalcError(f"cannot {action} {analysis.name}: {problems}")
+    if analysis.output_shape != (CLASSES,):
+        raise CnncalcError(
+            f"model {analysis.name} outputs shape {analysis.output_shape}; training on MNIST needs "
+            f"{CLASSES} class scores: end with a dense layer of {CLASSES} units"
+        )
+
+
 @dataclass(frozen=True)
 class TrainingMetrics:
     """What a training run measured; :meth:`to_json` is the ``--metrics-json`` file."""
@@ -116,15 +139,7 @@ def train(
     and test it; with a ``console``, show a progress bar per epoch and the result."""
     if epochs < 1 or batch_size < 1:
         raise CnncalcError(f"epochs and batch size must be at least 1, got {epochs} and {batch_size}")
-    analysis = analyze(spec)
-    if not analysis.ok:
-        problems = "; ".join(f"{d.code} {d.message}" for d in analysis.errors)
-        raise CnncalcError(f"cannot train {spec.name}: {problems}")
-    if analysis.output_shape != (CLASSES,):
-        raise CnncalcError(
-            f"model {spec.name} outputs shape {analysis.output_shape}; training on MNIST needs "
-            f"{CLASSES} class scores: end with a dense layer of {CLASSES} units"
-        )
+    require_mnist_classifier(analyze(spec), "train")
     from cnncalc.data.mnist import load_mnist, prepare
 
     mnist = load_mnist(data)

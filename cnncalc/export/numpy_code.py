@@ -18,7 +18,6 @@ import numpy as np
 
 from cnncalc.api import SpecSource, analyze
 from cnncalc.data.mnist import prepare
-from cnncalc.errors import CnncalcError
 from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis, AxisWindow, LayerRecord
 from cnncalc.spec.models import (
@@ -37,10 +36,9 @@ from cnncalc.spec.models import (
     Pool2D,
     ZeroPad2D,
 )
+from cnncalc.train import require_mnist_classifier
 
 __all__ = ["numpy_script"]
-
-CLASSES = 10
 
 # --------------------------------------------------------------------------- the script's parts
 
@@ -532,14 +530,7 @@ def numpy_script(spec: SpecSource) -> str:
     (``python model.py --epochs 1``). Refuses specs with errors and models that cannot take
     MNIST digits or do not output 10 class scores."""
     analysis = analyze(spec)
-    if not analysis.ok:
-        problems = "; ".join(f"{d.code} {d.message}" for d in analysis.errors)
-        raise CnncalcError(f"cannot export model {analysis.name}: {problems}")
-    if analysis.output_shape != (CLASSES,):
-        raise CnncalcError(
-            f"model {analysis.name} outputs shape {analysis.output_shape}; the exported script trains on "
-            f"MNIST, which needs {CLASSES} class scores: end with a dense layer of {CLASSES} units"
-        )
+    require_mnist_classifier(analysis, "export")
     prepare(np.zeros((0, 28, 28), np.uint8), analysis.input_shape, analysis.data_format)  # raises if unfit
     types = {type(record.layer) for record in analysis.layers}
     activations = _activations(analysis)

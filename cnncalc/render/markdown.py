@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnncalc.render import Failure, Report
-from cnncalc.render.text import findings_summary, params_text, shape_text, totals, where
+from cnncalc.render.text import findings_summary, layer_cells, totals, where
 from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis
 
@@ -30,12 +30,7 @@ def _analysis(analysis: Analysis, explain: bool) -> str:
         "|--:|---|---|--:|" + ("---|" if explain else ""),
     ]
     for record in analysis.layers:
-        cells = [
-            str(record.index),
-            f"{record.name} ({record.layer.keras_class})",
-            shape_text(record),
-            params_text(record),
-        ]
+        cells = layer_cells(record)
         if explain:
             cells.append("<br>".join(record.explanation))
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")

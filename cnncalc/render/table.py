@@ -8,7 +8,7 @@ from rich.text import Text
 
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.render import Failure, Report
-from cnncalc.render.text import findings_summary, params_text, shape_text, totals, where
+from cnncalc.render.text import findings_summary, layer_cells, totals, where
 from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis
 
@@ -43,12 +43,7 @@ def _print_analysis(analysis: Analysis, console: Console, explain: bool) -> None
     for record in analysis.layers:
         style = "red" if record.index in failed else ("dim" if record.output_shape is None else "")
         style = style or ("yellow" if record.index in warned else "")
-        row = [
-            str(record.index),
-            f"{record.name} ({record.layer.keras_class})",
-            shape_text(record),
-            params_text(record),
-        ]
+        row = layer_cells(record)
         if explain:
             row.append("\n".join(record.explanation))
         table.add_row(*row, style=style)

@@ -39,6 +39,16 @@ def totals(analysis: Analysis) -> list[tuple[str, str]]:
     ]
 
 
+def layer_cells(record: LayerRecord) -> list[str]:
+    """A layer's row as Keras' summary shows it: index, ``name (KerasClass)``, output shape, params."""
+    return [
+        str(record.index),
+        f"{record.name} ({record.layer.keras_class})",
+        shape_text(record),
+        params_text(record),
+    ]
+
+
 def shape_text(record: LayerRecord) -> str:
     """The output shape, or a dash when analysis never reached this layer."""
     return format_shape(record.output_shape) if record.output_shape is not None else "—"

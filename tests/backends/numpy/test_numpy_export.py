@@ -157,7 +157,7 @@ def test_scripts_are_lint_clean(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        (EXAMPLES / "error_kernel_too_large.yaml", "cannot export model lenet5_on_28x28: CNN101"),
+        (EXAMPLES / "error_kernel_too_large.yaml", "cannot export lenet5_on_28x28: CNN101"),
         (
             {"input": [28, 28, 1], "layers": [{"type": "flatten"}, {"type": "dense", "units": 8}]},
             r"outputs shape \(8,\)",
