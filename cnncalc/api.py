@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from typing import Any, TypeAlias
 
 from cnncalc.diagnostics import Diagnostic
+from cnncalc.errors import CnncalcError
 from cnncalc.linter.config import LintConfig, selectors
 from cnncalc.linter.runner import lint as lint_analysis
 from cnncalc.shapes.engine import analyze as analyze_spec
@@ -158,6 +159,14 @@ def assert_total_params(source: SpecSource, expected: int, *, trainable: int | N
 def assert_valid(source: SpecSource) -> None:
     """Assert that analysis finds no error, listing the errors if it does."""
     _valid(source)
+
+
+def require_no_errors(analysis: Analysis, refusal: str) -> None:
+    """Raise :class:`CnncalcError` ``"<refusal>: CNN101 <message>; ..."`` if analysis found errors:
+    what every command that builds or runs a model says before refusing a broken spec."""
+    if not analysis.ok:
+        problems = "; ".join(f"{d.code} {d.message}" for d in analysis.errors)
+        raise CnncalcError(f"{refusal}: {problems}")
 
 
 def _valid(source: SpecSource) -> Analysis:

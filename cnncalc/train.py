@@ -16,7 +16,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from cnncalc.api import analyze
+from cnncalc.api import analyze, require_no_errors
 from cnncalc.backends.keras import KERAS_EXTRA_HINT  # a constant: importing it imports no Keras
 from cnncalc.errors import CnncalcError
 from cnncalc.shapes.records import Analysis
@@ -94,9 +94,7 @@ def make_trainer(backend: Backend, spec: Spec, *, seed: int, learning_rate: floa
 def require_mnist_classifier(analysis: Analysis, action: str) -> None:
     """Raise :class:`CnncalcError` unless the analysed network has no errors and outputs one score
     per digit; ``action`` (``train``, ``export``) words the message."""
-    if not analysis.ok:
-        problems = "; ".join(f"{d.code} {d.message}" for d in analysis.errors)
-        raise CnncalcError(f"cannot {action} {analysis.name}: {problems}")
+    require_no_errors(analysis, f"cannot {action} {analysis.name}")
     if analysis.output_shape != (CLASSES,):
         raise CnncalcError(
             f"model {analysis.name} outputs shape {analysis.output_shape}; training on MNIST needs "

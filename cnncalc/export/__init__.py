@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from importlib import import_module
 
-from cnncalc.api import SpecSource, analyze
-from cnncalc.errors import CnncalcError
+from cnncalc.api import SpecSource, analyze, require_no_errors
 
 
 @dataclass(frozen=True)
@@ -30,9 +29,7 @@ TARGETS: dict[str, Target] = {
 def export(source: SpecSource, target: str) -> str | bytes:
     """The spec exported as ``target``; a spec with errors cannot be exported."""
     analysis = analyze(source)
-    if not analysis.ok:
-        errors = "; ".join(f"{d.code} {d.message}" for d in analysis.errors)
-        raise CnncalcError(f"cannot export {analysis.file or analysis.name}, it has errors: {errors}")
+    require_no_errors(analysis, f"cannot export {analysis.file or analysis.name}, it has errors")
     module, function = TARGETS[target].exporter.split(":")
     result: str | bytes = getattr(import_module(module), function)(analysis)
     return result

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from cnncalc.api import SpecSource, analyze
+from cnncalc.api import SpecSource, analyze, require_no_errors
 from cnncalc.backends.numpy import kernels as k
 from cnncalc.backends.numpy.im2col import Array, Workspace
 from cnncalc.backends.numpy.layers import (
@@ -80,9 +80,7 @@ class NumpyModel:
         workers: int | None = None,
     ) -> None:
         analysis = analyze(spec)
-        if not analysis.ok:
-            problems = "; ".join(f"{d.code} {d.message}" for d in analysis.errors)
-            raise CnncalcError(f"cannot build model {analysis.name}: {problems}")
+        require_no_errors(analysis, f"cannot build model {analysis.name}")
         self.analysis: Analysis = analysis
         self.dtype = np.dtype(dtype)
         self.rng = np.random.default_rng(seed)
