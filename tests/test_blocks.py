@@ -264,5 +264,5 @@ def test_expansion_is_bounded_in_time_whatever_the_nesting() -> None:
     # 20 levels of ×10 would be 10^20 layers: refused at the 200,001st, quickly
     blocks = "".join(f"  b{n}:\n    layers: [{{block: b{n + 1}, repeat: 10}}]\n" for n in range(15))
     text = f"input: [4]\nblocks:\n{blocks}  b15:\n    layers: [{{type: dense, units: 1}}]\nlayers: [{{block: b0}}]\n"
-    with pytest.raises(SpecError, match="200,000 layers|too deeply"):
+    with pytest.raises(SpecError, match=r"200,000 layers|too deeply"):
         parse_text(text)
