@@ -42,7 +42,7 @@ from cnncalc.backends.numpy.layers import (
     build_layers,
 )
 from cnncalc.backends.numpy.optim import flat_buffer, flat_views
-from cnncalc.backends.numpy.parallel import Workers, available_cores, shard_slices
+from cnncalc.backends.numpy.parallel import Workers, available_cores, shard_slices, with_one_blas_thread
 from cnncalc.errors import CnncalcError
 from cnncalc.files import write_atomic
 from cnncalc.shapes.records import Analysis, Shape
@@ -122,6 +122,7 @@ class NumpyModel:
 
     # ----------------------------------------------------------------------- passes
 
+    @with_one_blas_thread
     def forward(self, x: npt.ArrayLike, training: bool = False) -> Array:
         """The model's output for a batch ``x`` (batch first, the spec's data format).
 
@@ -137,6 +138,7 @@ class NumpyModel:
         replica.draw_dropout_from(self._dropout_generators(1)[0])
         return replica.to_public(replica.run(replica.to_internal(x), True, replica.layers))
 
+    @with_one_blas_thread
     def backward(self, dy: npt.ArrayLike) -> None:
         """Gradients of the last :meth:`forward` in training mode given ``dy``, the loss gradient
         with respect to the output; they land in :attr:`gradients` (the input's is not computed)."""
@@ -154,6 +156,7 @@ class NumpyModel:
         x = np.asarray(x)
         return np.concatenate([self.forward(x[batch]) for batch in _batches(len(x), batch_size)])
 
+    @with_one_blas_thread
     def loss_and_gradients(self, x: npt.ArrayLike, labels: npt.ArrayLike) -> tuple[float, Array]:
         """One training pass: the mean cross-entropy of the batch, and its outputs (N, classes).
 
@@ -193,6 +196,7 @@ class NumpyModel:
             correct += hits
         return total_loss / len(x), correct / len(x)
 
+    @with_one_blas_thread
     def _score(self, x: Array, labels: npt.NDArray[np.intp]) -> tuple[float, int]:
         """Summed loss and correct predictions of a batch in inference mode, shard by shard."""
         shards = shard_slices(len(x))
