@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from cnncalc.render import Failure, Report
 from cnncalc.render.text import findings_summary, layer_cells, totals, where
-from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis
+from cnncalc.shapes.text import format_shape
 
 
 def render_markdown(reports: list[Report], *, explain: bool = False) -> str:

@@ -9,8 +9,8 @@ from rich.text import Text
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.render import Failure, Report
 from cnncalc.render.text import findings_summary, layer_cells, totals, where
-from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis
+from cnncalc.shapes.text import format_shape
 
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 

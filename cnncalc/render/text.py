@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from cnncalc.diagnostics import Diagnostic, Severity
-from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis, LayerRecord
+from cnncalc.shapes.text import format_shape
 
 BYTES_PER_PARAM = 4
 """float32."""
