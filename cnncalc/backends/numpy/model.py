@@ -31,8 +31,14 @@ import numpy as np
 import numpy.typing as npt
 
 from cnncalc.api import SpecSource, analyze, require_no_errors
-from cnncalc.backends.numpy import kernels as k
 from cnncalc.backends.numpy.im2col import Array, Workspace
+from cnncalc.backends.numpy.kernels.initializers import glorot_uniform, ones, zeros
+from cnncalc.backends.numpy.kernels.layout import to_public
+from cnncalc.backends.numpy.kernels.loss import (
+    probability_cross_entropy,
+    softmax_cross_entropy,
+    softmax_cross_entropy_backward,
+)
 from cnncalc.backends.numpy.layers import (
     ActivationLayer,
     BatchNormLayer,
@@ -51,12 +57,12 @@ from cnncalc.spec.models import Activation, Conv2D, Dense
 __all__ = ["INITIALISERS", "NumpyModel"]
 
 INITIALISERS: dict[str, Callable[[Shape, np.random.Generator, npt.DTypeLike], Array]] = {
-    "kernel": k.glorot_uniform,
-    "bias": lambda shape, rng, dtype: k.zeros(shape, dtype),
-    "gamma": lambda shape, rng, dtype: k.ones(shape, dtype),
-    "beta": lambda shape, rng, dtype: k.zeros(shape, dtype),
-    "moving_mean": lambda shape, rng, dtype: k.zeros(shape, dtype),
-    "moving_variance": lambda shape, rng, dtype: k.ones(shape, dtype),
+    "kernel": glorot_uniform,
+    "bias": lambda shape, rng, dtype: zeros(shape, dtype),
+    "gamma": lambda shape, rng, dtype: ones(shape, dtype),
+    "beta": lambda shape, rng, dtype: zeros(shape, dtype),
+    "moving_mean": lambda shape, rng, dtype: zeros(shape, dtype),
+    "moving_variance": lambda shape, rng, dtype: ones(shape, dtype),
 }
 """Keras' default initialiser of each weight, by weight name."""
 
@@ -376,11 +382,11 @@ class _Replica:
     def loss(self, scores: Array, labels: npt.NDArray[np.intp]) -> tuple[float, Array, Array]:
         """Mean cross-entropy of what :attr:`body` computed, its gradient, and the model's outputs."""
         if self.probabilities:
-            loss, gradient = k.probability_cross_entropy(scores, labels)
+            loss, gradient = probability_cross_entropy(scores, labels)
             return loss, gradient, scores
-        loss, probabilities = k.softmax_cross_entropy(scores, labels)
+        loss, probabilities = softmax_cross_entropy(scores, labels)
         outputs = probabilities if self.fused_softmax else scores
-        return loss, k.softmax_cross_entropy_backward(probabilities, labels), outputs
+        return loss, softmax_cross_entropy_backward(probabilities, labels), outputs
 
     def to_internal(self, x: Array, buffer: str = "input") -> Array:
         """Public, batch first → internal, batch last (into the reused buffer ``buffer``)."""
@@ -395,7 +401,7 @@ class _Replica:
     def to_public(self, y: Array) -> Array:
         if y.ndim == 4 and self.data_format == "channels_first":
             return np.ascontiguousarray(y.transpose(3, 0, 1, 2))  # (C, H, W, N) → (N, C, H, W)
-        return k.to_public(y)
+        return to_public(y)
 
 
 _ACTIVATED = (Activation, Conv2D, Dense)
