@@ -15,14 +15,7 @@ the model is generated here, from the shape engine's records (padding split, wei
 
 from __future__ import annotations
 
-import ast
-import functools
-import inspect
-import itertools
-import sys
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from types import ModuleType
+from collections.abc import Callable
 
 import numpy as np
 
@@ -30,6 +23,7 @@ from cnncalc.api import SpecSource, analyze
 from cnncalc.data.mnist import prepare
 from cnncalc.errors import CnncalcError
 from cnncalc.export.plain_numpy import activations, arrays, layers, training
+from cnncalc.export.source_parts import Definition, SourceParts, names_read
 from cnncalc.shapes.records import Analysis, AxisWindow, LayerRecord
 from cnncalc.shapes.text import format_shape
 from cnncalc.spec.models import (
@@ -52,118 +46,8 @@ from cnncalc.train import require_mnist_classifier
 
 __all__ = ["numpy_script"]
 
-PARTS: tuple[ModuleType, ...] = (arrays, activations, layers, training)
+PARTS = (arrays, activations, layers, training)
 """The modules the script's code comes from, in the order it lists their definitions."""
-
-
-# --------------------------------------------------------------------------- the script's parts
-
-
-@dataclass(frozen=True)
-class _Definition:
-    """One top-level statement of a part module: a definition, or an import of one name."""
-
-    source: str
-    """Its source lines (for an import, the imported name or ``name as alias``)."""
-    uses: frozenset[str]
-    """The top-level names it reads."""
-    module: str = ""
-    """For an import, the module it imports from (``""``: a definition)."""
-    plain_import: bool = False
-    """For an import, whether it is ``import module as name`` rather than ``from ... import``."""
-    block: bool = False
-    """Whether it is a function or class (two blank lines around it; none between constants)."""
-
-
-@functools.cache
-def _definitions() -> dict[str, _Definition]:
-    """Every top-level name of the part modules, in the script's order: its definition and the
-    names it uses. Imports from cnncalc are dropped (the script defines those names itself)."""
-    found: dict[str, _Definition] = {}
-    for module in PARTS:
-        source = inspect.getsource(module)
-        lines = source.splitlines()
-        body = ast.parse(source).body
-        for index, node in enumerate(body):
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                found.update(_imports(node))
-            elif isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Assign | ast.AnnAssign):
-                block = isinstance(node, ast.FunctionDef | ast.ClassDef)
-                end = node.end_lineno or node.lineno
-                following = body[index + 1] if index + 1 < len(body) else None
-                if following is not None and _is_docstring(following) and not block:
-                    end = following.end_lineno or end  # an attribute docstring stays with its value
-                text = "\n".join(lines[node.lineno - 1 : end])
-                found[_bound_name(node)] = _Definition(text, frozenset(_names(node)), block=block)
-    return found
-
-
-def _imports(node: ast.Import | ast.ImportFrom) -> dict[str, _Definition]:
-    """Each name an import binds, with its import; none for cnncalc's own modules."""
-    plain = isinstance(node, ast.Import)
-    module = "" if isinstance(node, ast.Import) else node.module or ""
-    if module.startswith("cnncalc"):
-        return {}
-    return {
-        alias.asname or alias.name: _Definition(
-            ast.unparse(alias), frozenset(), alias.name if plain else module, plain_import=plain
-        )
-        for alias in node.names
-    }
-
-
-def _is_docstring(node: ast.stmt) -> bool:
-    return (
-        isinstance(node, ast.Expr)
-        and isinstance(node.value, ast.Constant)
-        and isinstance(node.value.value, str)
-    )
-
-
-def _bound_name(node: ast.FunctionDef | ast.ClassDef | ast.Assign | ast.AnnAssign) -> str:
-    if isinstance(node, ast.FunctionDef | ast.ClassDef):
-        return node.name
-    target = node.targets[0] if isinstance(node, ast.Assign) else node.target
-    if not isinstance(target, ast.Name):
-        raise TypeError(f"a part module assigns to {ast.unparse(target)}: only plain names are copied")
-    return target.id
-
-
-def _names(node: ast.AST) -> set[str]:
-    return {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
-
-
-def _needed(roots: Iterable[str], generated: Iterable[str]) -> list[str]:
-    """``roots`` and every part-module name they use, transitively, in the parts' order; names
-    in ``generated`` are the script's own (not copied, nor what they use)."""
-    definitions = {name: value for name, value in _definitions().items() if name not in set(generated)}
-    needed: set[str] = set()
-    pending = [name for name in roots if name in definitions]
-    while pending:
-        name = pending.pop()
-        if name not in needed:
-            needed.add(name)
-            pending.extend(used for used in definitions[name].uses if used in definitions)
-    return [name for name in definitions if name in needed]
-
-
-def _import_block(names: list[str]) -> str:
-    """The import statements of ``names`` (import definitions), grouped and sorted as isort does."""
-    definitions = _definitions()
-    imports = [definitions[name] for name in names if definitions[name].module]
-    sections: list[list[str]] = [["from __future__ import annotations"], [], []]
-    for plain in (True, False):
-        by_module: dict[str, list[str]] = {}
-        for definition in imports:
-            if definition.plain_import == plain:
-                by_module.setdefault(definition.module, []).append(definition.source)
-        for module in sorted(by_module):
-            section = sections[1 if module.split(".")[0] in sys.stdlib_module_names else 2]
-            if plain:
-                section.extend(f"import {source}" for source in sorted(by_module[module]))
-            else:
-                section.append(f"from {module} import {', '.join(sorted(by_module[module]))}")
-    return "\n\n".join("\n".join(section) for section in sections if section)
 
 
 def numpy_script(spec: SpecSource) -> str:
@@ -178,18 +62,13 @@ def numpy_script(spec: SpecSource) -> str:
     functions = sorted(set(_activations(analysis)) - {"softmax"})
     table = _activation_table(functions)
     model = _build_model(analysis)
-    names = _needed(_names(ast.parse(f"{table}\n{model}\n{_MAIN}")), generated={"ACTIVATIONS"})
-    definitions = _definitions()
-    code = [definitions[name] for name in names if not definitions[name].module]
+    parts = SourceParts.of(*PARTS)
+    names = parts.needed(names_read(f"{table}\n{model}\n{_MAIN}"), own={"ACTIVATIONS"})
+    code = [parts.definitions[name] for name in names if not parts.definitions[name].module]
     if table:  # after the last function it names
-        defined = [name for name in names if not definitions[name].module]
-        last = max(defined.index(f"{function}_derivative") for function in functions)
-        code.insert(last + 1, _Definition(table, frozenset()))
-    body = code[0].source
-    for before, definition in itertools.pairwise(code):
-        body += ("\n\n\n" if before.block or definition.block else "\n") + definition.source
-    gap = "\n\n\n" if code[0].block else "\n\n"  # isort: one blank line before a constant, two before a def
-    return f"{_docstring(analysis)}\n\n{_import_block(names)}{gap}{body}\n\n\n{model}\n\n\n{_MAIN}\n"
+        last = max([d.name for d in code].index(f"{function}_derivative") for function in functions)
+        code.insert(last + 1, Definition("ACTIVATIONS", table))
+    return f"{_docstring(analysis)}\n\n{parts.script(names, code)}\n\n\n{model}\n\n\n{_MAIN}\n"
 
 
 _MAIN = """\
@@ -220,9 +99,10 @@ def _require_exportable(analysis: Analysis) -> None:
                 f"cannot export {analysis.name} to numpy: no script code for {record.layer.keras_class} "
                 f"({record.name}) yet"
             )
-    for function in set(_activations(analysis)) - {"softmax", *activations.ACTIVATIONS}:
+    unknown = sorted(set(_activations(analysis)) - {"softmax", *activations.ACTIVATIONS})
+    if unknown:
         raise CnncalcError(
-            f"cannot export {analysis.name} to numpy: no script code for activation {function} yet"
+            f"cannot export {analysis.name} to numpy: no script code for activation {', '.join(unknown)} yet"
         )
 
 

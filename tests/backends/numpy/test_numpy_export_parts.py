@@ -4,10 +4,12 @@ against finite differences (float64), padding's gradient against its definition.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
 
+from cnncalc.export.numpy_code import PARTS
 from cnncalc.export.plain_numpy import activations
 from cnncalc.export.plain_numpy.arrays import pad, unpad
 from cnncalc.export.plain_numpy.layers import (
@@ -23,6 +25,7 @@ from cnncalc.export.plain_numpy.layers import (
     MaxPool2D,
     ZeroPad2D,
 )
+from cnncalc.export.source_parts import SourceParts
 from tests.backends.numpy.numpy_backend_testing import check_gradients
 
 LAYERS: dict[str, Callable[[], Layer]] = {
@@ -79,3 +82,26 @@ def test_unpad_sends_each_padded_cell_to_its_source(mode: str) -> None:
     grad = unpad(np.ones((1, 1, 6, 1)), padding, mode)
     expected = [3, 1, 2] if mode == "replicate" else [1, 3, 2]
     np.testing.assert_array_equal(grad.ravel(), expected)
+
+
+def test_a_definition_brings_what_it_reads_and_nothing_else() -> None:
+    parts = SourceParts.of(*PARTS)
+    # Flatten reads Layer and Array; Array reads npt, Any and TypeAlias (in its annotation).
+    assert parts.needed({"Flatten"}) == ["Any", "TypeAlias", "npt", "Array", "Layer", "Flatten"]
+    # The script's own ACTIVATIONS table replaces the module's, which would bring every function.
+    assert "relu" in parts.needed({"Activation"})
+    assert "relu" not in parts.needed({"Activation"}, own={"ACTIVATIONS"})
+
+
+def test_copied_code_runs_alone() -> None:
+    parts = SourceParts.of(*PARTS)
+    names = parts.needed({"Flatten"})
+    source = parts.script(
+        names, [parts.definitions[name] for name in names if not parts.definitions[name].module]
+    )
+    assert source.startswith("from __future__ import annotations\n\nfrom typing import Any, TypeAlias\n")
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "flatten.py", "exec"), namespace)
+    flatten = namespace["Flatten"]()
+    assert flatten.forward(np.zeros((2, 3, 4, 5)), True).shape == (2, 60)
+    assert "import cnncalc" not in source
