@@ -8,7 +8,7 @@ its loops and in BLAS. Each worker owns a copy of the layers (same weights, its 
 and caches), and shards of at most 64 samples also keep the im2col matrices closer to the
 caches at large batch sizes.
 
-BLAS runs on one thread during every pass of the model (:func:`one_blas_thread`), whatever
+BLAS runs on one thread during every pass of the model (:func:`with_one_blas_thread`), whatever
 ``OPENBLAS_NUM_THREADS`` says. OpenBLAS's threads wait for work and for each other by
 spinning: beside another process busy with BLAS (2 cores, LeNet-5 at batch 32, perf), 61%
 of the backend's CPU time went to those waits (``blas_thread_server``, ``exec_blas``,
@@ -27,11 +27,11 @@ import functools
 import itertools
 import math
 import os
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from itertools import pairwise
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
@@ -39,7 +39,6 @@ __all__ = [
     "MAX_SHARD",
     "Workers",
     "available_cores",
-    "one_blas_thread",
     "shard_slices",
     "with_one_blas_thread",
 ]
@@ -52,7 +51,8 @@ MAX_SHARD = 64
 on one core (at 256 the im2col matrices outgrow the caches). Smaller shards do not pay: in
 shards of 32 on two threads LeNet-5 trained slower than one thread on the whole batch of 64
 with two-threaded BLAS, the threads waiting for Python's lock between their many short NumPy
-calls; a batch of up to 64 is therefore one shard, and BLAS uses the cores."""
+calls; and at batch 32, two shards of 16 trained 10-25% slower than one on a single thread (busy
+machine). A batch of up to 64 is therefore one shard, on one core."""
 
 
 def shard_slices(batch: int) -> list[slice]:
@@ -84,29 +84,62 @@ def _executor() -> ThreadPoolExecutor:
 
 
 @functools.cache
-def _blas() -> ThreadpoolController:
-    """The handle on BLAS's threads (found once: it inspects the loaded libraries)."""
-    return ThreadpoolController()
+def _blas_libraries() -> list[Any]:
+    """threadpoolctl's controllers of the BLAS libraries, found once among the loaded libraries
+    (NumPy loads BLAS)."""
+    import numpy  # noqa: F401
+
+    libraries: list[Any] = ThreadpoolController().select(user_api="blas").lib_controllers
+    return libraries
 
 
-@contextmanager
-def one_blas_thread() -> Iterator[None]:
-    """Hold BLAS to one thread inside the block, then give it back its previous count.
+class _BlasHold:
+    """Holds BLAS to one thread while any pass of any model runs, then restores its count.
 
-    Process-wide while it lasts (BLAS has one setting per process), but only that long:
-    NumPy code outside the model keeps the machine's settings. About 5 µs.
+    Counted, so that passes that overlap (two models used from two threads, or nested calls)
+    restore the machine's setting only when the last one ends. It calls each BLAS library's
+    ``get_num_threads`` / ``set_num_threads`` (threadpoolctl's library controllers) directly:
+    ``ThreadpoolController.limit`` gathers every library's full description each time, which
+    cost 70-100 µs a call on the busy machine, a few percent of a LeNet-5 step; this costs 10-15.
     """
-    with _blas().limit(limits=1, user_api="blas"):
-        yield
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._saved: list[tuple[Any, int]] = []
+
+    def acquire(self) -> None:
+        with self._lock:
+            if self._holders == 0:
+                self._saved = [(library, library.get_num_threads()) for library in _blas_libraries()]
+                for library, _ in self._saved:
+                    library.set_num_threads(1)
+            self._holders += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._holders -= 1
+            if self._holders == 0:
+                for library, threads in self._saved:
+                    library.set_num_threads(threads)
+                self._saved = []
+
+
+_BLAS_HOLD = _BlasHold()
 
 
 def with_one_blas_thread(method: Callable[P, T]) -> Callable[P, T]:
-    """Decorate a model method so that it runs under :func:`one_blas_thread`."""
+    """Decorate a model method so that BLAS runs on one thread while it runs, then gets back
+    its previous count: process-wide while it lasts (BLAS has one setting per process), but
+    only that long, so NumPy code outside the model keeps the machine's settings."""
 
     @functools.wraps(method)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        with one_blas_thread():
+        _BLAS_HOLD.acquire()
+        try:
             return method(*args, **kwargs)
+        finally:
+            _BLAS_HOLD.release()
 
     return wrapper
 
@@ -116,7 +149,7 @@ class Workers:
     helper threads. Each worker takes the next shard not yet taken, so a worker that the
     operating system pauses (on a busy machine) holds up no other.
 
-    Call it under :func:`one_blas_thread`: two workers each calling a two-threaded OpenBLAS
+    Call it under :func:`with_one_blas_thread`: two workers each calling a two-threaded OpenBLAS
     at once made LeNet-5's step 2.5 times slower than with one BLAS thread each.
     """
 
