@@ -74,7 +74,8 @@ class NumpyModel:
     the dropout masks, so runs repeat exactly. ``dtype`` is float32, or float64 for gradient
     checks. Batches are split into shards that ``workers`` threads (default: one per core)
     run side by side (see :mod:`cnncalc.backends.numpy.parallel`); in training only when no
-    layer couples the samples of a batch (batch norm does).
+    layer couples the samples of a batch (batch norm does). BLAS runs on one thread during every
+    pass, so results depend on neither the worker count nor ``OPENBLAS_NUM_THREADS``.
     """
 
     def __init__(
