@@ -115,7 +115,7 @@ def blas_threads() -> list[int]:
 def test_blas_runs_on_one_thread_during_every_pass_only(rng: np.random.Generator) -> None:
     model = NumpyModel(NET, workers=2)
     seen: list[list[int]] = []
-    for layer in model._replicas[1].layers[:1] + model.layers[:1]:  # a helper's layer and worker 0's
+    for layer in model._replicas[1].graph.layers[:1] + model.layers[:1]:  # a helper's layer and worker 0's
         original = layer.forward
 
         def spy(x: np.ndarray, training: bool, _original: Any = original) -> np.ndarray:

@@ -20,6 +20,7 @@ from cnncalc.backends.numpy.im2col import (
     pad2d,
     pad2d_backward,
     window_output_size,
+    zeros_from,
 )
 
 
@@ -165,3 +166,172 @@ def conv2d_backward(
     )
     dx_padded = col2im(dcols, cache.padded_size, cache.strides, cache.dilation, workspace=workspace)
     return pad2d_backward(dx_padded, cache.padding, cache.pad_mode), dkernel, dbias
+
+
+# --------------------------------------------------------------------------- depthwise and separable
+
+
+def depthwise_to_grouped(kernel: Array) -> Array:
+    """A depthwise kernel ``(kh, kw, C, m)`` as the grouped kernel ``(kh, kw, 1, C·m)`` with
+    ``C`` groups: output channel ``c·m + j`` is input channel ``c`` under filter ``j``, the
+    order Keras' ``DepthwiseConv2D`` (TensorFlow's ``depthwise_conv2d``) gives them."""
+    kh, kw, channels, multiplier = kernel.shape
+    return kernel.reshape(kh, kw, 1, channels * multiplier)
+
+
+def depthwise_conv2d_forward(
+    x: Array,
+    kernel: Array,
+    bias: Array | None,
+    *,
+    strides: Pair = (1, 1),
+    dilation: Pair = (1, 1),
+    padding: Padding2D = NO_PADDING,
+    pad_mode: PadMode = "zeros",
+    workspace: Workspace | None = None,
+) -> tuple[Array, Conv2DCache]:
+    """Depthwise convolution: a grouped convolution with one group per input channel.
+
+    x: ``(C, H, W, N)``; kernel: ``(kh, kw, C, m)``; bias ``(C·m,)`` or None. Returns y
+    ``(C·m, Ho, Wo, N)`` and the cache for :func:`conv2d_backward`, whose kernel gradient
+    ``(kh, kw, 1, C·m)`` reshapes back to ``(kh, kw, C, m)``.
+    """
+    return conv2d_forward(
+        x,
+        depthwise_to_grouped(kernel),
+        bias,
+        strides=strides,
+        dilation=dilation,
+        padding=padding,
+        pad_mode=pad_mode,
+        groups=x.shape[0],
+        workspace=workspace,
+    )
+
+
+# --------------------------------------------------------------------------- transposed
+
+
+@dataclass(frozen=True, slots=True)
+class Conv2DTransposeCache:
+    """What :func:`conv2d_transpose_backward` needs from the forward pass."""
+
+    x: Array
+    """The input, ``(C, H, W, N)``."""
+    kernel_matrix: Array
+    """``(C, F·kh·kw)``: the kernel of the convolution this one transposes."""
+    kernel_shape: Shape
+    strides: Pair
+    dilation: Pair
+    crop: Pair
+    """Cells of the full result cut at the top and at the left (TensorFlow's ``same`` padding)."""
+    full_size: Pair
+    """``(H − 1)·s + span`` per axis: the cells the windows reach."""
+
+
+def transposed_crop(size: int, output: int, kernel: int, strides: int, dilation: int, *, same: bool) -> int:
+    """The cells TensorFlow's ``conv2d_transpose`` cuts before the output along one axis: none
+    for ``valid``; for ``same``, half (rounded down) of the padding the convolution it transposes
+    would add to an input of ``output`` cells to give ``size``.
+
+    >>> transposed_crop(7, 14, 3, 2, 1, same=True), transposed_crop(7, 15, 3, 2, 1, same=False)
+    (0, 0)
+    >>> transposed_crop(7, 13, 3, 2, 1, same=True)  # 7 · 2 − 1: output_padding 0, odd kernel
+    1
+    """
+    if not same:
+        return 0
+    span = dilation * (kernel - 1) + 1
+    return max((size - 1) * strides + span - output, 0) // 2
+
+
+def conv2d_transpose_forward(
+    x: Array,
+    kernel: Array,
+    bias: Array | None,
+    output_size: Pair,
+    *,
+    strides: Pair = (1, 1),
+    dilation: Pair = (1, 1),
+    same: bool = False,
+    workspace: Workspace | None = None,
+) -> tuple[Array, Conv2DTransposeCache]:
+    """Transposed convolution: the input gradient of a convolution, as ``Conv2DTranspose``.
+
+    x: ``(C, H, W, N)``; kernel: Keras' ``(kh, kw, F, C)``; bias ``(F,)`` or None; ``output_size``
+    Keras 3's ``(Ho, Wo)`` (see :func:`cnncalc.shapes.formulas.transposed_output_size`). Every
+    input cell spreads ``kernel · x`` over a window of the full result (``(H − 1)·s + span``
+    cells per axis), windows overlapping and adding up (``col2im``); the output is that result
+    from :func:`transposed_crop` on, with zeros where no window reaches.
+    """
+    channels, height, width, batch = x.shape
+    kh, kw, filters, _ = kernel.shape
+    crop = (
+        transposed_crop(height, output_size[0], kh, strides[0], dilation[0], same=same),
+        transposed_crop(width, output_size[1], kw, strides[1], dilation[1], same=same),
+    )
+    full = (
+        (height - 1) * strides[0] + dilation[0] * (kh - 1) + 1,
+        (width - 1) * strides[1] + dilation[1] * (kw - 1) + 1,
+    )
+    weights = _kernel_matrix(kernel.astype(x.dtype, copy=False), 1)[0]  # (C, F·kh·kw)
+    cols = empty_from(workspace, "tcols", (filters, kh, kw, height, width, batch), x.dtype)
+    _matmul_by_column_blocks(
+        weights.T[np.newaxis], x.reshape(1, channels, -1), cols.reshape(1, filters * kh * kw, -1)
+    )
+    spread = col2im(cols, full, strides, dilation, workspace=workspace)
+    y = zeros_from(workspace, "tconv_y", (filters, *output_size, batch), x.dtype)
+    rows = min(output_size[0], full[0] - crop[0])
+    columns = min(output_size[1], full[1] - crop[1])
+    y[:, :rows, :columns] = spread[:, crop[0] : crop[0] + rows, crop[1] : crop[1] + columns]
+    if bias is not None:
+        y += bias.reshape(filters, 1, 1, 1)
+    cache = Conv2DTransposeCache(
+        x=x,
+        kernel_matrix=weights,
+        kernel_shape=kernel.shape,
+        strides=strides,
+        dilation=dilation,
+        crop=crop,
+        full_size=full,
+    )
+    return y, cache
+
+
+def conv2d_transpose_backward(
+    dy: Array, cache: Conv2DTransposeCache, *, need_dx: bool = True, workspace: Workspace | None = None
+) -> tuple[Array | None, Array, Array]:
+    """Gradients of :func:`conv2d_transpose_forward`: ``(dx, dkernel, dbias)``.
+
+    dy: ``(F, Ho, Wo, N)``, put back at its place in the full result (zeros where cut), then
+    read through the windows (``im2col``): ``dx = kernel_matrix @ cols`` is a convolution of dy,
+    and ``dkernel`` pairs every window with the input cell that spread it.
+    """
+    kh, kw, filters, channels = cache.kernel_shape
+    _, out_h, out_w, batch = dy.shape
+    full = zeros_from(workspace, "tconv_full", (filters, *cache.full_size, batch), dy.dtype)
+    rows = min(out_h, cache.full_size[0] - cache.crop[0])
+    columns = min(out_w, cache.full_size[1] - cache.crop[1])
+    full[:, cache.crop[0] : cache.crop[0] + rows, cache.crop[1] : cache.crop[1] + columns] = dy[
+        :, :rows, :columns
+    ]
+    height, width = cache.x.shape[1:3]
+    cols = im2col(
+        full,
+        (kh, kw),
+        cache.strides,
+        cache.dilation,
+        out=empty_from(workspace, "tconv_cols", (filters, kh, kw, height, width, batch), dy.dtype),
+    )
+    cols_matrix = cols.reshape(filters * kh * kw, -1)
+    x_matrix = cache.x.reshape(channels, -1)
+    dbias = dy.sum(axis=(1, 2, 3))
+    dweights = x_matrix @ cols_matrix.T  # (C, F·kh·kw), rows ordered as im2col's (F, kh, kw)
+    dkernel = dweights.reshape(channels, filters, kh, kw).transpose(2, 3, 1, 0)
+    if not need_dx:
+        return None, np.ascontiguousarray(dkernel), dbias
+    dx = empty_from(workspace, "tconv_dx", cache.x.shape, dy.dtype)
+    _matmul_by_column_blocks(
+        cache.kernel_matrix[np.newaxis], cols_matrix[np.newaxis], dx.reshape(1, channels, -1)
+    )
+    return dx, np.ascontiguousarray(dkernel), dbias
