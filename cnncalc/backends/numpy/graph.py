@@ -57,10 +57,17 @@ class Graph:
 
     ``context`` gives each record the weights, gradient views and generator its layers use.
     With ``head=False`` both passes leave out a final softmax over the output's features
-    (:attr:`fused_softmax`), which the loss computes with the cross-entropy.
+    (:attr:`fused_softmax`), which the loss computes with the cross-entropy. The model never
+    needs the input's gradient; ``input_gradient`` asks for it (gradient checks).
     """
 
-    def __init__(self, analysis: Analysis, context: Callable[[LayerRecord], LayerContext]) -> None:
+    def __init__(
+        self,
+        analysis: Analysis,
+        context: Callable[[LayerRecord], LayerContext],
+        *,
+        input_gradient: bool = False,
+    ) -> None:
         if len(analysis.outputs) != 1:
             raise CnncalcError(
                 f"the NumPy backend runs models with one output; {analysis.name} has "
@@ -81,7 +88,7 @@ class Graph:
                 live.update(nodes[index].sources)
         self.order: tuple[int, ...] = tuple(index for index in range(len(nodes)) if index + 1 in live)
         """The nodes the output depends on, in dependency order."""
-        self.needs_gradient = [False] * (len(nodes) + 1)
+        self.needs_gradient = [input_gradient] + [False] * len(nodes)
         """For each slot, whether its value depends on a trainable weight (its gradient is needed)."""
         for index in self.order:
             node = nodes[index]
@@ -105,16 +112,20 @@ class Graph:
 
     def forward(self, x: Array, training: bool, *, head: bool = True) -> Array:
         """The output for the internal-layout batch ``x``."""
+        return _value(self.values(x, training, head=head), self.output)
+
+    def values(self, x: Array, training: bool, *, head: bool = True) -> list[Array | None]:
+        """The value of every slot for the batch ``x`` (None for layers the output does not need)."""
         values: list[Array | None] = [x] + [None] * len(self.nodes)
         for index in self.order:
             inputs = [_value(values, slot) for slot in self.nodes[index].sources]
             values[index + 1] = _forward(self._layers(index, head), inputs, training)
-        return _value(values, self.output)
+        return values
 
-    def backward(self, dy: Array, *, head: bool = True) -> None:
+    def backward(self, dy: Array, *, head: bool = True) -> Array | None:
         """Gradients of the last :meth:`forward` (in training mode) given ``dy``, the gradient with
         respect to the output, which the pass may overwrite; the weight gradients land in the
-        layers' gradient views."""
+        layers' gradient views. Returns the input's gradient if the graph was asked for it."""
         gradients: dict[int, Array] = {self.output: dy}
         for index in reversed(self.order):
             gradient = gradients.pop(index + 1, None)
@@ -133,6 +144,7 @@ class Graph:
                     gradients[slot] += input_gradient
                 else:
                     gradients[slot] = gradients[slot] + input_gradient
+        return gradients.get(0)
 
 
 def _value(values: list[Array | None], slot: int) -> Array:

@@ -25,6 +25,7 @@ from cnncalc.backends.numpy.kernels.loss import (
 )
 from tests.backends.numpy.numpy_backend_testing import check_gradients, internal, nhwc
 
+
 def _sigmoid(v: float) -> float:
     return 1 / (1 + math.exp(-v)) if v >= 0 else math.exp(v) / (1 + math.exp(v))
 
@@ -95,7 +96,9 @@ def test_log_softmax_and_sparsemax_by_hand() -> None:
     logits = np.array([[0.0], [np.log(3.0)]])
     np.testing.assert_allclose(activation_forward("log_softmax", logits), np.log([[0.25], [0.75]]))
     scores = np.array([[1.0], [0.8], [0.1], [-1.0]])
-    np.testing.assert_allclose(activation_forward("sparsemax", scores), [[0.1], [0.0], [0.0], [0.0]], atol=1e-15)
+    np.testing.assert_allclose(
+        activation_forward("sparsemax", scores), [[0.1], [0.0], [0.0], [0.0]], atol=1e-15
+    )
 
 
 KINKS = (0.0, 6.0, 3.0, -3.0, 1.0, -1.0, 0.5, -0.5)
