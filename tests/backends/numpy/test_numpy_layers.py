@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from cnncalc.api import analyze, load
-from cnncalc.backends.numpy.kernels import conv
 from cnncalc.backends.numpy.graph import Graph
+from cnncalc.backends.numpy.kernels import conv
 from cnncalc.backends.numpy.layers import LAYERS, ActivationLayer, DenseLayer, LayerContext, RandomLayer
 from cnncalc.backends.numpy.model import NumpyModel
 from cnncalc.shapes.records import LayerRecord
