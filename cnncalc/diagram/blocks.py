@@ -37,8 +37,8 @@ SMALL = 9.5
 def side(size: int) -> float:
     """The drawn length of a spatial size (or a vector's length): ``10·√size``, within 8 and 150 px.
 
-    >>> side(1), side(28), side(224)
-    (10.0, 52.91502622129181, 149.66629547095767)
+    >>> round(side(1)), round(side(28)), round(side(224)), round(side(4096))
+    (10, 53, 150, 150)
     """
     return min(max(SPATIAL_SCALE * sqrt(size), SMALLEST), LARGEST)
 
