@@ -19,7 +19,7 @@ from cnncalc.spec.loader import LoadedSpec, SourceMap, load_file, parse_text, va
 from cnncalc.spec.models import Spec
 
 if TYPE_CHECKING:  # the drawing code loads only when a picture is asked for
-    from cnncalc.diagram import DiagramStyle, Direction, ThemeName
+    from cnncalc.pictures import DiagramStyle, Direction, ThemeName
 
 SpecSource: TypeAlias = Spec | Analysis | LoadedSpec | str | os.PathLike[str] | Mapping[str, Any]
 """Anything a spec can be given as: a spec, an analysis, a path (``Path`` or a string ending in
@@ -114,7 +114,7 @@ def diagram(
     >>> svg.startswith("<svg"), "24 × 24 × 6" in svg
     (True, True)
     """
-    from cnncalc.diagram import draw
+    from cnncalc.pictures import draw
 
     return draw(analyze(source), style=style, direction=direction, theme=theme)
 
@@ -127,7 +127,7 @@ def report(source: SpecSource, *, theme: ThemeName = "light") -> str:
     >>> html.startswith("<!DOCTYPE html>"), "conv2d" in html
     (True, True)
     """
-    from cnncalc.diagram.report import render_report
+    from cnncalc.pictures.report import render_report
 
     if isinstance(source, Spec | Analysis):
         linted = lint_analysis(analyze(source))

@@ -72,7 +72,7 @@ def diagram(
     if suffix not in SUFFIXES:
         raise CnncalcError(f"-o {output}: cnncalc draws {', '.join(SUFFIXES)} files")
     refuse_to_overwrite(output, force)
-    from cnncalc.diagram import draw
+    from cnncalc.pictures import draw
 
     svg = draw(
         _analysis(file),
@@ -85,7 +85,7 @@ def diagram(
     elif suffix == ".svg":
         write_atomic(output, svg, force=force)
     else:
-        from cnncalc.diagram.convert import convert
+        from cnncalc.pictures.convert import convert
 
         write_atomic(output, convert(svg, ".png" if suffix == ".png" else ".pdf"), force=force)
 
@@ -104,7 +104,7 @@ def report(
     Lint settings come from the nearest pyproject.toml, as for check.
     """
     refuse_to_overwrite(output, force)
-    from cnncalc.diagram.report import render_report
+    from cnncalc.pictures.report import render_report
 
     html = render_report(_analysis(file), theme=theme.value)
     if output is None:

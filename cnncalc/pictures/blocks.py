@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from math import log2, prod, sqrt
 
-from cnncalc.diagram.labels import describe, shape_label, tooltip
-from cnncalc.diagram.layout import Direction, Figure
-from cnncalc.diagram.nodes import Node
-from cnncalc.diagram.scene import FONT_SIZE, Bounds, Item, Line, Part, Point, Polygon, Text, bounds_of
+from cnncalc.pictures.labels import describe, shape_label, tooltip
+from cnncalc.pictures.layout import Direction, Figure
+from cnncalc.pictures.nodes import Node
+from cnncalc.pictures.scene import FONT_SIZE, Bounds, Item, Line, Part, Point, Polygon, Text, bounds_of
 from cnncalc.spec.models import DataFormat
 
 SPATIAL_SCALE = 10.0

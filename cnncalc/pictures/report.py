@@ -14,11 +14,11 @@ from markdown_it import MarkdownIt
 
 from cnncalc import __version__
 from cnncalc.diagnostics import Diagnostic
-from cnncalc.diagram import draw
-from cnncalc.diagram.labels import shape_label
-from cnncalc.diagram.svg import plain
-from cnncalc.diagram.themes import ThemeName
 from cnncalc.linter.registry import find_rule
+from cnncalc.pictures import draw
+from cnncalc.pictures.labels import shape_label
+from cnncalc.pictures.svg import plain
+from cnncalc.pictures.themes import ThemeName
 from cnncalc.render.text import findings_summary, params_text, readable_size, totals
 from cnncalc.shapes.records import Analysis, LayerRecord
 
@@ -54,7 +54,7 @@ def render_report(analysis: Analysis, *, theme: ThemeName = "light") -> str:
 
 
 def _resource(name: str) -> str:
-    return files("cnncalc.diagram").joinpath(name).read_text(encoding="utf-8")
+    return files("cnncalc.pictures").joinpath(name).read_text(encoding="utf-8")
 
 
 def _section(anchor: str, heading: str, body: str) -> str:

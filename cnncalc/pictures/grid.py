@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cnncalc.diagram.nodes import Node
+from cnncalc.pictures.nodes import Node
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,10 @@ name and class, then its input and output shapes."""
 
 from __future__ import annotations
 
-from cnncalc.diagram.labels import shape_label, tooltip
-from cnncalc.diagram.layout import Direction, Figure
-from cnncalc.diagram.nodes import Node
-from cnncalc.diagram.scene import FONT_SIZE, Item, Line, Point, Rect, Text, text_width
+from cnncalc.pictures.labels import shape_label, tooltip
+from cnncalc.pictures.layout import Direction, Figure
+from cnncalc.pictures.nodes import Node
+from cnncalc.pictures.scene import FONT_SIZE, Item, Line, Point, Rect, Text, text_width
 
 PADDING = 8.0
 LINE = 14.0

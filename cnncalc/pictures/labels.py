@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from cnncalc.diagram.nodes import Node
+from cnncalc.pictures.nodes import Node
 from cnncalc.shapes.records import LayerRecord
 from cnncalc.spec.models import (
     Activation,

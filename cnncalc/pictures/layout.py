@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeAlias
 
-from cnncalc.diagram.grid import Cell, Grid, place
-from cnncalc.diagram.nodes import Node
-from cnncalc.diagram.scene import Bounds, Item, Line, Part, Point, Scene, Text, bounds_of
+from cnncalc.pictures.grid import Cell, Grid, place
+from cnncalc.pictures.nodes import Node
+from cnncalc.pictures.scene import Bounds, Item, Line, Part, Point, Scene, Text, bounds_of
 
 Direction: TypeAlias = Literal["LR", "TB"]
 

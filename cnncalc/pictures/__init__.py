@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Literal, TypeAlias
 
-from cnncalc.diagram.blocks import Blocks
-from cnncalc.diagram.layout import Direction, Style, lay_out
-from cnncalc.diagram.nodes import build_nodes
-from cnncalc.diagram.scene import Scene
-from cnncalc.diagram.svg import write_svg
-from cnncalc.diagram.themes import THEMES, ThemeName
+from cnncalc.pictures.blocks import Blocks
+from cnncalc.pictures.layout import Direction, Style, lay_out
+from cnncalc.pictures.nodes import build_nodes
+from cnncalc.pictures.scene import Scene
+from cnncalc.pictures.svg import write_svg
+from cnncalc.pictures.themes import THEMES, ThemeName
 from cnncalc.shapes.records import Analysis
 
 DiagramStyle: TypeAlias = Literal["blocks", "graph"]
@@ -37,7 +37,7 @@ def scene(
     if style == "blocks":
         drawing = Blocks(analysis.data_format)
     else:
-        from cnncalc.diagram.graph import Nodes
+        from cnncalc.pictures.graph import Nodes
 
         drawing = Nodes()
     nodes = build_nodes(analysis, fold=style == "blocks")

@@ -3,11 +3,12 @@ from the layout."""
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import assert_never
 
-from cnncalc.diagram.scene import Circle, Item, Line, Part, Polygon, Rect, Scene, Text
-from cnncalc.diagram.themes import Theme, stylesheet
+from cnncalc.pictures.scene import Circle, Item, Line, Part, Polygon, Rect, Scene, Text
+from cnncalc.pictures.themes import Theme, stylesheet
 
 SCOPE = "cnncalc-diagram"
 """The class of the root ``<svg>``: the stylesheet applies inside it only, also when inlined in HTML."""
@@ -61,7 +62,7 @@ def _part(part: Part) -> str:
 
 def _item(item: Item) -> list[str]:
     classes = " ".join((item.kind, *item.classes))
-    layers = f' data-layers="{plain(" ".join(item.layers))}"' if item.layers else ""
+    layers = f' data-layers="{plain(json.dumps(item.layers, ensure_ascii=False))}"' if item.layers else ""
     lines = [f'<g class="{classes}"{layers}>']
     if item.title:
         lines.append(f"<title>{plain(item.title)}</title>")
