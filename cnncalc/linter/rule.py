@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from cnncalc.diagnostics import Severity
-from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis, LayerRecord, Shape
+from cnncalc.shapes.text import format_shape
 from cnncalc.spec.models import Activation, ActivationName, Conv2D, DataFormat, Dense, LayerBase
 
 FAMILIES = {"1": "shapes", "2": "capacity", "3": "activations and head", "4": "receptive field"}
