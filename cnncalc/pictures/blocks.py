@@ -12,11 +12,22 @@ from __future__ import annotations
 
 from math import log2, prod, sqrt
 
-from cnncalc.pictures.labels import describe, shape_label, tooltip
+from cnncalc.pictures.labels import describe, local_name, shape_label, tooltip
 from cnncalc.pictures.layout import Direction, Figure
 from cnncalc.pictures.nodes import Node
-from cnncalc.pictures.scene import FONT_SIZE, Bounds, Item, Line, Part, Point, Polygon, Text, bounds_of
-from cnncalc.spec.models import DataFormat
+from cnncalc.pictures.scene import (
+    FONT_SIZE,
+    Bounds,
+    Circle,
+    Item,
+    Line,
+    Part,
+    Point,
+    Polygon,
+    Text,
+    bounds_of,
+)
+from cnncalc.spec.models import Add, Average, DataFormat, LayerBase, Maximum, Minimum, Multiply, Subtract
 
 SPATIAL_SCALE = 10.0
 """Pixels per square root of a spatial size."""
@@ -32,6 +43,17 @@ LINE = 13.0
 """Distance between label lines."""
 LABEL_GAP = 6.0
 SMALL = 9.5
+MERGE_RADIUS = 11.0
+
+SYMBOLS: dict[type[LayerBase], str] = {
+    Add: "+",
+    Subtract: "−",
+    Multiply: "×",
+    Average: "avg",
+    Maximum: "max",
+    Minimum: "min",
+}
+"""Element-wise merges, drawn as a circle with their operation (⊕ as in the ResNet paper's figures)."""
 
 
 def side(size: int) -> float:
@@ -68,7 +90,10 @@ class Blocks:
         self.data_format = data_format
 
     def figure(self, node: Node, direction: Direction) -> Figure:
-        """The block (or bar) of ``node`` and its label: name, shape, and what its layers do."""
+        """The block (or bar, or merge circle) of ``node`` and its label: name, shape, and what its
+        layers do."""
+        if node.record is not None and type(node.record.layer) in SYMBOLS and node.shape is not None:
+            return self._merge(node, direction, SYMBOLS[type(node.record.layer)])
         across, along, depth = self._dimensions(node)
         if direction == "LR":
             width, height = along, across
@@ -95,6 +120,17 @@ class Blocks:
             + (("error",) if node.error else ())
         )
         return Figure(body, label, entry, exit_, classes, tooltip(node))
+
+    def _merge(self, node: Node, direction: Direction, symbol: str) -> Figure:
+        r = MERGE_RADIUS
+        size = 15.0 if len(symbol) == 1 else 8.0
+        body = (
+            Circle(0.0, 0.0, r, "front"),
+            Text(0.0, size * 0.35, symbol, "symbol", "middle", size, bold=True),
+        )
+        entry, exit_ = ((-r, 0.0), (r, 0.0)) if direction == "LR" else ((0.0, -r), (0.0, r))
+        label = self._label(node, direction, bounds_of(body))
+        return Figure(body, label, entry, exit_, (node.kind, "operation"), tooltip(node))
 
     def joint(self, source: Node, target: Node, at: tuple[Point, Point], direction: Direction) -> Item | None:
         """The kernel window of a convolution or pool on the side of the map it reads, and lines from
@@ -148,7 +184,8 @@ class Blocks:
         details = ", ".join(describe(r) for r in node.records if describe(r)) if node.records else ""
         if node.error:
             details = f"error {node.error}" + (f": {details}" if details else "")
-        lines = [(node.key, "name", FONT_SIZE), (shape_label(node.shape), "shape", FONT_SIZE)]
+        name = node.key if node.record is None else local_name(node.record)
+        lines = [(name, "name", FONT_SIZE), (shape_label(node.shape), "shape", FONT_SIZE)]
         if details:
             lines.append((details, "detail", SMALL))
         if direction == "LR":

@@ -3,7 +3,7 @@ name and class, then its input and output shapes."""
 
 from __future__ import annotations
 
-from cnncalc.pictures.labels import shape_label, tooltip
+from cnncalc.pictures.labels import local_name, shape_label, tooltip
 from cnncalc.pictures.layout import Direction, Figure
 from cnncalc.pictures.nodes import Node
 from cnncalc.pictures.scene import FONT_SIZE, Item, Line, Point, Rect, Text, text_width
@@ -18,11 +18,12 @@ class Nodes:
     def figure(self, node: Node, direction: Direction) -> Figure:
         """A rounded box: ``name (Class)`` above a rule, then ``in`` and ``out`` shapes."""
         record = node.record
-        heading = f"{node.key} ({'InputLayer' if record is None else record.layer.keras_class})"
+        name = node.key if record is None else local_name(record)
+        heading = f"{name} ({'InputLayer' if record is None else record.layer.keras_class})"
         if record is None:
             lines = [f"shape: {shape_label(node.shape)}"]
         else:
-            shapes = ", ".join(shape_label(s) for s in (record.input_shape,))
+            shapes = ", ".join(shape_label(shape) for shape in record.input_shapes)
             lines = [f"in: {shapes}", f"out: {shape_label(node.shape)}"]
         if node.error:
             lines.append(f"error {node.error}")

@@ -7,18 +7,7 @@ from collections.abc import Callable
 
 from cnncalc.pictures.nodes import Node
 from cnncalc.shapes.records import LayerRecord
-from cnncalc.spec.models import (
-    Activation,
-    AvgPool2D,
-    BatchNorm,
-    Conv2D,
-    Dense,
-    Dropout,
-    GlobalAvgPool2D,
-    GlobalMaxPool2D,
-    LayerBase,
-    MaxPool2D,
-)
+from cnncalc.spec import models as m
 
 
 def shape_label(shape: tuple[int, ...] | None) -> str:
@@ -30,49 +19,126 @@ def shape_label(shape: tuple[int, ...] | None) -> str:
     return " × ".join(str(n) for n in shape) if shape is not None else "no shape"
 
 
-def _kernel(layer: Conv2D) -> str:
-    (kh, kw), strides = layer.kernel_size, layer.strides
-    text = f"{kh}×{kw} conv" + (f"/{strides[0]}" if strides == (strides[0],) * 2 and strides[0] > 1 else "")
-    text += f" ×{strides[0]}·{strides[1]}" if strides[0] != strides[1] else ""
-    return text + ("" if layer.activation == "linear" else f", {layer.activation}")
+def _activation(name: str) -> str:
+    return "" if name == "linear" else f", {name}"
 
 
-def _pool(kind: str) -> Callable[[LayerBase], str]:
-    def describe(layer: LayerBase) -> str:
-        assert isinstance(layer, MaxPool2D | AvgPool2D)
-        (ph, pw), strides = layer.pool_size, layer.effective_strides
-        return f"{ph}×{pw} {kind} pool" + ("" if strides == layer.pool_size else f"/{strides[0]}")
+def _conv(word: str) -> Callable[[m.LayerBase], str]:
+    def describe(layer: m.LayerBase) -> str:
+        assert isinstance(layer, m.ConvLayer | m.Conv2DTranspose)
+        (kh, kw), (sh, sw) = layer.kernel_size, layer.strides
+        stride = "" if (sh, sw) == (1, 1) else f", stride {sh}" if sh == sw else f", stride {sh}×{sw}"
+        return f"{kh}×{kw} {word}{stride}{_activation(layer.activation)}"
 
     return describe
 
 
-def _with_activation(what: str) -> Callable[[LayerBase], str]:
-    def describe(layer: LayerBase) -> str:
-        assert isinstance(layer, Dense | Activation)
-        return what if layer.activation == "linear" else f"{what}, {layer.activation}".lstrip(", ")
+def _pool(word: str) -> Callable[[m.LayerBase], str]:
+    def describe(layer: m.LayerBase) -> str:
+        assert isinstance(layer, m.Pool2D)
+        (ph, pw), (sh, sw) = layer.pool_size, layer.effective_strides
+        stride = "" if (sh, sw) == (ph, pw) else f", stride {sh}" if sh == sw else f", stride {sh}×{sw}"
+        return f"{ph}×{pw} {word} pool{stride}"
 
     return describe
 
 
-DESCRIPTIONS: dict[type[LayerBase], Callable[[LayerBase], str]] = {
-    Conv2D: lambda layer: _kernel(layer) if isinstance(layer, Conv2D) else "",
-    MaxPool2D: _pool("max"),
-    AvgPool2D: _pool("avg"),
-    GlobalAvgPool2D: lambda _: "global avg pool",
-    GlobalMaxPool2D: lambda _: "global max pool",
-    Dense: _with_activation("dense"),
-    Activation: _with_activation(""),
-    BatchNorm: lambda _: "BN",
-    Dropout: lambda layer: f"dropout {layer.rate:g}" if isinstance(layer, Dropout) else "",
+def _dense(layer: m.LayerBase) -> str:
+    assert isinstance(layer, m.Dense)
+    return f"dense{_activation(layer.activation)}"
+
+
+def _activation_layer(layer: m.LayerBase) -> str:
+    assert isinstance(layer, m.Activation)
+    return layer.activation
+
+
+def _upsample(layer: m.LayerBase) -> str:
+    assert isinstance(layer, m.UpSampling2D)
+    return f"{layer.size[0]}×{layer.size[1]} upsample"
+
+
+def _rate(word: str) -> Callable[[m.LayerBase], str]:
+    def describe(layer: m.LayerBase) -> str:
+        assert isinstance(layer, m.Dropout | m.SpatialDropout2D)
+        return f"{word} {layer.rate:g}"
+
+    return describe
+
+
+def _noise(layer: m.LayerBase) -> str:
+    assert isinstance(layer, m.GaussianNoise)
+    return f"noise σ {layer.stddev:g}"
+
+
+def _words(text: str) -> Callable[[m.LayerBase], str]:
+    return lambda _: text
+
+
+DESCRIPTIONS: dict[type[m.LayerBase], Callable[[m.LayerBase], str]] = {
+    m.Conv2D: _conv("conv"),
+    m.DepthwiseConv2D: _conv("depthwise conv"),
+    m.SeparableConv2D: _conv("separable conv"),
+    m.Conv2DTranspose: _conv("transposed conv"),
+    m.MaxPool2D: _pool("max"),
+    m.AvgPool2D: _pool("avg"),
+    m.GlobalAvgPool2D: _words("global avg pool"),
+    m.GlobalMaxPool2D: _words("global max pool"),
+    m.UpSampling2D: _upsample,
+    m.Dense: _dense,
+    m.Flatten: _words("flatten"),
+    m.Reshape: _words("reshape"),
+    m.ZeroPad2D: _words("zero pad"),
+    m.Cropping2D: _words("crop"),
+    m.Identity: _words("identity"),
+    m.Dropout: _rate("dropout"),
+    m.SpatialDropout2D: _rate("spatial dropout"),
+    m.GaussianNoise: _noise,
+    m.BatchNorm: _words("BN"),
+    m.LayerNorm: _words("LN"),
+    m.Normalization: _words("normalize"),
+    m.Rescaling: _words("rescale"),
+    m.Activation: _activation_layer,
+    m.ReLU: _words("relu"),
+    m.LeakyReLU: _words("leaky relu"),
+    m.PReLU: _words("prelu"),
+    m.Softmax: _words("softmax"),
+    m.Add: _words("add"),
+    m.Subtract: _words("subtract"),
+    m.Multiply: _words("multiply"),
+    m.Average: _words("average"),
+    m.Maximum: _words("maximum"),
+    m.Minimum: _words("minimum"),
+    m.Concatenate: _words("concatenate"),
 }
 """What a layer does, in a few words, for the small line under a block."""
 
 
 def describe(record: LayerRecord) -> str:
-    """What one layer does, in a few words: ``5×5 conv, tanh``, ``2×2 max pool``, ``BN``."""
+    """What one layer does, in a few words: ``5×5 conv, tanh``, ``2×2 max pool``, ``BN``.
+
+    >>> from cnncalc import analyze
+    >>> spec = {"input": [8, 8, 1], "layers": [{"type": "conv2d", "filters": 2, "kernel": 3, "strides": 2}]}
+    >>> describe(analyze(spec).layers[0])
+    '3×3 conv, stride 2'
+    """
     layer = record.layer
     explain = DESCRIPTIONS.get(type(layer))
     return explain(layer) if explain else layer.type
+
+
+def local_name(record: LayerRecord) -> str:
+    """A layer's name inside the block use that made it (``1_conv`` in ``conv2_block1``), else its name.
+
+    >>> from cnncalc import analyze
+    >>> spec = {"input": [8, 8, 1], "blocks": {"b": {"layers": [{"type": "relu", "name": "act"}]}},
+    ...         "layers": [{"block": "b", "name": "stage1"}]}
+    >>> record = analyze(spec).layers[0]
+    >>> record.name, local_name(record)
+    ('stage1_act', 'act')
+    """
+    use = record.block[-1] if record.block else None
+    return record.name.removeprefix(f"{use}_") if use and record.name.startswith(f"{use}_") else record.name
 
 
 def tooltip(node: Node) -> str:

@@ -13,7 +13,7 @@ from typing import Literal, Protocol, TypeAlias
 
 from cnncalc.pictures.grid import Cell, Grid, place
 from cnncalc.pictures.nodes import Node
-from cnncalc.pictures.scene import Bounds, Item, Line, Part, Point, Scene, Text, bounds_of
+from cnncalc.pictures.scene import Bounds, Item, Line, Part, Point, Rect, Scene, Text, bounds_of
 
 Direction: TypeAlias = Literal["LR", "TB"]
 
@@ -28,6 +28,11 @@ PORT = 24.0
 """Room before a wrapped row's first column, where its connector arrives."""
 MARGIN = 16.0
 TITLE_SIZE = 15.0
+FRAME_PAD = 7.0
+"""Room between a block use's frame and the nodes inside it."""
+CAPTION = 14.0
+"""Room above the nodes of a block use for its name."""
+CAPTION_SIZE = 10.0
 
 
 @dataclass(frozen=True)
@@ -104,7 +109,11 @@ def lay_out(
     flow = _Flow(direction)
     grid = place(nodes)
     figures = {node.key: style.figure(node, direction) for node in nodes}
-    extents = {key: flow.extents(figure.bounds) for key, figure in figures.items()}
+    framed = {
+        node.key: _inflated(figures[node.key].bounds) if node.use else figures[node.key].bounds
+        for node in nodes
+    }
+    extents = {key: flow.extents(bounds) for key, bounds in framed.items()}
     by_column: dict[int, list[str]] = {}
     for node in nodes:
         by_column.setdefault(grid.cells[node.key].column, []).append(node.key)
@@ -124,10 +133,8 @@ def lay_out(
         row = _row(span, top, nodes=nodes, grid=grid, extents=extents, edges=edges, anchor_u=anchor_u)
         rows.append(row)
         top = row.bottom + ROW_GAP
-    row_of = {
-        key: next(n for n, row in enumerate(rows) if cell.column in row.columns)
-        for key, cell in grid.cells.items()
-    }
+    row_of_column = {column: n for n, row in enumerate(rows) for column in row.columns}
+    row_of = {key: row_of_column[cell.column] for key, cell in grid.cells.items()}
     anchors = {
         key: flow.screen(anchor_u[cell.column], rows[row_of[key]].lanes[cell.lane])
         for key, cell in grid.cells.items()
@@ -146,17 +153,22 @@ def lay_out(
     items: list[Item] = []
     for source, target in edges:
         path = router.route(source, target)
+        over = (source, target) in rows[row_of[target]].tracks
         items.append(
             Item(
                 "edge",
-                ("skip",) if len(path) > 4 else (),
+                ("skip",) if over else (),
                 (Line(tuple(flow.screen(u, v) for u, v in path), "edge", arrow=True),),
+                layers=(source, target),
+                title=f"{source} → {target}",
             )
         )
     for number, row in enumerate(rows[1:], start=1):
         source = grid.cuts[row.columns.start - 1]
         path = router.connector(source, rows[number - 1], row)
-        items.append(Item("edge", ("wrap",), (Line(tuple(flow.screen(u, v) for u, v in path), "edge"),)))
+        line = Line(tuple(flow.screen(u, v) for u, v in path), "edge")
+        items.append(Item("edge", ("wrap",), (line,), layers=(source,), title=f"{source} → next row"))
+    items += _frames(nodes, framed, anchors, row_of)
     for node in nodes:
         figure = figures[node.key]
         x, y = anchors[node.key]
@@ -172,6 +184,41 @@ def lay_out(
             if joint is not None:
                 items.append(joint)
     return _framed(items, title)
+
+
+def _inflated(bounds: Bounds) -> Bounds:
+    """The room a node takes inside the frame of its block use."""
+    return Bounds(
+        bounds.left - FRAME_PAD,
+        bounds.top - FRAME_PAD - CAPTION,
+        bounds.right + FRAME_PAD,
+        bounds.bottom + FRAME_PAD,
+    )
+
+
+def _frames(
+    nodes: tuple[Node, ...], framed: dict[str, Bounds], anchors: dict[str, Point], row_of: dict[str, int]
+) -> list[Item]:
+    """A frame around the nodes of each block use in each row, its name in the top-left corner."""
+    groups: dict[tuple[str, int], Bounds] = {}
+    for node in nodes:
+        if node.use is None:
+            continue
+        x, y = anchors[node.key]
+        b = framed[node.key]
+        placed = Bounds(b.left + x, b.top + y, b.right + x, b.bottom + y)
+        key = (node.use, row_of[node.key])
+        groups[key] = groups[key].union(placed) if key in groups else placed
+    return [
+        Item(
+            "frame",
+            (),
+            (Rect(b.left, b.top, b.right - b.left, b.bottom - b.top, "frame", radius=8.0),),
+            (Text(b.left + FRAME_PAD, b.top + CAPTION - 2, use, "caption", "start", CAPTION_SIZE),),
+            title=use,
+        )
+        for (use, _), b in groups.items()
+    ]
 
 
 def _wrap(widths: list[float], cuts: dict[int, str], row_length: float) -> list[range]:
@@ -277,6 +324,9 @@ class _Router:
     ) -> None:
         self.grid, self.rows, self.row_of, self.point = grid, rows, row_of, point
         self.gap_before, self.gap_after = gaps
+        self.occupied: list[set[tuple[int, int]]] = [set() for _ in rows]
+        for key, cell in grid.cells.items():
+            self.occupied[row_of[key]].add((cell.lane, cell.column))
 
     def route(self, source: str, target: str) -> list[tuple[float, float]]:
         """The path of the arrow from ``source`` to ``target``."""
@@ -292,8 +342,12 @@ class _Router:
             return [start, (turn, start[1]), (turn, track), (before, track), (before, end[1]), end]
         if start[1] == end[1]:
             return [start, end]
-        occupied = {(c.lane, c.column) for k, c in cells.items() if self.row_of[k] == self.row_of[target]}
-        if _clear(occupied, cells[source].lane, _first(cells[source], row.columns), cells[target]):
+        if _clear(
+            self.occupied[self.row_of[target]],
+            cells[source].lane,
+            _first(cells[source], row.columns),
+            cells[target],
+        ):
             return [start, (before, start[1]), (before, end[1]), end]
         return [start, (turn, start[1]), (turn, end[1]), end]
 

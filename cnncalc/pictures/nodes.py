@@ -8,46 +8,105 @@ is folded only when it is the sole reader of its input, so folding never hides a
 
 from __future__ import annotations
 
-import itertools
 from collections import Counter
 from dataclasses import dataclass
 
 from cnncalc.shapes.records import Analysis, LayerRecord, Shape
 from cnncalc.spec.models import (
+    INPUT,
     Activation,
+    Add,
+    Average,
     AvgPool2D,
     BatchNorm,
+    Concatenate,
     Conv2D,
+    Conv2DTranspose,
+    Cropping2D,
     Dense,
+    DepthwiseConv2D,
     Dropout,
     Flatten,
+    GaussianNoise,
     GlobalAvgPool2D,
     GlobalMaxPool2D,
+    Identity,
     LayerBase,
+    LayerNorm,
+    LeakyReLU,
+    Maximum,
     MaxPool2D,
+    Minimum,
+    Multiply,
+    Normalization,
+    PReLU,
+    ReLU,
+    Rescaling,
+    Reshape,
+    SeparableConv2D,
+    Softmax,
+    SpatialDropout2D,
+    Subtract,
+    UpSampling2D,
     ZeroPad2D,
 )
 
-INPUT = "input"
-"""The key of the model input's node."""
-
 KINDS: dict[type[LayerBase], str] = {
     Conv2D: "conv",
+    DepthwiseConv2D: "conv",
+    SeparableConv2D: "conv",
+    Conv2DTranspose: "conv",
     MaxPool2D: "pool",
     AvgPool2D: "pool",
     GlobalAvgPool2D: "pool",
     GlobalMaxPool2D: "pool",
+    UpSampling2D: "pool",
     Dense: "dense",
     Flatten: "reshape",
+    Reshape: "reshape",
     ZeroPad2D: "pad",
+    Cropping2D: "pad",
     BatchNorm: "norm",
+    LayerNorm: "norm",
+    Normalization: "norm",
+    Rescaling: "norm",
     Activation: "activation",
+    ReLU: "activation",
+    LeakyReLU: "activation",
+    PReLU: "activation",
+    Softmax: "activation",
     Dropout: "dropout",
+    SpatialDropout2D: "dropout",
+    GaussianNoise: "dropout",
+    Add: "merge",
+    Subtract: "merge",
+    Multiply: "merge",
+    Average: "merge",
+    Maximum: "merge",
+    Minimum: "merge",
+    Concatenate: "merge",
 }
 """The theme's colour family of each layer type; any other type is ``other``."""
 
-FOLDED: frozenset[type[LayerBase]] = frozenset({Activation, BatchNorm, Dropout})
-"""Layer types drawn inside the block of the layer they read."""
+FOLDED: frozenset[type[LayerBase]] = frozenset(
+    {
+        Activation,
+        ReLU,
+        LeakyReLU,
+        PReLU,
+        Softmax,
+        BatchNorm,
+        LayerNorm,
+        Normalization,
+        Rescaling,
+        Dropout,
+        SpatialDropout2D,
+        GaussianNoise,
+        Identity,
+    }
+)
+"""Layer types that keep their input's shape and only act on its values: drawn inside the block of
+the layer they read."""
 
 
 @dataclass(frozen=True)
@@ -74,27 +133,25 @@ class Node:
         return self.folded if self.record is None else (self.record, *self.folded)
 
     @property
+    def use(self) -> str | None:
+        """The block use that made the node's layer (the innermost), if any."""
+        return self.record.block[-1] if self.record is not None and self.record.block else None
+
+    @property
     def layers(self) -> tuple[str, ...]:
         """The names of the spec layers this node stands for."""
         return tuple(record.name for record in self.records)
 
 
-def layer_inputs(analysis: Analysis) -> dict[str, tuple[str, ...]]:
-    """The names each layer reads: in a chain, the layer before it (the first reads ``input``)."""
-    names = [INPUT, *(record.name for record in analysis.layers)]
-    return {name: (before,) for before, name in itertools.pairwise(names)}
-
-
 def build_nodes(analysis: Analysis, *, fold: bool) -> tuple[Node, ...]:
     """The nodes of ``analysis`` in spec order (a dependency order), the input first."""
-    reads = layer_inputs(analysis)
-    readers = Counter(name for names in reads.values() for name in names)
+    readers = Counter(name for record in analysis.layers for name in record.inputs)
     errors = {d.layer: d.code for d in analysis.errors if d.layer is not None}
     owner = {INPUT: INPUT}
     members: dict[str, list[LayerRecord]] = {INPUT: []}
     inputs: dict[str, tuple[str, ...]] = {INPUT: ()}
     for record in analysis.layers:
-        sources = reads[record.name]
+        sources = record.inputs
         if fold and type(record.layer) in FOLDED and len(sources) == 1 and readers[sources[0]] == 1:
             key = owner[sources[0]]
             members[key].append(record)

@@ -193,7 +193,8 @@ class Item:
 
     ``kind`` is ``node``, ``edge`` or ``frame``; ``classes`` refine it for the theme (``conv``,
     ``pool``, ``skip``, ...). ``body`` is what must not overlap another node's body; ``label`` is
-    its text. ``layers`` names every spec layer the item stands for, ``title`` is its tooltip.
+    its text. ``layers`` names every spec layer a node stands for (an edge's source and target node,
+    a row connector's source); ``title`` is its tooltip.
     """
 
     kind: str

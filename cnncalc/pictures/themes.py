@@ -23,6 +23,8 @@ class Theme:
     kinds: dict[str, tuple[str, str, str]]
     window: str
     error: str
+    frame: str
+    """The fill behind a block use's layers."""
 
 
 LIGHT = Theme(
@@ -46,6 +48,7 @@ LIGHT = Theme(
     },
     window="#1d4ed8",
     error="#cf222e",
+    frame="#f6f8fa",
 )
 
 DARK = Theme(
@@ -69,6 +72,7 @@ DARK = Theme(
     },
     window="#fbbf24",
     error="#f85149",
+    frame="#151b23",
 )
 
 THEMES: dict[ThemeName, Theme] = {"light": LIGHT, "dark": DARK}
@@ -89,6 +93,8 @@ def stylesheet(theme: Theme, scope: str) -> str:
         f"{s} .window {{ fill: {theme.window}; fill-opacity: 0.35; stroke: {theme.window}; }}",
         f"{s} .cone {{ stroke: {theme.window}; stroke-width: 0.8; stroke-dasharray: 3 2; fill: none; }}",
         f"{s} .divider {{ stroke: {theme.line}; stroke-width: 0.6; }}",
+        f"{s} rect.frame {{ fill: {theme.frame}; stroke: {theme.muted}; stroke-width: 0.6; }}",
+        f"{s} .caption {{ fill: {theme.muted}; font-style: italic; }}",
     ]
     for kind, (top, front, flank) in theme.kinds.items():
         rules.append(f"{s} .{kind} .top {{ fill: {top}; }}")
