@@ -19,7 +19,7 @@ from cnncalc.pictures import draw
 from cnncalc.pictures.labels import shape_label
 from cnncalc.pictures.svg import plain
 from cnncalc.pictures.themes import ThemeName
-from cnncalc.render.text import findings_summary, params_text, readable_size, totals
+from cnncalc.render.text import connected_text, findings_summary, params_text, readable_size, totals
 from cnncalc.shapes.records import Analysis, LayerRecord
 
 ROW_LENGTH = 1050.0
@@ -99,6 +99,7 @@ def _table(analysis: Analysis) -> str:
                 ("Output shape", True),
                 ("Param #", True),
                 ("Receptive field", True),
+                *((("Connected to", False),) if analysis.branches else ()),
             )
         )
         + "</tr></thead>"
@@ -106,9 +107,11 @@ def _table(analysis: Analysis) -> str:
     rows = [
         f'<tr class="input"><td data-value="-1"></td><td>input</td><td>Input</td>'
         f'<td data-value="{prod(analysis.input_shape)}">{plain(shape_label(analysis.input_shape))}</td>'
-        '<td class="number" data-value="0"></td><td data-value="1">1 × 1</td></tr>'
+        '<td class="number" data-value="0"></td><td data-value="1">1 × 1</td>'
+        + ("<td></td>" if analysis.branches else "")
+        + "</tr>"
     ]
-    rows += [_row(record, severities.get(record.index)) for record in analysis.layers]
+    rows += [_row(record, severities.get(record.index), analysis.branches) for record in analysis.layers]
     return (
         f'<div class="scroll"><table class="sortable">\n{head}\n<tbody>\n'
         + "\n".join(rows)
@@ -116,7 +119,7 @@ def _table(analysis: Analysis) -> str:
     )
 
 
-def _row(record: LayerRecord, severity: str | None) -> str:
+def _row(record: LayerRecord, severity: str | None, connected: bool) -> str:
     shape = record.output_shape
     field = record.receptive_field
     cells = [
@@ -129,6 +132,8 @@ def _row(record: LayerRecord, severity: str | None) -> str:
         f'<td data-value="{field.size[0] * field.size[1] if field else -1}">'
         f"{plain(f'{field.size[0]} × {field.size[1]}' if field else '—')}</td>",
     ]
+    if connected:
+        cells.append(f"<td>{plain(connected_text(record))}</td>")
     marked = f' class="{severity}"' if severity else ""
     return f'<tr id="layer-{record.index}"{marked}>' + "".join(cells) + "</tr>"
 
