@@ -83,6 +83,11 @@ def map_size(shape: tuple[int, ...], data_format: DataFormat) -> tuple[int, int,
     )
 
 
+def _operation(node: Node) -> bool:
+    """Whether ``node`` is an element-wise merge drawn as a circle."""
+    return node.record is not None and type(node.record.layer) in SYMBOLS and node.shape is not None
+
+
 class Blocks:
     """The blocks style, for one network's data format."""
 
@@ -92,7 +97,8 @@ class Blocks:
     def figure(self, node: Node, direction: Direction) -> Figure:
         """The block (or bar, or merge circle) of ``node`` and its label: name, shape, and what its
         layers do."""
-        if node.record is not None and type(node.record.layer) in SYMBOLS and node.shape is not None:
+        if _operation(node):
+            assert node.record is not None
             return self._merge(node, direction, SYMBOLS[type(node.record.layer)])
         across, along, depth = self._dimensions(node)
         if direction == "LR":
@@ -138,7 +144,13 @@ class Blocks:
         than one cell."""
         record = target.record
         source_map = self._map(source)
-        if direction != "LR" or record is None or record.windows is None or source_map is None:
+        if (
+            direction != "LR"
+            or record is None
+            or record.windows is None
+            or source_map is None
+            or _operation(source)
+        ):
             return None
         kernel = tuple(window.kernel for window in record.windows)
         if kernel == (1, 1):
@@ -181,7 +193,7 @@ class Blocks:
         return side(height), thickness(channels), side(width) * DEPTH
 
     def _label(self, node: Node, direction: Direction, body: Bounds) -> tuple[Part, ...]:
-        details = ", ".join(describe(r) for r in node.records if describe(r)) if node.records else ""
+        details = ", ".join(filter(None, map(describe, node.records)))
         if node.error:
             details = f"error {node.error}" + (f": {details}" if details else "")
         name = node.key if node.record is None else local_name(node.record)

@@ -190,3 +190,22 @@ def test_rows_are_cut_only_where_a_single_value_crosses() -> None:
     by_name = {node.layers[0]: node for node in nodes if node.layers}
     assert by_name["conv2d"].box[1] == by_name["conv2d_29"].box[1], "the skip's span stays on one row"
     assert len(edges(svg)) == sum(len(r.inputs) for r in cnncalc.analyze(spec).layers)
+
+
+def test_no_kernel_window_is_drawn_beside_a_merge_circle() -> None:
+    """A 3×3 convolution after an add: the add is a circle, with no side for a window to sit on."""
+    spec = {
+        "input": [16, 16, 8],
+        "layers": [
+            {"name": "a", "type": "conv2d", "filters": 8, "kernel_size": 3, "padding": "same"},
+            {"name": "sum", "type": "add", "inputs": ["input", "a"]},
+            {"name": "b", "type": "conv2d", "filters": 4, "kernel_size": 3},
+        ],
+    }
+    root = ET.fromstring(cnncalc.diagram(spec))
+    titles = [
+        g.findtext(f"{SVG}title")
+        for g in root.iter(f"{SVG}g")
+        if g.attrib.get("class", "").startswith("kernel")
+    ]
+    assert titles == ["a: 3×3 window"]
