@@ -101,8 +101,10 @@ def stylesheet(theme: Theme, scope: str) -> str:
         rules.append(f"{s} .{kind} .front, {s} .{kind} rect.box, {s} .{kind} circle {{ fill: {front}; }}")
         rules.append(f"{s} .{kind} .side {{ fill: {flank}; }}")
     rules += [  # after the kinds' fills, which they override
-        f"{s} .failed polygon, {s} .failed rect.box {{ fill: {theme.background}; stroke-dasharray: 4 3; }}",
-        f"{s} .error polygon, {s} .error rect.box {{ stroke: {theme.error}; stroke-width: 1.6; }}",
+        f"{s} .failed .front, {s} .failed .top, {s} .failed .side, {s} .failed rect.box "
+        f"{{ fill: {theme.background}; stroke-dasharray: 4 3; }}",
+        f"{s} .error .front, {s} .error .top, {s} .error .side, {s} .error rect.box "
+        f"{{ stroke: {theme.error}; stroke-width: 1.6; }}",
         f"{s} .error .detail {{ fill: {theme.error}; }}",
     ]
     return "\n".join(rules)
