@@ -114,18 +114,8 @@ def lay_out(
         for node in nodes
     }
     extents = {key: flow.extents(bounds) for key, bounds in framed.items()}
-    by_column: dict[int, list[str]] = {}
-    for node in nodes:
-        by_column.setdefault(grid.cells[node.key].column, []).append(node.key)
-    before = [max(extents[k][0] for k in by_column[c]) for c in range(grid.columns)]
-    after = [max(extents[k][1] for k in by_column[c]) for c in range(grid.columns)]
-    spans = _wrap([b + a for b, a in zip(before, after, strict=True)], grid.cuts, row_length)
-    anchor_u: dict[int, float] = {}
-    for number, span in enumerate(spans):
-        u = PORT if number else 0.0
-        for column in span:
-            anchor_u[column] = u + before[column]
-            u = anchor_u[column] + after[column] + COLUMN_GAP
+    columns = _columns(nodes, grid, extents, row_length)
+    spans, anchor_u = columns.spans, columns.anchor_u
     edges = [(source, node.key) for node in nodes for source in node.inputs]
     rows: list[_Row] = []
     top = 0.0
@@ -145,11 +135,7 @@ def lay_out(
         dx, dy = getattr(figures[key], end)
         return flow.flow((x + dx, y + dy))
 
-    gaps = (
-        {c: u - before[c] - COLUMN_GAP / 2 for c, u in anchor_u.items()},
-        {c: u + after[c] + COLUMN_GAP / 2 for c, u in anchor_u.items()},
-    )
-    router = _Router(grid, rows, row_of, gaps, point)
+    router = _Router(grid, rows, row_of, columns.gaps, point)
     items: list[Item] = []
     for source, target in edges:
         path = router.route(source, target)
@@ -184,6 +170,45 @@ def lay_out(
             if joint is not None:
                 items.append(joint)
     return _framed(items, title)
+
+
+@dataclass(frozen=True)
+class _Columns:
+    """Where the columns go along the flow, and how they are cut into rows."""
+
+    spans: list[range]
+    """The columns of each row."""
+    anchor_u: dict[int, float]
+    """Column → the ``u`` of its nodes' anchors."""
+    gaps: tuple[dict[int, float], dict[int, float]]
+    """Column → the ``u`` of the middle of the gap before it, and after it (where arrows turn)."""
+
+
+def _columns(
+    nodes: tuple[Node, ...],
+    grid: Grid,
+    extents: dict[str, tuple[float, float, float, float]],
+    row_length: float,
+) -> _Columns:
+    """Each column as wide as its widest node, rows cut at the grid's cuts; a wrapped row starts
+    after room for its connector."""
+    by_column: dict[int, list[str]] = {}
+    for node in nodes:
+        by_column.setdefault(grid.cells[node.key].column, []).append(node.key)
+    before = [max(extents[k][0] for k in by_column[c]) for c in range(grid.columns)]
+    after = [max(extents[k][1] for k in by_column[c]) for c in range(grid.columns)]
+    spans = _wrap([b + a for b, a in zip(before, after, strict=True)], grid.cuts, row_length)
+    anchor_u: dict[int, float] = {}
+    for number, span in enumerate(spans):
+        u = PORT if number else 0.0
+        for column in span:
+            anchor_u[column] = u + before[column]
+            u = anchor_u[column] + after[column] + COLUMN_GAP
+    gaps = (
+        {c: u - before[c] - COLUMN_GAP / 2 for c, u in anchor_u.items()},
+        {c: u + after[c] + COLUMN_GAP / 2 for c, u in anchor_u.items()},
+    )
+    return _Columns(spans, anchor_u, gaps)
 
 
 def _inflated(bounds: Bounds) -> Bounds:
