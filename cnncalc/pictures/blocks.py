@@ -196,7 +196,7 @@ class Blocks:
         details = ", ".join(filter(None, map(describe, node.records)))
         if node.error:
             details = f"error {node.error}" + (f": {details}" if details else "")
-        name = node.key if node.record is None else local_name(node.record)
+        name = local_name(node)
         lines = [(name, "name", FONT_SIZE), (shape_label(node.shape), "shape", FONT_SIZE)]
         if details:
             lines.append((details, "detail", SMALL))

@@ -18,7 +18,7 @@ class Nodes:
     def figure(self, node: Node, direction: Direction) -> Figure:
         """A rounded box: ``name (Class)`` above a rule, then ``in`` and ``out`` shapes."""
         record = node.record
-        name = node.key if record is None else local_name(record)
+        name = local_name(node)
         heading = f"{name} ({'InputLayer' if record is None else record.layer.keras_class})"
         if record is None:
             lines = [f"shape: {shape_label(node.shape)}"]

@@ -127,18 +127,15 @@ def describe(record: LayerRecord) -> str:
     return explain(layer) if explain else layer.type
 
 
-def local_name(record: LayerRecord) -> str:
-    """A layer's name inside the block use that made it (``1_conv`` in ``conv2_block1``), else its name.
-
-    >>> from cnncalc import analyze
-    >>> spec = {"input": [8, 8, 1], "blocks": {"b": {"layers": [{"type": "relu", "name": "act"}]}},
-    ...         "layers": [{"block": "b", "name": "stage1"}]}
-    >>> record = analyze(spec).layers[0]
-    >>> record.name, local_name(record)
-    ('stage1_act', 'act')
+def local_name(node: Node) -> str:
+    """What a node is called on the picture: inside the frame of a block use, its layer's name
+    without the use's (``1_conv`` in ``conv2_block1``); else the layer's name (``input`` for the input).
     """
-    use = record.block[-1] if record.block else None
-    return record.name.removeprefix(f"{use}_") if use and record.name.startswith(f"{use}_") else record.name
+    if node.record is None:
+        return node.key
+    prefix = f"{node.group}_"
+    name = node.record.name
+    return name.removeprefix(prefix) if node.group and name.startswith(prefix) and name != prefix else name
 
 
 def tooltip(node: Node) -> str:

@@ -110,7 +110,7 @@ def lay_out(
     grid = place(nodes)
     figures = {node.key: style.figure(node, direction) for node in nodes}
     framed = {
-        node.key: _inflated(figures[node.key].bounds) if node.use else figures[node.key].bounds
+        node.key: _inflated(figures[node.key].bounds) if node.group else figures[node.key].bounds
         for node in nodes
     }
     extents = {key: flow.extents(bounds) for key, bounds in framed.items()}
@@ -224,15 +224,15 @@ def _inflated(bounds: Bounds) -> Bounds:
 def _frames(
     nodes: tuple[Node, ...], framed: dict[str, Bounds], anchors: dict[str, Point], row_of: dict[str, int]
 ) -> list[Item]:
-    """A frame around the nodes of each block use in each row, its name in the top-left corner."""
+    """A frame around each group of nodes (a block use) in each row, its name in the top-left corner."""
     groups: dict[tuple[str, int], Bounds] = {}
     for node in nodes:
-        if node.use is None:
+        if node.group is None:
             continue
         x, y = anchors[node.key]
         b = framed[node.key]
         placed = Bounds(b.left + x, b.top + y, b.right + x, b.bottom + y)
-        key = (node.use, row_of[node.key])
+        key = (node.group, row_of[node.key])
         groups[key] = groups[key].union(placed) if key in groups else placed
     return [
         Item(

@@ -126,16 +126,13 @@ class Node:
     shape: Shape | None
     error: str | None = None
     """The code of the error analysis stopped at in this node, if any."""
+    group: str | None = None
+    """The block use (written in ``layers:``) it is framed in with the other nodes that use made."""
 
     @property
     def records(self) -> tuple[LayerRecord, ...]:
         """The records of every spec layer this node stands for."""
         return self.folded if self.record is None else (self.record, *self.folded)
-
-    @property
-    def use(self) -> str | None:
-        """The block use that made the node's layer (the innermost), if any."""
-        return self.record.block[-1] if self.record is not None and self.record.block else None
 
     @property
     def layers(self) -> tuple[str, ...]:
@@ -144,7 +141,11 @@ class Node:
 
 
 def build_nodes(analysis: Analysis, *, fold: bool) -> tuple[Node, ...]:
-    """The nodes of ``analysis`` in spec order (a dependency order), the input first."""
+    """The nodes of ``analysis`` in spec order (a dependency order), the input first.
+
+    Nodes made by one use of a block written in ``layers:`` (the outermost use: a ResNet bottleneck,
+    an Inception module) share a ``group`` when there are at least two of them.
+    """
     readers = Counter(name for record in analysis.layers for name in record.inputs)
     errors = {d.layer: d.code for d in analysis.errors if d.layer is not None}
     owner = {INPUT: INPUT}
@@ -160,6 +161,9 @@ def build_nodes(analysis: Analysis, *, fold: bool) -> tuple[Node, ...]:
             members[key] = [record]
             inputs[key] = tuple(dict.fromkeys(owner[source] for source in sources))
         owner[record.name] = key
+    uses = Counter(
+        records[0].block[0] for key, records in members.items() if key != INPUT and records[0].block
+    )
     return tuple(
         Node(
             key,
@@ -169,6 +173,12 @@ def build_nodes(analysis: Analysis, *, fold: bool) -> tuple[Node, ...]:
             inputs[key],
             records[-1].output_shape if records else analysis.input_shape,
             next((errors[r.index] for r in records if r.index in errors), None),
+            _group(records, uses) if key != INPUT else None,
         )
         for key, records in members.items()
     )
+
+
+def _group(records: list[LayerRecord], uses: Counter[str]) -> str | None:
+    use = records[0].block[0] if records[0].block else None
+    return use if use is not None and uses[use] > 1 else None

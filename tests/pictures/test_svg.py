@@ -11,6 +11,7 @@ import pytest
 
 import cnncalc
 from cnncalc.pictures import draw, scene
+from cnncalc.pictures.scene import bounds_of
 from tests.conftest import EXAMPLES
 from tests.pictures.svgread import SVG, overlapping, read_nodes
 
@@ -45,16 +46,23 @@ def test_every_layer_is_drawn_once_with_its_shape_and_no_blocks_overlap(
     if style == "graph":
         assert len(nodes) == len(analysis.layers) + 1, "the graph style folds nothing"
         for record in analysis.layers:
-            assert any(
-                text.startswith(f"{record.name} ({record.layer.keras_class})")
-                for text in by_layer[record.name].texts
-            )
+            heading = by_layer[record.name].texts[0]
+            assert heading.endswith(f" ({record.layer.keras_class})")
+            assert named(record, heading.removesuffix(f" ({record.layer.keras_class})"))
     else:
-        for node in nodes:
-            assert node.layers == () or node.layers[0] in node.texts, (
-                "a block is labelled with its layer's name"
-            )
+        for record in analysis.layers:
+            node = by_layer[record.name]
+            if "input" in node.classes:
+                assert node.texts[0] == "input", "layers folded into the input are named in its tooltip"
+            elif node.layers[0] == record.name:
+                assert named(record, node.texts[0]), "a block is labelled with its layer's name"
     assert overlapping([node.box for node in nodes]) == []
+
+
+def named(record: cnncalc.LayerRecord, label: str) -> bool:
+    """Whether ``label`` names the layer: its name, or inside a block use its name within the use
+    (``1_conv`` for ``conv2_block1_1_conv``), the use's name being the frame's caption."""
+    return label == record.name or (bool(record.block) and record.name == f"{record.block[0]}_{label}")
 
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: str(p.relative_to(EXAMPLES)))
@@ -63,18 +71,10 @@ def test_labels_overlap_no_block_and_no_other_label(path: Path) -> None:
     for style, direction in VARIANTS:
         laid_out = scene(cnncalc.analyze(path), style=style, direction=direction)  # type: ignore[arg-type]
         nodes = [item for item in laid_out.items if item.kind == "node"]
-        boxes = []
-        for node in nodes:
-            boxes.append(tuple(vars(_union(node.body)).values()))
-            if node.label and style == "blocks":
-                boxes.append(tuple(vars(_union(node.label)).values()))
-        assert overlapping(boxes) == [], (style, direction)  # type: ignore[arg-type]
-
-
-def _union(parts: tuple) -> object:  # type: ignore[type-arg]
-    from cnncalc.pictures.scene import bounds_of
-
-    return bounds_of(parts)
+        boxes = [bounds_of(node.body) for node in nodes]
+        if style == "blocks":
+            boxes += [bounds_of(node.label) for node in nodes if node.label]
+        assert overlapping([(b.left, b.top, b.right, b.bottom) for b in boxes]) == [], (style, direction)
 
 
 def test_a_convolution_followed_by_batch_norm_and_activation_is_one_block() -> None:
