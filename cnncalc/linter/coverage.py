@@ -91,18 +91,19 @@ def untiled(analysis: Analysis) -> Iterator[Untiled]:
     if image is None:
         return
     offsets, seen = [0, 0], [image[0], image[1]]
-    field = ReceptiveField((1, 1), (1, 1))
+    field = ReceptiveField.identity()
     for record in analysed(analysis):
-        if record.receptive_field is None:
-            return
+        if record.receptive_field is None or not record.receptive_field.regular:
+            return  # the field ended, or upsampling broke the grid of windows
         if record.windows is not None:
             axes = []
             for axis, window in enumerate(record.windows):
                 dropped = dropped_cells(window)
                 last = window.size - 1 - dropped
-                reach = min(seen[axis], offsets[axis] + last * field.jump[axis] + field.size[axis])
+                jump = int(field.jump[axis])  # whole: the field is regular
+                reach = min(seen[axis], offsets[axis] + last * jump + field.size[axis])
                 axes.append(AxisCoverage(window, dropped, seen[axis] - reach))
-                offsets[axis] -= window.pad_before * field.jump[axis]
+                offsets[axis] -= window.pad_before * jump
                 seen[axis] = reach
             if any(a.dropped for a in axes) and not any(a.gaps for a in axes):
                 yield Untiled(record, axes[0], axes[1], (image[0], image[1]))

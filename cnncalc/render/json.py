@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from typing import Any
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.errors import Problem
 from cnncalc.render import Failure, Report
-from cnncalc.shapes.records import Analysis, LayerRecord
+from cnncalc.shapes.records import Analysis, LayerRecord, ReceptiveField
 
 SPEC_PROBLEM = "CNN001"
 """The code of every diagnostic about a file that cannot be read or validated."""
@@ -58,11 +59,23 @@ def _layer_dict(record: LayerRecord) -> dict[str, Any]:
         "trainable_params": record.trainable_params,
         "non_trainable_params": record.non_trainable_params,
         "padding": [[w.pad_before, w.pad_after] for w in windows] if windows else None,
-        "receptive_field": (
-            {"size": list(field.size), "jump": list(field.jump)} if field is not None else None
-        ),
+        "receptive_field": _field_dict(field) if field is not None else None,
         "explanation": list(record.explanation),
     }
+
+
+def _field_dict(field: ReceptiveField) -> dict[str, Any]:
+    return {
+        "size": list(field.size),
+        "jump": [_number(jump) for jump in field.jump],
+        "start": list(field.start),
+        "min_size": list(field.min_size),
+    }
+
+
+def _number(value: Fraction) -> int | float:
+    """A whole number as an int, a fraction (a jump after upsampling) as a float."""
+    return value.numerator if value.denominator == 1 else float(value)
 
 
 def _diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:

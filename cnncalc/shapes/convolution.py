@@ -215,7 +215,6 @@ def _conv2d_transpose(layer: Conv2DTranspose, shape: Shape, data_format: DataFor
         feature_shape(sizes[0], sizes[1], layer.filters, data_format),
         named_weights(("kernel", "bias"), shapes),
         explanation=(axes_text(*lines), _params_line(terms, shapes)),
-        regrids=True,
     )
 
 
@@ -303,7 +302,6 @@ def _upsampling2d(layer: UpSampling2D, shape: Shape, data_format: DataFormat) ->
     return Inferred(
         feature_shape(height * layer.size[0], width * layer.size[1], channels, data_format),
         explanation=(axes_text(*lines),),
-        regrids=True,
     )
 
 

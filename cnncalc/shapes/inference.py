@@ -42,9 +42,6 @@ class Inferred:
     weights: tuple[Weight, ...] = ()
     windows: tuple[AxisWindow, AxisWindow] | None = None
     explanation: tuple[str, ...] = ()
-    regrids: bool = False
-    """Whether output cells are not input cells seen through windows (upsampling, transposed
-    convolution, reshape): the receptive-field recurrence does not go through."""
 
 
 def feature_map(layer: LayerBase, shape: Shape, data_format: DataFormat) -> tuple[int, int, int]:

@@ -87,7 +87,6 @@ def _reshape(layer: Reshape, shape: Shape, data_format: DataFormat) -> Inferred:
     return Inferred(
         target,
         explanation=(f"{format_shape(shape)} → {format_shape(target)}: {format_int(size)} values",),
-        regrids=True,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from math import ceil
 
 from cnncalc.diagnostics import Severity
 from cnncalc.linter.rule import Finding, LintRule, analysed, plural, size_text, spatial
@@ -72,7 +73,7 @@ class ReceptiveFieldTooSmall(LintRule):
             if not isinstance(record.layer, GlobalAvgPool2D | GlobalMaxPool2D):
                 continue
             before = analysis.layers[: record.index]
-            field = before[-1].receptive_field if before else ReceptiveField((1, 1), (1, 1))
+            field = before[-1].receptive_field if before else ReceptiveField.identity()
             if field is None or (field.size[0] >= image[0] and field.size[1] >= image[1]):
                 continue
             deepest = next((r.name for r in reversed(before) if r.windows is not None), "the input")
@@ -81,7 +82,8 @@ class ReceptiveFieldTooSmall(LintRule):
                 for size, seen, jump in zip(image[:2], field.size, field.jump, strict=True)
             )
             wider = [
-                seen + more * (KERNEL - 1) * jump for seen, jump in zip(field.size, field.jump, strict=True)
+                ceil(seen + more * (KERNEL - 1) * jump)  # a jump is a fraction after upsampling
+                for seen, jump in zip(field.size, field.jump, strict=True)
             ]
             yield Finding(
                 record.index,
