@@ -73,7 +73,7 @@ def selector_problem(selector: str, *, ignoring: bool) -> tuple[str, str | None]
     """What is wrong with a (normalised) selector, as ``(message, hint)``; ``None`` if nothing.
 
     >>> selector_problem("CNN9", ignoring=False)
-    ('no rule matches `CNN9`', 'did you mean `CNN401`?')
+    ('no rule matches `CNN9`', 'did you mean `CNN402`?')
     >>> selector_problem("output-too-small", ignoring=True)[0]
     '`output-too-small` (CNN101) is an error the analysis stops at, which cannot be ignored'
     >>> selector_problem("unseen-input-pixel", ignoring=False)

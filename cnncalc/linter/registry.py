@@ -11,6 +11,7 @@ from cnncalc.linter.rules.dropped_map_cells import DroppedMapCells
 from cnncalc.linter.rules.even_kernel_same_padding import EvenKernelSamePadding
 from cnncalc.linter.rules.groups_mismatch import GroupsMismatch
 from cnncalc.linter.rules.hidden_sigmoid import HiddenSigmoid
+from cnncalc.linter.rules.misaligned_branches import MisalignedBranches
 from cnncalc.linter.rules.needs_feature_map import NeedsFeatureMap
 from cnncalc.linter.rules.num_classes_mismatch import NumClassesMismatch
 from cnncalc.linter.rules.output_too_small import OutputTooSmall
@@ -47,6 +48,7 @@ RULES: tuple[Rule, ...] = (
     HiddenSigmoid(),
     NumClassesMismatch(),
     ReceptiveFieldTooSmall(),
+    MisalignedBranches(),
 )
 
 LINT_RULES: tuple[LintRule, ...] = tuple(rule for rule in RULES if isinstance(rule, LintRule))

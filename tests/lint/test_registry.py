@@ -53,6 +53,7 @@ def test_the_codes_shipped_stay_as_they_are() -> None:
         "CNN303": "hidden-sigmoid",
         "CNN304": "num-classes-mismatch",
         "CNN401": "receptive-field-too-small",
+        "CNN402": "misaligned-branches",
     }
 
 
