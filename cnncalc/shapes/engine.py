@@ -8,6 +8,7 @@ consumer still sees exactly one record per spec layer.
 
 from __future__ import annotations
 
+from cnncalc.cost.layers import layer_cost
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.shapes.inference import ShapeError
 from cnncalc.shapes.layers import infer
@@ -84,6 +85,7 @@ def analyze(spec: Spec, source: SourceMap | None = None) -> Analysis:
                 layer.inputs,
                 input_shapes,
                 block,
+                layer_cost(layer, known, inferred, spec.data_format),
             )
         )
         shapes[name], fields[name] = inferred.output_shape, field

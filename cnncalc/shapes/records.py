@@ -191,6 +191,34 @@ class ReceptiveField:
 
 
 @dataclass(frozen=True)
+class Cost:
+    """The work of computing one layer's output for one sample, counted neutrally: what each tool
+    calls FLOPs is a convention over these (:mod:`cnncalc.cost.conventions`)."""
+
+    macs: int = 0
+    """Multiply-accumulates of the weights (convolutions, dense layers), without bias: the
+    convention of torchvision and fvcore."""
+    bias: int = 0
+    """Bias additions: one per output value that gets a bias."""
+    activations: int = 0
+    """Values passed through a non-linear function (the layer's own ``activation`` included)."""
+    other: int = 0
+    """Other element-wise operations: normalisation, pooling, merges, scaling, interpolation."""
+    connections: int = 0
+    """LeCun et al.'s (1998) count: every output value's inputs read, plus one for its bias."""
+
+    @property
+    def flops(self) -> int:
+        """``2·MACs``: a multiply-accumulate is a multiplication and an addition."""
+        return 2 * self.macs
+
+    @property
+    def elementwise(self) -> int:
+        """All the work beside the MACs: bias additions, activations and other element-wise ops."""
+        return self.bias + self.activations + self.other
+
+
+@dataclass(frozen=True)
 class LayerRecord:
     """Everything analysis knows about one layer. After an error (in it or in a layer it depends
     on), its output shape and weights are ``None``."""
@@ -212,6 +240,8 @@ class LayerRecord:
     """Their output shapes, in the same order."""
     block: tuple[str, ...] = ()
     """The block uses that made it, outermost first; ``()`` for a layer written in ``layers:``."""
+    cost: Cost | None = None
+    """Its work per sample, ``None`` when unknown (at and after an error)."""
 
     @property
     def type(self) -> str:
@@ -310,6 +340,16 @@ class Analysis:
     def non_trainable_params(self) -> int:
         """Non-trainable parameters of the layers analysed."""
         return sum(record.non_trainable_params or 0 for record in self.layers)
+
+    @property
+    def total_macs(self) -> int:
+        """Multiply-accumulates of the layers analysed, per sample."""
+        return sum(record.cost.macs for record in self.layers if record.cost is not None)
+
+    @property
+    def total_flops(self) -> int:
+        """``2·MACs`` of the layers analysed, per sample."""
+        return 2 * self.total_macs
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
