@@ -22,6 +22,7 @@ from typing import Any
 
 from cnncalc.shapes.inference import Inferred, feature_map, keras_axes
 from cnncalc.shapes.records import Cost, Shape, Weight
+from cnncalc.shapes.text import format_int
 from cnncalc.spec.models import (
     LAYER_TYPES,
     Activation,
@@ -84,6 +85,18 @@ def _split(weights: Sequence[Weight]) -> tuple[int, int]:
     return sum(w.size for w in weights) - bias, bias
 
 
+def _formula(weights: Sequence[Weight], positions: Sequence[int], macs: int, where: str = "") -> str:
+    """``MACs = 5·5·1·6 · 28·28 = 117,600``: the kernels' shapes times the positions they are applied at."""
+    shapes = [_product(w.shape) for w in weights if w.name != "bias"]
+    kernels = shapes[0] if len(shapes) == 1 else "(" + " + ".join(shapes) + ")"
+    at = "" if prod(positions) == 1 else f" · {_product(tuple(positions))}{where}"
+    return f"MACs = {kernels}{at} = {format_int(macs)}"
+
+
+def _product(shape: Shape) -> str:
+    return "·".join(format_int(n) for n in shape)
+
+
 def _convolution(
     layer: LayerBase, shapes: Sequence[Shape], inferred: Inferred, data_format: DataFormat
 ) -> Cost:
@@ -91,7 +104,10 @@ def _convolution(
     height, width, _ = feature_map(layer, inferred.output_shape, data_format)
     kernels, bias = _split(inferred.weights)
     macs, adds = kernels * height * width, bias * height * width
-    return Cost(macs, adds, _activation(layer, prod(inferred.output_shape)), connections=macs + adds)
+    formula = _formula(inferred.weights, (height, width), macs)
+    return Cost(
+        macs, adds, _activation(layer, prod(inferred.output_shape)), connections=macs + adds, formula=formula
+    )
 
 
 def _transposed(
@@ -102,15 +118,21 @@ def _transposed(
     out_height, out_width, _ = feature_map(layer, inferred.output_shape, data_format)
     kernels, bias = _split(inferred.weights)
     macs, adds = kernels * height * width, bias * out_height * out_width
-    return Cost(macs, adds, _activation(layer, prod(inferred.output_shape)), connections=macs + adds)
+    formula = _formula(inferred.weights, (height, width), macs, " input positions")
+    return Cost(
+        macs, adds, _activation(layer, prod(inferred.output_shape)), connections=macs + adds, formula=formula
+    )
 
 
 def _dense(layer: Dense, shapes: Sequence[Shape], inferred: Inferred, data_format: DataFormat) -> Cost:
     """The kernel at every position of the last axis (one for a flat input)."""
-    positions = prod(inferred.output_shape[:-1])
+    positions = inferred.output_shape[:-1]
     kernels, bias = _split(inferred.weights)
-    macs, adds = kernels * positions, bias * positions
-    return Cost(macs, adds, _activation(layer, prod(inferred.output_shape)), connections=macs + adds)
+    macs, adds = kernels * prod(positions), bias * prod(positions)
+    formula = _formula(inferred.weights, positions, macs)
+    return Cost(
+        macs, adds, _activation(layer, prod(inferred.output_shape)), connections=macs + adds, formula=formula
+    )
 
 
 def _pool(

@@ -18,7 +18,17 @@ def readable_size(params: int) -> str:
     >>> readable_size(61_706), readable_size(0), readable_size(2**20)
     ('241.04 KB', '0.00 B', '4.00 MB')
     """
-    size = params * BYTES_PER_PARAM
+    return readable_bytes(params * BYTES_PER_PARAM)
+
+
+def readable_bytes(size: int | None) -> str:
+    """Bytes as Keras prints sizes (1024 base, two decimals); a dash when unknown.
+
+    >>> readable_bytes(18_816), readable_bytes(None)
+    ('18.38 KB', '—')
+    """
+    if size is None:
+        return "—"
     unit, scale = 0, 1
     while unit < len(_UNITS) - 1 and size >= scale * 1024:
         scale *= 1024
@@ -39,14 +49,9 @@ def totals(analysis: Analysis) -> list[tuple[str, str]]:
     ]
 
 
-def layer_cells(record: LayerRecord) -> list[str]:
-    """A layer's row as Keras' summary shows it: index, ``name (KerasClass)``, output shape, params."""
-    return [
-        str(record.index),
-        f"{record.name} ({record.layer.keras_class})",
-        shape_text(record),
-        params_text(record),
-    ]
+def layer_label(record: LayerRecord) -> list[str]:
+    """The cells every row starts with, as in Keras' summary: index and ``name (KerasClass)``."""
+    return [str(record.index), f"{record.name} ({record.layer.keras_class})"]
 
 
 def connected_text(record: LayerRecord) -> str:

@@ -28,6 +28,7 @@ from math import gcd
 
 from cnncalc.shapes.inference import Inferred, channel_axis, feature_map, keras_axes
 from cnncalc.shapes.records import AxisField, AxisWindow, ReceptiveField, Shape
+from cnncalc.shapes.text import format_int
 from cnncalc.spec.models import (
     Concatenate,
     Conv2DTranspose,
@@ -245,3 +246,52 @@ _SPECIAL: dict[type[LayerBase], Callable[..., ReceptiveField | None]] = {
     GlobalMaxPool2D: _ends,
 }
 """The layers whose fields are not their windows' (or, without windows, their input's)."""
+
+
+def field_formula(
+    field: ReceptiveField | None,
+    inputs: Sequence[ReceptiveField | None],
+    windows: tuple[AxisWindow, AxisWindow] | None,
+) -> str:
+    """The receptive field's arithmetic with the numbers in: the recurrence where it holds
+    (``RF: 3 + (3 − 1)·1 = 5, jump 1·1 = 1, start 0 − 1·1 = −1``), else the field itself."""
+    if field is None:
+        return ""
+    source = inputs[0] if len(inputs) == 1 else None
+    if windows is not None and source is not None and source.regular and field.regular:
+        axes = [_recurrence(source, axis, window, field) for axis, window in enumerate(windows)]
+        return "RF: " + axes[0] if axes[0] == axes[1] else f"RF H: {axes[0]}; W: {axes[1]}"
+    return "RF: " + describe_field(field)
+
+
+def _recurrence(source: ReceptiveField, axis: int, window: AxisWindow, field: ReceptiveField) -> str:
+    size, jump, start = source.size[axis], int(source.jump[axis]), source.start[axis]
+    return (
+        f"{format_int(size)} + ({window.span} − 1)·{jump} = {format_int(field.size[axis])}, "
+        f"jump {jump}·{window.strides} = {format_fraction(field.jump[axis])}, "
+        f"start {format_int(start)} − {window.pad_before}·{jump} = {format_int(field.start[axis])}"
+    )
+
+
+def describe_field(field: ReceptiveField) -> str:
+    """``212×212, jump 32, start −90``; sizes that differ between cells as ``3–4``."""
+
+    def sizes(axis: int) -> str:
+        low, high = field.min_size[axis], field.size[axis]
+        return format_int(high) if low == high else f"{format_int(low)}–{format_int(high)}"
+
+    def pair(values: Sequence[str]) -> str:
+        return values[0] if values[0] == values[1] else f"{values[0]}×{values[1]}"
+
+    text = f"{sizes(0)}×{sizes(1)}, jump {pair([format_fraction(j) for j in field.jump])}, "
+    text += f"start {pair([format_int(s) for s in field.start])}"
+    return text if field.uniform else text + " (cells differ)"
+
+
+def format_fraction(value: Fraction) -> str:
+    """``2``, or ``1/2`` for a jump upsampling made fractional."""
+    return (
+        format_int(value.numerator)
+        if value.denominator == 1
+        else f"{format_int(value.numerator)}/{value.denominator}"
+    )

@@ -206,6 +206,8 @@ class Cost:
     """Other element-wise operations: normalisation, pooling, merges, scaling, interpolation."""
     connections: int = 0
     """LeCun et al.'s (1998) count: every output value's inputs read, plus one for its bias."""
+    formula: str = ""
+    """The MACs' arithmetic with the numbers in (``MACs = 5·5·1·6 · 28·28 = 117,600``), if any."""
 
     @property
     def flops(self) -> int:
