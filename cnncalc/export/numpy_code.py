@@ -381,6 +381,7 @@ _ACTIVATIONS: dict[str, str] = {
     "elu": "(lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))), lambda y: np.where(y > 0, 1, y + 1))",
     "leaky_relu": "(lambda x: np.maximum(x, 0.2 * x), lambda y: np.where(y > 0, 1, 0.2))",
     "tanh": "(np.tanh, lambda y: 1 - y**2)",
+    "lecun_tanh": "(lambda x: 1.7159 * np.tanh(2 * x / 3), lambda y: (2 / 3) * (1.7159 - y**2 / 1.7159))",
     "sigmoid": "(lambda x: np.exp(-np.logaddexp(0, -x)), lambda y: y * (1 - y))",
 }
 """Each elementwise activation: (function, its derivative written in terms of its output)."""

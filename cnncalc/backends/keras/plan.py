@@ -50,9 +50,24 @@ class KerasLayer:
     arguments: dict[str, Any]
 
 
+NOT_IN_KERAS_ACTIVATIONS = frozenset({"lecun_tanh"})
+"""Activations of the spec language that Keras has no function for."""
+
+
+def refusal(layer: LayerBase) -> str | None:
+    """Why Keras cannot build ``layer``, by name, for what the spec language has and Keras has not."""
+    activation = getattr(layer, "activation", "linear")
+    if activation in NOT_IN_KERAS_ACTIVATIONS:
+        return f"Keras has no activation {activation} (layer {layer.name}); the NumPy backend runs it"
+    return None
+
+
 def keras_layers(layer: LayerBase, data_format: DataFormat, input_shape: Shape) -> list[KerasLayer]:
     """The Keras layers for one spec layer; ``input_shape`` (batch excluded) is only read to split
-    ``same`` padding for a padding layer."""
+    ``same`` padding for a padding layer. Raises :class:`CnncalcError` for what Keras has not."""
+    reason = refusal(layer)
+    if reason is not None:
+        raise CnncalcError(reason)
     main = KerasLayer(layer.keras_class, _ARGUMENTS[type(layer)](layer, data_format) | {"name": layer.name})
     if isinstance(layer, Conv2D | Pool2D) and layer.padding != "valid" and _keras_padding(layer) == "valid":
         return [_padding_layer(layer, data_format, input_shape), main]
