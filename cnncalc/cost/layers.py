@@ -25,6 +25,7 @@ from cnncalc.shapes.records import Cost, Shape, Weight
 from cnncalc.shapes.text import format_int
 from cnncalc.spec.models import (
     LAYER_TYPES,
+    RBF,
     Activation,
     Add,
     Average,
@@ -58,6 +59,7 @@ from cnncalc.spec.models import (
     SeparableConv2D,
     Softmax,
     SpatialDropout2D,
+    Subsample2D,
     Subtract,
     UpSampling2D,
     ZeroPad2D,
@@ -135,6 +137,13 @@ def _dense(layer: Dense, shapes: Sequence[Shape], inferred: Inferred, data_forma
     )
 
 
+def _rbf(layer: RBF, shapes: Sequence[Shape], inferred: Inferred, data_format: DataFormat) -> Cost:
+    """Per unit and input value a subtraction and a squared accumulation (a MAC); no bias."""
+    positions = inferred.output_shape[:-1]
+    macs = inferred.weights[0].size * prod(positions)
+    return Cost(macs, other=macs, connections=macs, formula=_formula(inferred.weights, positions, macs))
+
+
 def _pool(
     layer: MaxPool2D | AvgPool2D, shapes: Sequence[Shape], inferred: Inferred, data_format: DataFormat
 ) -> Cost:
@@ -142,6 +151,25 @@ def _pool(
     values = prod(inferred.output_shape)
     operations = window - 1 if isinstance(layer, MaxPool2D) else window
     return Cost(other=operations * values, connections=window * values)
+
+
+def _subsample(
+    layer: Subsample2D, shapes: Sequence[Shape], inferred: Inferred, data_format: DataFormat
+) -> Cost:
+    """Each window's ``K`` values added (``K − 1`` additions), times the map's coefficient (a MAC),
+    plus its bias: LeCun's connections are ``K + 1`` per output value."""
+    height, width, _ = feature_map(layer, inferred.output_shape, data_format)
+    window = layer.pool_size[0] * layer.pool_size[1]
+    values = prod(inferred.output_shape)
+    adds = values if layer.use_bias else 0
+    return Cost(
+        macs=values,
+        bias=adds,
+        activations=_activation(layer, values),
+        other=(window - 1) * values,
+        connections=window * values + adds,
+        formula=_formula(inferred.weights, (height, width), values),
+    )
 
 
 def _global_pool(
@@ -233,9 +261,11 @@ COSTS: dict[type[LayerBase], Callable[[Any, Sequence[Shape], Inferred, DataForma
     Conv2DTranspose: _transposed,
     MaxPool2D: _pool,
     AvgPool2D: _pool,
+    Subsample2D: _subsample,
     GlobalAvgPool2D: _global_pool,
     GlobalMaxPool2D: _global_pool,
     Dense: _dense,
+    RBF: _rbf,
     Flatten: _moves,
     Reshape: _moves,
     ZeroPad2D: _moves,

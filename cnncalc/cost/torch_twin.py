@@ -155,7 +155,10 @@ def _activation(name: str, shape: Shape) -> list[TorchModule]:
 
 
 def _conv(layer: Conv2D | DepthwiseConv2D, seen: _Seen) -> list[TorchModule]:
-    """One ``nn.Conv2d``; ``taps`` are ``C_in/groups · K_h · K_w``: the kernel over the output channels."""
+    """One ``nn.Conv2d``; ``taps`` are ``C_in/groups · K_h · K_w``: the kernel over the output channels.
+    A convolution with a ``connections`` table has no PyTorch module."""
+    if isinstance(layer, Conv2D) and layer.connections is not None:
+        return []
     kernel = seen.weights["kernel"]
     channels = seen.outputs // seen.positions
     return [

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cnncalc.linter.rule import LintRule, Rule
 from cnncalc.linter.rules.axis_out_of_range import AxisOutOfRange
+from cnncalc.linter.rules.connections_out_of_range import ConnectionsOutOfRange
 from cnncalc.linter.rules.consecutive_linear_layers import ConsecutiveLinearLayers
 from cnncalc.linter.rules.dead_kernel_taps import DeadKernelTaps
 from cnncalc.linter.rules.dense_on_feature_map import DenseOnFeatureMap
@@ -35,6 +36,7 @@ RULES: tuple[Rule, ...] = (
     ShapesMismatch(),
     ReshapeSizeMismatch(),
     AxisOutOfRange(),
+    ConnectionsOutOfRange(),
     UnseenInputPixels(),
     DroppedMapCells(),
     EvenKernelSamePadding(),
