@@ -52,7 +52,7 @@ NETWORKS: dict[str, Any] = {
     "resnet50": ZOO / "resnet50_torchvision.yaml",
     "mobilenet_v2": ZOO / "mobilenetv2_torchvision.yaml",
     "vgg16": vgg16(),
-    "alexnet": ZOO / "alexnet_torchvision.yaml",
+    "alexnet": ZOO / "alexnet.yaml",  # torchvision's, with a softmax on its output (no MACs)
 }
 
 
@@ -99,6 +99,27 @@ def test_the_issues_exact_macs(analyses: dict[str, Analysis]) -> None:
     assert analyses["mobilenet_v2"].total_macs == 300_774_272
     # FLOPs are twice the MACs
     assert analyses["vgg16"].total_flops == 30_940_528_640
+
+
+def test_the_zoos_keras_models_by_hand() -> None:
+    # Keras' ResNet50 is the original ResNet-50 (He et al. 2015): the first 1×1 convolution of a
+    # stage strides, and the projection shortcut too. By hand, stage by stage, from the 56×56×64 pool:
+    macs = 7 * 7 * 3 * 64 * 112 * 112
+    size, channels = 56, 64
+    for filters, blocks, stride in ((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)):
+        for block in range(blocks):
+            size //= stride if block == 0 else 1
+            positions = size * size
+            if block == 0:
+                macs += channels * 4 * filters * positions  # the projection shortcut
+            macs += (channels * filters + 9 * filters * filters + filters * 4 * filters) * positions
+            channels = 4 * filters
+    macs += 2048 * 1000
+    assert macs == 3_857_973_248  # the paper's table 1: 3.8 × 10⁹
+    assert cnncalc.analyze(ZOO / "resnet50.yaml").total_macs == macs
+    # Keras' MobileNetV2 is torchvision's network (with Keras' padding layers): the same MACs
+    assert cnncalc.analyze(ZOO / "mobilenetv2.yaml").total_macs == 300_774_272
+    assert cnncalc.analyze(ZOO / "vgg16.yaml").total_macs == 15_470_264_320
 
 
 def test_fvcore_documented_example() -> None:

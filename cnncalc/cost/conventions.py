@@ -19,7 +19,7 @@ figures the tools publish and print (tests/test_conventions.py, docs/cost.md).
   for convolutions, times the batch for the others (``layer_info.py`` 225-245): so a bias counts
   once per position, batch norm ``2·C``, and layers without parameters nothing.
 - ``ptflops`` 0.7.5 (its default ``pytorch`` backend, ``flops_counter.py`` 34): module hooks
-  (``pytorch_ops.py`` 17-93, table 272-324) count convolutions and linear layers with their bias,
+  (``pytorch_ops.py`` 17-92, table 271-324) count convolutions and linear layers with their bias,
   batch norm ``2`` per value (``1`` without affine; ``LayerNorm`` has no ``affine``, so ``1``),
   activations one per output value and pools one per input value; and functional hooks
   (``pytorch_engine.py`` 348-390) count ``F.relu``, ``F.elu``, ``F.gelu``, ``F.prelu``,
