@@ -94,6 +94,12 @@ def _pattern(period: int, shift: int, cells: Callable[[int], tuple[int, int]]) -
 
 def _windowed(field: AxisField, window: AxisWindow) -> AxisField | None:
     """Output cell ``o`` reads input cells ``o·S − p``, then every ``d`` cells, ``K`` of them."""
+    if field.period == 1 and field.size > 0:  # the standard recurrence: cells all alike
+        (first, last), jump = field.cells[0], field.shift
+        start = first - window.pad_before * jump
+        return AxisField(
+            ((start, last + (window.span - 1 - window.pad_before) * jump),), jump * window.strides
+        )
     period = field.period // gcd(field.period, window.strides)
     shift = field.shift * (period * window.strides // field.period)
 
