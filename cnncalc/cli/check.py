@@ -53,6 +53,7 @@ ColumnsOption = Annotated[
         + ",".join(column.value for column in Column)
         + " (default: output,params, and connected when the network branches).",
         show_default=False,
+        metavar="COLUMN,...",
     ),
 ]
 ConventionOption = Annotated[
