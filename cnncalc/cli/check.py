@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from pathlib import Path
 from typing import Annotated, assert_never
@@ -17,12 +18,16 @@ from cnncalc.cli.common import (
     SpecFiles,
     stdout,
 )
+from cnncalc.cost.conventions import Convention
+from cnncalc.cost.measures import Measures
+from cnncalc.cost.memory import Dtype
 from cnncalc.diagnostics import Severity
 from cnncalc.errors import SpecError
 from cnncalc.files import write_atomic
 from cnncalc.linter.config import LintConfig, find_config, selectors
 from cnncalc.linter.runner import lint
 from cnncalc.render import Failure, Report
+from cnncalc.render.columns import Column
 from cnncalc.shapes.engine import analyze
 from cnncalc.spec.loader import load_file
 
@@ -39,6 +44,34 @@ IgnoreOption = Annotated[
     typer.Option(
         "--ignore", help="Do not run these rules (added to the configured ones).", show_default=False
     ),
+]
+ColumnsOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--columns",
+        help="Table columns, comma-separated or repeated: "
+        + ",".join(column.value for column in Column)
+        + " (default: output,params, and connected when the network branches).",
+        show_default=False,
+        metavar="COLUMN,...",
+    ),
+]
+ConventionOption = Annotated[
+    Convention | None,
+    typer.Option(
+        "--flops-convention",
+        help="Whose FLOPs to report: the figure that tool prints (default: 2·MACs).",
+        case_sensitive=False,
+        show_default=False,
+    ),
+]
+DtypeOption = Annotated[
+    Dtype,
+    typer.Option("--dtype", help="Number type of weights and activations, for bytes.", case_sensitive=False),
+]
+BatchSizeOption = Annotated[
+    int,
+    typer.Option("--batch-size", min=1, help="Samples per batch, for torchinfo's and the training estimate."),
 ]
 StrictOption = Annotated[
     bool | None,
@@ -63,6 +96,10 @@ def check(
     keras: Annotated[
         bool, typer.Option("--keras", help="Then build each spec in Keras and compare (as crosscheck).")
     ] = False,
+    columns: ColumnsOption = None,
+    flops_convention: ConventionOption = None,
+    dtype: DtypeOption = Dtype.FLOAT32,
+    batch_size: BatchSizeOption = 1,
 ) -> None:
     """Print every layer's output shape and parameter count, and what is wrong with the network.
 
@@ -71,6 +108,8 @@ def check(
     """
     if keras and output_format is not OutputFormat.TABLE:
         raise typer.BadParameter("--keras prints tables; leave out --format", param_hint="'--keras'")
+    shown = None if columns is None else parse_columns(columns)
+    measures = Measures(flops_convention, dtype, batch_size)
     chosen = None if select is None else selectors(select, "--select", ignoring=False)
     ignored = selectors(ignore or [], "--ignore", ignoring=True)
     configs = [find_config(path.parent).override(chosen, ignored, strict) for path in files]
@@ -79,15 +118,15 @@ def check(
         case OutputFormat.TABLE:
             from cnncalc.render.table import render_table
 
-            render_table(reports, stdout(), explain=explain)
+            render_table(reports, stdout(), explain=explain, columns=shown, measures=measures)
         case OutputFormat.JSON:
             from cnncalc.render.json import render_json
 
-            typer.echo(render_json(reports))
+            typer.echo(render_json(reports, measures))
         case OutputFormat.MARKDOWN:
             from cnncalc.render.markdown import render_markdown
 
-            typer.echo(render_markdown(reports, explain=explain), nl=False)
+            typer.echo(render_markdown(reports, explain=explain, columns=shown, measures=measures), nl=False)
         case OutputFormat.GITHUB:
             from cnncalc.render.github import render_github
 
@@ -104,6 +143,19 @@ def check(
 
         code = max(code, crosscheck_reports(reports))
     raise typer.Exit(code)
+
+
+def parse_columns(values: list[str]) -> tuple[Column, ...]:
+    """``--columns`` values (comma-separated or repeated) as columns; an unknown one is an error with a
+    "did you mean"."""
+    names = [name.strip().lower() for value in values for name in value.split(",") if name.strip()]
+    known = [column.value for column in Column]
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean `{close[0]}`?)" if close else f"; columns: {', '.join(known)}"
+            raise typer.BadParameter(f"no column `{name}`{hint}", param_hint="'--columns'")
+    return tuple(Column(name) for name in names)
 
 
 def check_file(path: Path, config: LintConfig | None = None) -> Report:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cnncalc.linter.rule import LintRule, Rule
 from cnncalc.linter.rules.axis_out_of_range import AxisOutOfRange
+from cnncalc.linter.rules.connections_out_of_range import ConnectionsOutOfRange
 from cnncalc.linter.rules.consecutive_linear_layers import ConsecutiveLinearLayers
 from cnncalc.linter.rules.dead_kernel_taps import DeadKernelTaps
 from cnncalc.linter.rules.dense_on_feature_map import DenseOnFeatureMap
@@ -11,6 +12,7 @@ from cnncalc.linter.rules.dropped_map_cells import DroppedMapCells
 from cnncalc.linter.rules.even_kernel_same_padding import EvenKernelSamePadding
 from cnncalc.linter.rules.groups_mismatch import GroupsMismatch
 from cnncalc.linter.rules.hidden_sigmoid import HiddenSigmoid
+from cnncalc.linter.rules.misaligned_branches import MisalignedBranches
 from cnncalc.linter.rules.needs_feature_map import NeedsFeatureMap
 from cnncalc.linter.rules.num_classes_mismatch import NumClassesMismatch
 from cnncalc.linter.rules.output_too_small import OutputTooSmall
@@ -34,6 +36,7 @@ RULES: tuple[Rule, ...] = (
     ShapesMismatch(),
     ReshapeSizeMismatch(),
     AxisOutOfRange(),
+    ConnectionsOutOfRange(),
     UnseenInputPixels(),
     DroppedMapCells(),
     EvenKernelSamePadding(),
@@ -47,6 +50,7 @@ RULES: tuple[Rule, ...] = (
     HiddenSigmoid(),
     NumClassesMismatch(),
     ReceptiveFieldTooSmall(),
+    MisalignedBranches(),
 )
 
 LINT_RULES: tuple[LintRule, ...] = tuple(rule for rule in RULES if isinstance(rule, LintRule))

@@ -3,49 +3,85 @@
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from typing import Any
 
+from cnncalc.cost.conventions import layer_flops, total_flops
+from cnncalc.cost.measures import STANDARD, Measures
+from cnncalc.cost.memory import Memory, activation_bytes, memory
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.errors import Problem
 from cnncalc.render import Failure, Report
-from cnncalc.shapes.records import Analysis, LayerRecord
+from cnncalc.shapes.records import Analysis, LayerRecord, ReceptiveField
 
 SPEC_PROBLEM = "CNN001"
 """The code of every diagnostic about a file that cannot be read or validated."""
 
 
-def render_json(reports: list[Report]) -> str:
+def render_json(reports: list[Report], measures: Measures = STANDARD) -> str:
     """One object for one file, a list of objects for several."""
-    objects = [report_dict(report) for report in reports]
+    objects = [report_dict(report, measures) for report in reports]
     return json.dumps(objects[0] if len(objects) == 1 else objects, indent=2, ensure_ascii=False)
 
 
-def report_dict(report: Report) -> dict[str, Any]:
+def report_dict(report: Report, measures: Measures = STANDARD) -> dict[str, Any]:
     """The JSON object of one file."""
     if isinstance(report, Failure):
         return _failure_dict(report)
-    return _analysis_dict(report)
+    return _analysis_dict(report, measures)
 
 
-def _analysis_dict(analysis: Analysis) -> dict[str, Any]:
+def _analysis_dict(analysis: Analysis, measures: Measures) -> dict[str, Any]:
+    estimate = memory(analysis, measures.batch_size, measures.dtype, measures.optimizer)
     return {
         "name": analysis.name,
         "file": analysis.file,
         "input_shape": list(analysis.input_shape),
         "data_format": analysis.data_format,
-        "layers": [_layer_dict(record) for record in analysis.layers],
+        "layers": [_layer_dict(record, measures) for record in analysis.layers],
         "outputs": list(analysis.outputs),
         "output_shape": _shape(analysis.output_shape),
         "total_params": analysis.total_params,
         "trainable_params": analysis.trainable_params,
         "non_trainable_params": analysis.non_trainable_params,
+        "total_macs": analysis.total_macs,
+        "flops_convention": None if measures.convention is None else measures.convention.value,
+        "total_flops": total_flops(analysis, measures.convention),
+        "total_elementwise": sum(r.cost.elementwise for r in analysis.layers if r.cost is not None),
+        "dtype": measures.dtype.value,
+        "total_activation_bytes": estimate.activation_bytes,
+        "params_bytes": estimate.params_bytes,
+        "memory": _memory_dict(estimate),
         "diagnostics": [_diagnostic_dict(d) for d in analysis.diagnostics],
     }
 
 
-def _layer_dict(record: LayerRecord) -> dict[str, Any]:
+def _memory_dict(estimate: Memory) -> dict[str, Any]:
+    torchinfo, training = estimate.torchinfo, estimate.training
+    return {
+        "batch_size": estimate.batch_size,
+        "torchinfo": {
+            "input_bytes": torchinfo.input_bytes,
+            "forward_backward_bytes": torchinfo.forward_backward_bytes,
+            "params_bytes": torchinfo.params_bytes,
+            "total_bytes": torchinfo.total_bytes,
+        },
+        "training": {
+            "optimizer": training.optimizer.value,
+            "weights_bytes": training.weights_bytes,
+            "gradients_bytes": training.gradients_bytes,
+            "optimizer_bytes": training.optimizer_bytes,
+            "activations_bytes": training.activations_bytes,
+            "input_bytes": training.input_bytes,
+            "total_bytes": training.total_bytes,
+        },
+    }
+
+
+def _layer_dict(record: LayerRecord, measures: Measures) -> dict[str, Any]:
     windows = record.windows
     field = record.receptive_field
+    cost = record.cost
     return {
         "index": record.index,
         "name": record.name,
@@ -58,11 +94,28 @@ def _layer_dict(record: LayerRecord) -> dict[str, Any]:
         "trainable_params": record.trainable_params,
         "non_trainable_params": record.non_trainable_params,
         "padding": [[w.pad_before, w.pad_after] for w in windows] if windows else None,
-        "receptive_field": (
-            {"size": list(field.size), "jump": list(field.jump)} if field is not None else None
-        ),
+        "receptive_field": _field_dict(field) if field is not None else None,
+        "macs": None if cost is None else cost.macs,
+        "flops": layer_flops(record, measures.convention),
+        "elementwise": None if cost is None else cost.elementwise,
+        "connections": None if cost is None else cost.connections,
+        "activation_bytes": activation_bytes(record, measures.dtype),
         "explanation": list(record.explanation),
     }
+
+
+def _field_dict(field: ReceptiveField) -> dict[str, Any]:
+    return {
+        "size": list(field.size),
+        "jump": [_number(jump) for jump in field.jump],
+        "start": list(field.start),
+        "min_size": list(field.min_size),
+    }
+
+
+def _number(value: Fraction) -> int | float:
+    """A whole number as an int, a fraction (a jump after upsampling) as a float."""
+    return value.numerator if value.denominator == 1 else float(value)
 
 
 def _diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
@@ -89,6 +142,14 @@ def _failure_dict(failure: Failure) -> dict[str, Any]:
         "total_params": None,
         "trainable_params": None,
         "non_trainable_params": None,
+        "total_macs": None,
+        "flops_convention": None,
+        "total_flops": None,
+        "total_elementwise": None,
+        "dtype": None,
+        "total_activation_bytes": None,
+        "params_bytes": None,
+        "memory": None,
         "diagnostics": [_problem_dict(problem) for problem in failure.error.problems],
     }
 

@@ -2,50 +2,60 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from cnncalc.cost.measures import STANDARD, Measures
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.render import Failure, Report
-from cnncalc.render.text import connected_text, findings_summary, layer_cells, totals, where
+from cnncalc.render.columns import SPECS, Column, chosen_columns, cost_totals, formulas, row_cells
+from cnncalc.render.text import findings_summary, totals, where
 from cnncalc.shapes.records import Analysis
 from cnncalc.shapes.text import format_shape
 
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
-def render_table(reports: list[Report], console: Console, *, explain: bool = False) -> None:
-    """Print every report; problems with unreadable files go to the same console."""
+def render_table(
+    reports: list[Report],
+    console: Console,
+    *,
+    explain: bool = False,
+    columns: Sequence[Column] | None = None,
+    measures: Measures = STANDARD,
+) -> None:
+    """Print every report; problems with unreadable files go to the same console. ``columns``:
+    those of the layer table (by default Keras' summary's)."""
     for number, report in enumerate(reports):
         if number:
             console.print()
         if isinstance(report, Failure):
             print_failure(report, console)
         else:
-            _print_analysis(report, console, explain)
+            _print_analysis(report, console, explain, chosen_columns(report, columns), measures)
 
 
-def _print_analysis(analysis: Analysis, console: Console, explain: bool) -> None:
+def _print_analysis(
+    analysis: Analysis, console: Console, explain: bool, columns: Sequence[Column], measures: Measures
+) -> None:
     title = Text(analysis.name, style="bold")
     if analysis.file:
         title.append(f"  {analysis.file}", style="dim")
     table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column("#", justify="right", style="dim")
     table.add_column("Layer (type)")
-    table.add_column("Output shape")
-    table.add_column("Param #", justify="right")
-    connected = analysis.branches
-    if connected:
-        table.add_column("Connected to")
+    for column in columns:
+        spec = SPECS[column]
+        table.add_column(spec.header(measures), justify="right" if spec.numeric else "left")
     if explain:
         table.add_column("Formula", overflow="fold")
     table.add_row(
         "",
         f"input ({analysis.data_format})",
-        format_shape(analysis.input_shape),
-        "",
-        *(["-"] if connected else []),
+        *(_input_cell(analysis, column) for column in columns),
         *([""] if explain else []),
         style="dim",
     )
@@ -54,19 +64,24 @@ def _print_analysis(analysis: Analysis, console: Console, explain: bool) -> None
     for record in analysis.layers:
         style = "red" if record.index in failed else ("dim" if record.output_shape is None else "")
         style = style or ("yellow" if record.index in warned else "")
-        row = layer_cells(record)
-        if connected:
-            row.append(connected_text(record))
+        row = row_cells(record, columns, measures)
         if explain:
-            row.append("\n".join(record.explanation))
+            row.append("\n".join(formulas(analysis, record)))
         table.add_row(*row, style=style)
     console.print(table)
-    for label, value in totals(analysis):
+    for label, value in [*totals(analysis), *cost_totals(analysis, columns, measures)]:
         console.print(f"[bold]{label}:[/bold] {value}", highlight=False)
     if analysis.diagnostics:
         console.print(f"[bold]Findings:[/bold] {findings_summary(analysis.diagnostics)}", highlight=False)
     for diagnostic in analysis.diagnostics:
         _print_diagnostic(console, diagnostic, where(analysis, diagnostic))
+
+
+def _input_cell(analysis: Analysis, column: Column) -> str:
+    """The input row shows its shape under the output column, and a dash for its connections."""
+    if column is Column.OUTPUT:
+        return format_shape(analysis.input_shape)
+    return "-" if column is Column.CONNECTED else ""
 
 
 def _print_diagnostic(console: Console, diagnostic: Diagnostic, location: str) -> None:

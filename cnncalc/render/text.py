@@ -38,14 +38,18 @@ def totals(analysis: Analysis) -> list[tuple[str, str]]:
     ]
 
 
-def layer_cells(record: LayerRecord) -> list[str]:
-    """A layer's row as Keras' summary shows it: index, ``name (KerasClass)``, output shape, params."""
-    return [
-        str(record.index),
-        f"{record.name} ({record.layer.keras_class})",
-        shape_text(record),
-        params_text(record),
-    ]
+def readable_bytes(size: int | None) -> str:
+    """:func:`readable_size`, or a dash when unknown.
+
+    >>> readable_bytes(18_816), readable_bytes(None)
+    ('18.38 KB', '—')
+    """
+    return "—" if size is None else readable_size(size)
+
+
+def layer_label(record: LayerRecord) -> list[str]:
+    """The cells every row starts with, as in Keras' summary: index and ``name (KerasClass)``."""
+    return [str(record.index), f"{record.name} ({record.layer.keras_class})"]
 
 
 def connected_text(record: LayerRecord) -> str:

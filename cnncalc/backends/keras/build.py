@@ -9,7 +9,7 @@ from typing import Any
 
 from cnncalc.api import SpecSource, load
 from cnncalc.backends.keras import keras_required
-from cnncalc.backends.keras.plan import CUSTOM_PADDING, KerasLayer, keras_layers
+from cnncalc.backends.keras.plan import CUSTOM_PADDING, KerasLayer, keras_layers, refusal
 from cnncalc.errors import CnncalcError
 from cnncalc.files import write_atomic
 from cnncalc.spec.models import Spec
@@ -52,6 +52,9 @@ def build_layers(spec: Spec) -> tuple[Any, list[Any], KerasRejection | None]:
     outputs = inputs
     layers: list[Any] = []
     for index, layer in enumerate(spec.layers):
+        reason = refusal(layer)
+        if reason is not None:  # what the spec language has and Keras has not
+            return inputs, layers, KerasRejection(index, layer.name or "", reason)
         try:
             for planned in keras_layers(layer, spec.data_format, tuple(outputs.shape[1:])):
                 _check_name_is_free(planned, layer.name or "", spec)

@@ -40,7 +40,13 @@ from cnncalc.backends.numpy.kernels.loss import (
     softmax_cross_entropy,
     softmax_cross_entropy_backward,
 )
-from cnncalc.backends.numpy.layers import BaseLayer, BatchNormLayer, LayerContext, RandomLayer
+from cnncalc.backends.numpy.layers import (
+    BaseLayer,
+    BatchNormLayer,
+    LayerContext,
+    RandomLayer,
+    refuse_unsupported,
+)
 from cnncalc.backends.numpy.optim import flat_buffer, flat_views
 from cnncalc.backends.numpy.parallel import Workers, available_cores, shard_slices, with_one_blas_thread
 from cnncalc.errors import CnncalcError
@@ -87,6 +93,8 @@ class NumpyModel:
     ) -> None:
         analysis = analyze(spec)
         require_no_errors(analysis, f"cannot build model {analysis.name}")
+        for record in analysis.layers:
+            refuse_unsupported(record)  # before making its weights
         self.analysis: Analysis = analysis
         self.dtype = np.dtype(dtype)
         self.rng = np.random.default_rng(seed)

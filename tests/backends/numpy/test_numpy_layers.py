@@ -12,10 +12,18 @@ import pytest
 from cnncalc.api import analyze, load
 from cnncalc.backends.numpy.graph import Graph
 from cnncalc.backends.numpy.kernels import conv
-from cnncalc.backends.numpy.layers import LAYERS, ActivationLayer, DenseLayer, LayerContext, RandomLayer
+from cnncalc.backends.numpy.layers import (
+    LAYERS,
+    ActivationLayer,
+    DenseLayer,
+    LayerContext,
+    RandomLayer,
+    unsupported,
+)
 from cnncalc.backends.numpy.model import NumpyModel
+from cnncalc.errors import CnncalcError
 from cnncalc.shapes.records import LayerRecord
-from cnncalc.spec.models import LAYER_TYPES
+from cnncalc.spec.models import LAYER_TYPES, RBF, LayerBase, Subsample2D
 from tests.backends.numpy.numpy_backend_testing import check_gradients, internal, nhwc
 from tests.conftest import EXAMPLES
 
@@ -547,10 +555,33 @@ def test_layers_by_finite_differences(case: str, rng: np.random.Generator) -> No
     check_gradients(forward, backward, {"x": x} | weights, rng)
 
 
-def test_every_spec_type_has_a_layer_class_and_is_covered_here() -> None:
-    assert set(LAYERS) == set(LAYER_TYPES)
+REFUSED: dict[type[LayerBase], tuple[str, dict[str, Any]]] = {
+    Subsample2D: (
+        "LeNet-5's (1998) trainable subsampling: Keras has no such layer to check it against",
+        {"input": [4, 4, 1], "layers": [{"type": "subsample2d"}]},
+    ),
+    RBF: (
+        "LeNet-5's (1998) radial basis output, which its paper trains with a loss of its own, not "
+        "the cross-entropy both backends train with",
+        {"input": [4], "layers": [{"type": "rbf", "units": 2}]},
+    ),
+}
+"""The spec types the NumPy backend refuses by name, deliberately, and why (as the convolution with
+a connections table: tests/test_lenet5_1998.py)."""
+
+
+def test_every_spec_type_has_a_layer_class_or_is_refused_and_is_covered_here() -> None:
+    assert set(LAYERS) | set(REFUSED) == set(LAYER_TYPES)
+    assert not set(LAYERS) & set(REFUSED)
     covered = {load(spec).layers[i].type for spec in CASES.values() for i in range(len(spec["layers"]))}
-    assert covered == {cls.model_fields["type"].default for cls in LAYER_TYPES}
+    assert covered == {cls.model_fields["type"].default for cls in LAYER_TYPES if cls not in REFUSED}
+
+
+@pytest.mark.parametrize("refused", REFUSED, ids=lambda cls: cls.keras_class)
+def test_refused_types_are_refused_by_name_before_any_weight(refused: type[LayerBase]) -> None:
+    _, spec = REFUSED[refused]
+    with pytest.raises(CnncalcError, match=rf"the NumPy backend cannot run {refused.keras_class} \("):
+        NumpyModel(spec)
 
 
 def test_conv_same_takes_the_split_from_the_analysis(rng: np.random.Generator) -> None:
@@ -624,6 +655,8 @@ def test_numpy_shapes_are_the_engines_for_every_example(path: Path, rng: np.rand
     analysis = analyze(path)
     if not analysis.ok:
         pytest.skip("the example has error diagnostics")
+    if any(unsupported(record) for record in analysis.layers):
+        pytest.skip("the example has layers the NumPy backend refuses (tests/test_lenet5_1998.py)")
     model = NumpyModel(analysis)
     # Weights: exactly the engine's names and Keras shapes, in order.
     engine = [(f"{r.name}/{w.name}", w.shape) for r in analysis.layers for w in r.weights or ()]

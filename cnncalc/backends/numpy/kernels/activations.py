@@ -1,6 +1,6 @@
-"""Activations, each with its gradient: every Keras 3 built-in the spec names (softmax, log-softmax
-and sparsemax over the feature axis 0), the ReLU, LeakyReLU and PReLU layers, and softmax over any
-axes.
+"""Activations, each with its gradient: every one the spec names (Keras 3's built-ins, with softmax,
+log-softmax and sparsemax over the feature axis 0, and LeNet-5's scaled tanh), the ReLU, LeakyReLU
+and PReLU layers, and softmax over any axes.
 
 Each function is computed as Keras 3 computes it on TensorFlow (``keras/src/backend/tensorflow/
 nn.py``), and its gradient as TensorFlow differentiates that computation, kinks included: relu and
@@ -54,6 +54,8 @@ SHRINK_THRESHOLD = 0.5
 """``soft_shrink`` and ``hard_shrink``'s default threshold in Keras 3."""
 SQUAREPLUS_B = 4.0
 """``squareplus``'s default ``b`` in Keras 3."""
+LECUN_TANH_SCALE = 1.7159
+"""``lecun_tanh`` is ``1.7159·tanh(2x/3)`` (LeCun et al. 1998, appendix A): 1 at ±1. Not Keras'."""
 
 READS_INPUT: frozenset[ActivationName] = frozenset(
     {
@@ -108,6 +110,7 @@ _FORWARD: dict[str, Callable[[Array, Array], object]] = {
     "silu": lambda x, y: np.multiply(x, _sigmoid(x, np.empty_like(x)), out=y),
     "mish": lambda x, y: np.multiply(x, np.tanh(_softplus(x)), out=y),
     "tanh": lambda x, y: np.tanh(x, out=y),
+    "lecun_tanh": lambda x, y: np.multiply(np.tanh(x * (2 / 3)), LECUN_TANH_SCALE, out=y),
     "sigmoid": _sigmoid,
     "hard_sigmoid": lambda x, y: np.divide(np.clip(x + 3, 0, 6), 6, out=y),
     "hard_silu": lambda x, y: np.multiply(x, np.clip(x + 3, 0, 6) / 6, out=y),
@@ -144,6 +147,8 @@ _SLOPE: dict[str, Callable[[Array, Array], Array]] = {
     "silu": lambda x, y: (s := _sigmoid(x, np.empty_like(x))) * (1 + x * (1 - s)),
     # mish = x tanh(softplus(x)): tanh(sp) + x (1 - tanh²(sp)) sigmoid(x).
     "mish": lambda x, y: (t := np.tanh(_softplus(x))) + x * (1 - t * t) * _sigmoid(x, np.empty_like(x)),
+    # d/dx a·tanh(2x/3) = (2a/3)(1 − tanh²) = (2/3)(a − y²/a).
+    "lecun_tanh": lambda x, y: (2 / 3) * (LECUN_TANH_SCALE - np.square(y) / LECUN_TANH_SCALE),
     "hard_sigmoid": lambda x, y: (((y > 0) & (y < 1)) / 6).astype(y.dtype),
     "hard_silu": lambda x, y: (np.clip(x + 3, 0, 6) / 6 + x * (((x > -3) & (x < 3)) / 6)).astype(y.dtype),
     # clip_by_value's gradient passes at the bounds.

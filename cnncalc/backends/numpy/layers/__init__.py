@@ -97,6 +97,8 @@ __all__ = [
     "MergeLayer",
     "RandomLayer",
     "build_layers",
+    "refuse_unsupported",
+    "unsupported",
 ]
 
 LAYERS: dict[type[LayerBase], type[BaseLayer]] = {
@@ -141,8 +143,11 @@ INTERPOLATIONS = ("nearest", "bilinear")
 """The ``UpSampling2D`` interpolations the backend computes (as TensorFlow does)."""
 
 
-def unsupported(layer: LayerBase) -> str | None:
-    """What the backend cannot run in a spec layer, in words (None: it can run it all)."""
+def unsupported(record: LayerRecord) -> str | None:
+    """What of a spec layer the backend cannot run, by name (None: it runs it all)."""
+    layer = record.layer
+    if getattr(layer, "connections", None) is not None:
+        return "a connections table"
     if type(layer) not in LAYERS:
         return layer.keras_class
     if isinstance(layer, UpSampling2D) and layer.interpolation not in INTERPOLATIONS:
@@ -153,12 +158,17 @@ def unsupported(layer: LayerBase) -> str | None:
     return None
 
 
+def refuse_unsupported(record: LayerRecord) -> None:
+    """Raise :class:`CnncalcError` naming what of the layer the backend cannot run."""
+    missing = unsupported(record)
+    if missing is not None:
+        raise CnncalcError(f"the NumPy backend cannot run {missing} ({record.name}) yet")
+
+
 def build_layers(record: LayerRecord, context: LayerContext) -> list[BaseLayer]:
     """The layers that compute one spec layer: its own, then its activation if it is not linear
     (a convolution's or a dense layer's)."""
-    missing = unsupported(record.layer)
-    if missing is not None:
-        raise CnncalcError(f"the NumPy backend cannot run {missing} ({record.name}) yet")
+    refuse_unsupported(record)
     layers = [LAYERS[type(record.layer)](record, context)]
     activation = getattr(record.layer, "activation", "linear")
     if not isinstance(record.layer, Activation) and activation != "linear":
