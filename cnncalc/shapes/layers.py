@@ -102,8 +102,8 @@ def format_int(value: int) -> str:
 
 
 def format_shape(shape: Shape) -> str:
-    """``(28, 28, 6)``."""
-    return "(" + ", ".join(format_int(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+    """``(28, 28, 6)``, ``(2048,)``: as Keras prints shapes, without thousands separators."""
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def format_dims(pair: Pair) -> str:
@@ -340,4 +340,14 @@ INFERENCE: dict[type[LayerBase], Callable[[Any, Shape, DataFormat], Inferred]] =
 
 def infer(layer: LayerBase, shape: Shape, data_format: DataFormat) -> Inferred:
     """What ``layer`` does to an input of ``shape`` (batch axis excluded)."""
-    return INFERENCE[type(layer)](layer, shape, data_format)
+    try:
+        return INFERENCE[type(layer)](layer, shape, data_format)
+    except ShapeError as error:
+        channels_last_look = len(shape) == 3 and shape[2] < shape[0]
+        if error.code == OUTPUT_TOO_SMALL and data_format == "channels_first" and channels_last_look:
+            error.hint = (
+                f"this spec is channels_first, so {format_shape(shape)} is {shape[0]} channels of "
+                f"{shape[1]}×{shape[2]}; if the channels come last, set data_format: channels_last. "
+                f"Otherwise: {error.hint}"
+            )
+        raise
