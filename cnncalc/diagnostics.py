@@ -26,3 +26,5 @@ class Diagnostic:
     hint: str | None = None
     line: int | None = None
     """Line in the spec file, when known."""
+    end_line: int | None = None
+    """Last line of the layer in the spec file, when known."""

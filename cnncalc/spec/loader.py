@@ -67,6 +67,23 @@ class SourceMap:
                 mark = node.start_mark
         return mark.line + 1, mark.column + 1
 
+    def end_line(self, path: tuple[str | int, ...]) -> int | None:
+        """The last line of the node at ``path`` (1-based), ``None`` if there is no such node."""
+        node = self.root
+        for part in path:
+            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+                node = next((value for key, value in reversed(node.value) if key.value == part), None)
+            elif (
+                isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value)
+            ):
+                node = node.value[part]
+            else:
+                return None
+        # A block collection ends where the next token starts: its last line is its last item's.
+        while isinstance(node, yaml.CollectionNode) and not node.flow_style and node.value:
+            node = node.value[-1][1] if isinstance(node, yaml.MappingNode) else node.value[-1]
+        return None if node is None else int(node.end_mark.line) + 1
+
 
 @dataclass(frozen=True)
 class LoadedSpec:

@@ -141,6 +141,8 @@ class LayerBase(BaseModel):
     type: str
     name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$", max_length=200)] | None = None
     """Unique layer name; defaults to Keras' naming scheme."""
+    lint: LintSection | None = None
+    """Lint settings for this layer alone: ``ignore`` the rules it breaks on purpose."""
 
     @field_validator("type", mode="before")
     @classmethod
