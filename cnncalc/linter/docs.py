@@ -29,10 +29,14 @@ def rule_page(rule: Rule, *, links: bool = True) -> str:
     )
 
 
-def rule_url(rule: Rule) -> str:
-    """Where the rule's page is: its path in cnncalc's repository (the project has no public
-    address yet; when it has one, this is the one place to make the address absolute)."""
-    return f"docs/rules/{rule.code}.md"
+def rule_url(code: str) -> str:
+    """Where the page of the rule with this code is: its path in cnncalc's repository (the project
+    has no public address yet; when it has one, this is the one place to make the address absolute).
+
+    >>> rule_url("CNN110")
+    'docs/rules/CNN110.md'
+    """
+    return f"docs/rules/{code}.md"
 
 
 def index_page() -> str:

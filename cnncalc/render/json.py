@@ -7,38 +7,47 @@ from typing import Any
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.errors import Problem
+from cnncalc.linter.docs import rule_url
+from cnncalc.linter.rules.invalid_spec import InvalidSpec
 from cnncalc.render import Failure, Report
 from cnncalc.shapes.records import Analysis, LayerRecord
 
-SPEC_PROBLEM = "CNN001"
-"""The code of every diagnostic about a file that cannot be read or validated."""
+
+def render_json(reports: list[Report], *, as_list: bool = False, batch_size: int | None = None) -> str:
+    """One object for one file, a list of objects for several files (or whenever ``as_list``: a
+    folder was checked)."""
+    objects = [report_dict(report, batch_size=batch_size) for report in reports]
+    single = len(objects) == 1 and not as_list
+    return json.dumps(objects[0] if single else objects, indent=2, ensure_ascii=False) + "\n"
 
 
-def render_json(reports: list[Report]) -> str:
-    """One object for one file, a list of objects for several."""
-    objects = [report_dict(report) for report in reports]
-    return json.dumps(objects[0] if len(objects) == 1 else objects, indent=2, ensure_ascii=False)
-
-
-def report_dict(report: Report) -> dict[str, Any]:
+def report_dict(report: Report, *, batch_size: int | None = None) -> dict[str, Any]:
     """The JSON object of one file."""
     if isinstance(report, Failure):
         return _failure_dict(report)
-    return _analysis_dict(report)
+    return _analysis_dict(report, batch_size)
 
 
-def _analysis_dict(analysis: Analysis) -> dict[str, Any]:
+def diagnostic_dicts(report: Report) -> list[dict[str, Any]]:
+    """The report's findings as JSON objects (``diagnostics`` in docs/json.md)."""
+    if isinstance(report, Failure):
+        return [_problem_dict(problem, report.file) for problem in report.error.problems]
+    return [_diagnostic_dict(d, report.file) for d in report.diagnostics]
+
+
+def _analysis_dict(analysis: Analysis, batch_size: int | None) -> dict[str, Any]:
     return {
         "name": analysis.name,
         "file": analysis.file,
         "input_shape": list(analysis.input_shape),
         "data_format": analysis.data_format,
+        "batch_size": batch_size,
         "layers": [_layer_dict(record) for record in analysis.layers],
         "output_shape": _shape(analysis.output_shape),
         "total_params": analysis.total_params,
         "trainable_params": analysis.trainable_params,
         "non_trainable_params": analysis.non_trainable_params,
-        "diagnostics": [_diagnostic_dict(d) for d in analysis.diagnostics],
+        "diagnostics": diagnostic_dicts(analysis),
     }
 
 
@@ -59,10 +68,11 @@ def _layer_dict(record: LayerRecord) -> dict[str, Any]:
             {"size": list(field.size), "jump": list(field.jump)} if field is not None else None
         ),
         "explanation": list(record.explanation),
+        "block": list(record.block),
     }
 
 
-def _diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
+def _diagnostic_dict(diagnostic: Diagnostic, file: str | None) -> dict[str, Any]:
     return {
         "code": diagnostic.code,
         "severity": diagnostic.severity.value,
@@ -70,6 +80,9 @@ def _diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
         "layer": diagnostic.layer,
         "hint": diagnostic.hint,
         "line": diagnostic.line,
+        "end_line": diagnostic.end_line,
+        "file": file,
+        "url": rule_url(diagnostic.code),
     }
 
 
@@ -79,23 +92,27 @@ def _failure_dict(failure: Failure) -> dict[str, Any]:
         "file": failure.file,
         "input_shape": None,
         "data_format": None,
+        "batch_size": None,
         "layers": [],
         "output_shape": None,
         "total_params": None,
         "trainable_params": None,
         "non_trainable_params": None,
-        "diagnostics": [_problem_dict(problem) for problem in failure.error.problems],
+        "diagnostics": diagnostic_dicts(failure),
     }
 
 
-def _problem_dict(problem: Problem) -> dict[str, Any]:
+def _problem_dict(problem: Problem, file: str) -> dict[str, Any]:
     return {
-        "code": SPEC_PROBLEM,
+        "code": InvalidSpec.code,
         "severity": "error",
         "message": problem.message,
         "layer": None,
         "hint": problem.hint,
         "line": problem.line,
+        "end_line": problem.line,
+        "file": file,
+        "url": rule_url(InvalidSpec.code),
         "column": problem.column,
         "field": problem.field,
     }

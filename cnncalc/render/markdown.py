@@ -2,37 +2,36 @@
 
 from __future__ import annotations
 
-from cnncalc.render import Failure, Report
-from cnncalc.render.text import findings_summary, layer_cells, totals, where
-from cnncalc.shapes.layers import format_shape
+from cnncalc.render import PLAIN, Failure, Report, View
+from cnncalc.render.text import findings_summary, rows, shape_text, totals, where
 from cnncalc.shapes.records import Analysis
 
 
-def render_markdown(reports: list[Report], *, explain: bool = False) -> str:
+def render_markdown(reports: list[Report], view: View = PLAIN) -> str:
     """All reports as one Markdown document."""
     return (
         "\n\n".join(
-            _failure(report) if isinstance(report, Failure) else _analysis(report, explain)
-            for report in reports
+            _failure(report) if isinstance(report, Failure) else _analysis(report, view) for report in reports
         )
         + "\n"
     )
 
 
-def _analysis(analysis: Analysis, explain: bool) -> str:
+def _analysis(analysis: Analysis, view: View) -> str:
     heading = f"### {analysis.name}" + (f" (`{analysis.file}`)" if analysis.file else "")
+    explain = view.explain
     lines = [
         heading,
         "",
-        f"Input {format_shape(analysis.input_shape)}, {analysis.data_format}.",
+        f"Input {shape_text(analysis.input_shape, view.batch)}, {analysis.data_format}.",
         "",
         "| # | Layer (type) | Output shape | Param # |" + (" Formula |" if explain else ""),
         "|--:|---|---|--:|" + ("---|" if explain else ""),
     ]
-    for record in analysis.layers:
-        cells = layer_cells(record)
+    for row in rows(analysis, view):
+        cells = row.cells
         if explain:
-            cells.append("<br>".join(record.explanation))
+            cells.append("<br>".join(row.formulas))
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     lines.append("")
     lines.extend(f"**{label}:** {value}  " for label, value in totals(analysis))

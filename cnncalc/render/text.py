@@ -1,10 +1,14 @@
-"""Small text helpers shared by the human-readable renderers."""
+"""Small text helpers shared by the human-readable renderers: the table's rows, totals and findings."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from itertools import groupby
+
 from cnncalc.diagnostics import Diagnostic, Severity
+from cnncalc.render import PLAIN, View
 from cnncalc.shapes.layers import format_shape
-from cnncalc.shapes.records import Analysis, LayerRecord
+from cnncalc.shapes.records import Analysis, LayerRecord, Shape
 
 BYTES_PER_PARAM = 4
 """float32."""
@@ -39,24 +43,82 @@ def totals(analysis: Analysis) -> list[tuple[str, str]]:
     ]
 
 
-def layer_cells(record: LayerRecord) -> list[str]:
-    """A layer's row as Keras' summary shows it: index, ``name (KerasClass)``, output shape, params."""
-    return [
-        str(record.index),
-        f"{record.name} ({record.layer.keras_class})",
-        shape_text(record),
-        params_text(record),
-    ]
+@dataclass(frozen=True)
+class Row:
+    """One row of the layer table: a layer, or a block use folded into one row (``--depth``)."""
+
+    number: str
+    """``4``, or ``4–9`` for the layers a folded block use generated."""
+    layer: str
+    """``conv2d (Conv2D)``, or ``conv2_block1 (block of 3 layers)``."""
+    shape: str
+    params: str
+    formulas: tuple[str, ...]
+    records: tuple[LayerRecord, ...]
+
+    @property
+    def cells(self) -> list[str]:
+        """Number, layer, output shape and parameters, as Keras' summary shows them."""
+        return [self.number, self.layer, self.shape, self.params]
 
 
-def shape_text(record: LayerRecord) -> str:
-    """The output shape, or a dash when analysis never reached this layer."""
-    return format_shape(record.output_shape) if record.output_shape is not None else "—"
+def rows(analysis: Analysis, view: View = PLAIN) -> list[Row]:
+    """The table's rows: one per layer, except that the layers of a block use nested deeper than
+    ``view.depth`` share one row (its output is the last layer's, its parameters their sum)."""
+
+    def use(record: LayerRecord) -> tuple[str, ...] | int:
+        """The block use a record folds into, or its own index when it has a row of its own."""
+        depth = view.depth
+        if depth is not None and len(record.block) > depth:
+            return record.block[: depth + 1]
+        return record.index
+
+    result = []
+    for key, grouped in groupby(analysis.layers, key=use):
+        records = tuple(grouped)
+        if isinstance(key, int):
+            (record,) = records
+            result.append(
+                Row(
+                    str(record.index),
+                    f"{record.name} ({record.layer.keras_class})",
+                    shape_text(record.output_shape, view.batch),
+                    count_text(record.params),
+                    record.explanation,
+                    records,
+                )
+            )
+            continue
+        params = [record.params for record in records]
+        result.append(
+            Row(
+                f"{records[0].index}–{records[-1].index}" if len(records) > 1 else str(records[0].index),
+                f"{key[-1]} (block of {len(records)} layer{'s' if len(records) > 1 else ''})",
+                shape_text(records[-1].output_shape, view.batch),
+                count_text(None if None in params else sum(p or 0 for p in params)),
+                (),
+                records,
+            )
+        )
+    return result
 
 
-def params_text(record: LayerRecord) -> str:
-    """The parameter count, or a dash when unknown."""
-    return f"{record.params:,}" if record.params is not None else "—"
+def shape_text(shape: Shape | None, batch: str | None = None) -> str:
+    """``(28, 28, 6)``; with a batch axis ``(None, 28, 28, 6)``; a dash when analysis never got there.
+
+    >>> shape_text((2048,)), shape_text((28, 28, 6), "None"), shape_text((10,), "32"), shape_text(None)
+    ('(2048,)', '(None, 28, 28, 6)', '(32, 10)', '—')
+    """
+    if shape is None:
+        return "—"
+    if batch is None:
+        return format_shape(shape)
+    return "(" + ", ".join([batch, *map(str, shape)]) + ")"
+
+
+def count_text(params: int | None) -> str:
+    """The parameter count with thousands separators, or a dash when unknown."""
+    return f"{params:,}" if params is not None else "—"
 
 
 def where(analysis: Analysis, diagnostic: Diagnostic) -> str:
@@ -69,12 +131,13 @@ def where(analysis: Analysis, diagnostic: Diagnostic) -> str:
     return " ".join(parts)
 
 
-def findings_summary(diagnostics: tuple[Diagnostic, ...]) -> str:
+def findings_summary(diagnostics: tuple[Diagnostic, ...] | list[Severity]) -> str:
     """``1 error, 2 warnings, 1 info``: the count of each severity present.
 
     >>> warning, info = Diagnostic("CNN110", Severity.WARNING, "m"), Diagnostic("CNN111", Severity.INFO, "m")
     >>> findings_summary((warning, warning, info))
     '2 warnings, 1 info'
     """
-    counts = [(sum(d.severity is s for d in diagnostics), s.value) for s in Severity]
+    severities = [d if isinstance(d, Severity) else d.severity for d in diagnostics]
+    counts = [(sum(s is severity for s in severities), severity.value) for severity in Severity]
     return ", ".join(f"{n} {word}" + ("s" if n > 1 and word != "info" else "") for n, word in counts if n)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from math import prod
+from typing import Any
 
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.spec.models import DataFormat, LayerBase, Spec
@@ -77,6 +78,8 @@ class LayerRecord:
     receptive_field: ReceptiveField | None = None
     explanation: tuple[str, ...] = ()
     """The formulas behind the output size and parameter count, with the numbers in."""
+    block: tuple[str, ...] = ()
+    """The block uses that generated the layer, outermost first (``()`` when written in ``layers:``)."""
 
     @property
     def type(self) -> str:
@@ -152,6 +155,19 @@ class Analysis:
     def ok(self) -> bool:
         """Whether analysis found no error."""
         return not self.errors
+
+    def summary(self, *, width: int = 100, explain: bool = False) -> str:
+        """The layer table ``cnncalc check`` prints, with the findings under it, as plain text
+        (as Keras' ``model.summary()``, torchinfo's ``summary``)."""
+        from cnncalc.render.table import table_text  # renderers read records: only when asked
+
+        return table_text(self, width=width, explain=explain)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object ``cnncalc check --format json`` prints for this spec (docs/json.md)."""
+        from cnncalc.render.json import report_dict  # renderers read records: only when asked
+
+        return report_dict(self)
 
     def layer(self, name: str) -> LayerRecord:
         """The record of the layer called ``name``; ``KeyError`` lists the names when missing."""
