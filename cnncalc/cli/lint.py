@@ -12,14 +12,14 @@ import typer
 from cnncalc.cli.common import ExitCode, ForceOption, stdout
 from cnncalc.errors import CnncalcError
 from cnncalc.files import write_atomic
-from cnncalc.linter.docs import pages, rule_page
+from cnncalc.linter.docs import pages, rule_page, rule_url
 from cnncalc.linter.registry import RULES, find_rule
 from cnncalc.linter.solver import solve as solve_sizes
 from cnncalc.shapes.layers import window_formula
 
 
 class ListFormat(StrEnum):
-    """How ``rules`` and ``solve`` print."""
+    """How ``rules``, ``rule`` and ``solve`` print."""
 
     TABLE = "table"
     JSON = "json"
@@ -80,12 +80,29 @@ def rules(
 
 def rule(
     code: Annotated[str, typer.Argument(help="A rule's code (CNN110) or name (unseen-input-pixels).")],
+    output_format: ListFormatOption = ListFormat.TABLE,
 ) -> None:
     """Explain one rule: what it finds, why it matters, an example and its fix."""
     found = find_rule(code)
     if found is None:
         raise CnncalcError(f"no rule `{code}`; `cnncalc rules` lists them")
-    typer.echo(rule_page(found), nl=False)
+    match output_format:
+        case ListFormat.TABLE:
+            typer.echo(rule_page(found, links=False), nl=False)
+        case ListFormat.JSON:
+            entry = {
+                "code": found.code,
+                "name": found.name,
+                "severity": found.severity.value,
+                "family": found.family,
+                "summary": found.summary,
+                "always_reported": found.always_reported is not None,
+                "url": rule_url(found.code),
+                "explanation": found.docs,
+            }
+            typer.echo(json.dumps(entry, indent=2, ensure_ascii=False))
+        case _ as unreachable:
+            assert_never(unreachable)
 
 
 def solve(

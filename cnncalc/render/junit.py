@@ -29,11 +29,12 @@ def xml_text(text: str) -> str:
 def render_junit(reports: list[Report]) -> str:
     """The whole report as one ``<testsuites>`` document."""
     per_report = [(report, list(entries([report]))) for report in reports]
-    found = [entry for _, own in per_report for entry in own]
-    suites = ET.Element("testsuites", _attributes(name="cnncalc", **_counts(found)))
-    for report, own in per_report:
+    counts = [_counts(own) for _, own in per_report]
+    total = {key: sum(count[key] for count in counts) for key in ("tests", "failures", "errors")}
+    suites = ET.Element("testsuites", _attributes(name="cnncalc", **total))
+    for (report, own), count in zip(per_report, counts, strict=True):
         file = report.file if isinstance(report, Failure) else (report.file or report.name)
-        suite = ET.SubElement(suites, "testsuite", _attributes(name=file, **_counts(own)))
+        suite = ET.SubElement(suites, "testsuite", _attributes(name=file, **count))
         for entry in own:
             _case(suite, entry)
         if not own:

@@ -56,6 +56,10 @@ def print_whole(console: Console, renderable: RenderableType) -> None:
 
 
 def _print_analysis(analysis: Analysis, console: Console, view: View) -> None:
+    title = Text(analysis.name, style="bold")
+    if analysis.file:
+        title.append(f"  {analysis.file}", style="dim")
+    console.print(title, soft_wrap=True)
     table_rows = rows(analysis, view)
     table = _table(analysis, table_rows, view, formulas=view.explain)
     if view.explain and _natural_width(console, table) > console.width:
@@ -76,10 +80,7 @@ def _print_analysis(analysis: Analysis, console: Console, view: View) -> None:
 
 
 def _table(analysis: Analysis, table_rows: list[Row], view: View, *, formulas: bool) -> Table:
-    title = Text(analysis.name, style="bold")
-    if analysis.file:
-        title.append(f"  {analysis.file}", style="dim")
-    table = Table(title=title, title_justify="left", header_style="bold")
+    table = Table(header_style="bold")
     table.add_column("#", justify="right", style="dim", no_wrap=True)
     table.add_column("Layer (type)", no_wrap=True)
     table.add_column("Output shape", no_wrap=True)
