@@ -25,6 +25,8 @@ class Diagnostic:
     """Index of the layer in the spec, when the finding is about one layer."""
     hint: str | None = None
     line: int | None = None
-    """Line in the spec file, when known."""
+    """Line in the spec file, when known (for a layer a block made: its line in the block)."""
+    use_line: int | None = None
+    """For a layer a block made, the line of the block's use."""
     end_line: int | None = None
-    """Last line of the layer in the spec file, when known."""
+    """Last line of the layer in the spec file, when known (for a layer a block made: in the block)."""

@@ -16,6 +16,9 @@ import pytest
 from typer.testing import CliRunner
 
 from cnncalc.cli import app
+from cnncalc.linter.registry import RULES
+
+ALWAYS = [rule.code for rule in RULES if rule.always_reported]
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 runner = CliRunner()
@@ -160,13 +163,15 @@ def test_show_settings(project: Path) -> None:
         "  strict: true (info findings fail)",
         "  max-warnings: 3",
         "  exit-zero: false",
-        "  rules (6): CNN001, CNN101, CNN102, CNN103, CNN104, CNN105",
+        # CNN4 is CNN401 alone, ignored: what runs is what is always reported (files, and the engine's errors).
+        f"  rules ({len(ALWAYS)}): {', '.join(ALWAYS)}",
     ]
+    assert ALWAYS[:2] == ["CNN001", "CNN101"]
     code, stdout, _ = run("check", "--show-settings", "-f", "json", "--select", "ALL", str(project))
     (settings,) = json.loads(stdout)
     assert settings["select"] == ["ALL"]
     assert settings["settings_file"] == str(project / "pyproject.toml")
-    assert len(settings["rules"]) == 18
+    assert settings["rules"] == [rule.code for rule in RULES]
 
 
 # --- folders and standard input ----------------------------------------------------------------
@@ -296,3 +301,24 @@ def test_shapes_have_no_thousands_separators(tmp_path: Path) -> None:
     # (4096 + 1)·2048 = 8,390,656 parameters; the shapes read (2048,) and (4096,), as Keras prints them.
     assert re.search(r"│ 0 │ dense \(Dense\) +│ \(2048,\) +│ 8,390,656 │", stdout)
     assert re.search(r"│ +│ input \(channels_last\) │ \(4096,\) +│", stdout)
+
+
+def test_depth_folds_the_layers_of_each_block_use(tmp_path: Path) -> None:
+    path = tmp_path / "blocks.yaml"
+    path.write_text(
+        "input: [28, 28, 1]\nblocks:\n  down:\n    params: {filters: required}\n    layers:\n"
+        "      - {name: conv, type: conv2d, filters: $filters, kernel_size: 3, padding: same, activation: relu}\n"
+        "      - {name: pool, type: maxpool2d}\n"
+        "layers:\n  - {block: down, name: 'b{i}', repeat: 2, filters: 8}\n  - {type: flatten}\n"
+        "  - {type: dense, units: 10, activation: softmax}\n"
+    )
+    code, stdout, _ = run("check", "--depth", "0", "-f", "markdown", str(path))
+    assert code == 0
+    # conv 3×3 1→8: 3·3·1·8 + 8 = 80; conv 3×3 8→8: 3·3·8·8 + 8 = 584; 28 → 14 → 7; dense (7·7·8 + 1)·10.
+    assert "| 0–1 | b1 (block of 2 layers) | (14, 14, 8) | 80 |" in stdout
+    assert "| 2–3 | b2 (block of 2 layers) | (7, 7, 8) | 584 |" in stdout
+    assert "| 5 | dense (Dense) | (10,) | 3,930 |" in stdout
+    code, stdout, _ = run("check", "--depth", "0", str(path))
+    assert re.search(r"│ 0–1 │ b1 \(block of 2 layers\) +│ \(14, 14, 8\) +│ +80 │", stdout)
+    assert "b1_conv" not in run("check", "--depth", "0", str(path))[1]
+    assert "b1_conv" in run("check", "--depth", "1", str(path))[1]

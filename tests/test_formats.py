@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 
 import cnncalc
 from cnncalc.cli import app
+from cnncalc.linter.registry import RULES
 from cnncalc.render import View
 from cnncalc.render.junit import xml_text
 from cnncalc.render.markdown import render_markdown
@@ -166,7 +167,7 @@ def test_sarif_is_valid_sarif_2_1_0(files: list[str]) -> None:
     assert sarif_errors(log) == []
     (run_,) = log["runs"]
     rules = run_["tool"]["driver"]["rules"]
-    assert len(rules) == 18
+    assert [rule["id"] for rule in rules] == [rule.code for rule in RULES]
     results = run_["results"]
     assert [(r["ruleId"], r["level"], rules[r["ruleIndex"]]["id"]) for r in results] == [
         ("CNN401", "warning", "CNN401"),

@@ -18,8 +18,8 @@ import numpy as np
 
 from cnncalc.api import SpecSource, analyze
 from cnncalc.data.mnist import prepare
-from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis, AxisWindow, LayerRecord
+from cnncalc.shapes.text import format_shape
 from cnncalc.spec.models import (
     Activation,
     AvgPool2D,

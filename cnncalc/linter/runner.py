@@ -10,6 +10,7 @@ from cnncalc.linter.config import LintConfig, matches, normalise, selector_probl
 from cnncalc.linter.registry import LINT_RULES
 from cnncalc.linter.rule import Finding, LintRule
 from cnncalc.shapes.records import Analysis
+from cnncalc.spec.blocks import FieldPath, Origin
 from cnncalc.spec.loader import SourceMap
 from cnncalc.spec.models import LintSection
 
@@ -26,14 +27,15 @@ def lint(analysis: Analysis, config: LintConfig | None = None, source: SourceMap
     """
     config = config or LintConfig()
     ignored, by_layer = ignores(analysis, source)
+    origins = analysis.spec.origins
     findings = [
-        _diagnostic(rule, finding, source)
+        _diagnostic(rule, finding, origins, source)
         for rule in LINT_RULES
         if config.enabled(rule, ignored)
         for finding in rule.check(analysis)
         if not any(matches(rule, selector) for selector in by_layer.get(finding.layer, ()))
     ]
-    engine = [_located(d, source) for d in analysis.diagnostics if d.code not in _LINT_CODES]
+    engine = [_located(d, origins, source) for d in analysis.diagnostics if d.code not in _LINT_CODES]
     return replace(analysis, diagnostics=tuple(sorted([*engine, *findings], key=_order)))
 
 
@@ -42,39 +44,44 @@ def ignores(
 ) -> tuple[tuple[str, ...], dict[int, tuple[str, ...]]]:
     """The rules the spec's ``lint: ignore`` names, and those each layer's names, checked: every
     unknown rule (or one that cannot be ignored) is a located problem."""
-    sections: list[tuple[tuple[str | int, ...], LintSection]] = [((), analysis.spec.lint)]
-    sections += [(("layers", r.index), r.layer.lint) for r in analysis.layers if r.layer.lint is not None]
-    problems = []
-    found: dict[tuple[str | int, ...], tuple[str, ...]] = {}
-    for where, section in sections:
-        found[where] = tuple(normalise(selector) for selector in section.ignore)
-        for index, selector in enumerate(found[where]):
+    origins = analysis.spec.origins
+    sections: list[tuple[int | None, FieldPath, LintSection]] = [(None, (), analysis.spec.lint)]
+    sections += [
+        (r.index, origins[r.index].path, r.layer.lint) for r in analysis.layers if r.layer.lint is not None
+    ]
+    problems = {}  # a block's layer is checked once, however often the block is used
+    found: dict[int | None, tuple[str, ...]] = {}
+    for layer, where, section in sections:
+        found[layer] = tuple(normalise(selector) for selector in section.ignore)
+        for index, selector in enumerate(found[layer]):
             problem = selector_problem(selector, ignoring=True)
             if problem is not None:
                 path = (*where, "lint", "ignore", index)
                 line, column = (source.locate(path) if source else None) or (None, None)
                 field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
                 message, hint = problem
-                problems.append(Problem(message, source.file if source else None, line, column, field, hint))
+                problems[path] = Problem(message, source.file if source else None, line, column, field, hint)
     if problems:
-        raise SpecError(problems)
-    spec_wide = found.pop(())
-    return spec_wide, {int(where[1]): selectors for where, selectors in found.items()}
+        raise SpecError(list(problems.values()))
+    spec_wide = found.pop(None)
+    return spec_wide, {layer: selectors for layer, selectors in found.items() if layer is not None}
 
 
-def _diagnostic(rule: LintRule, finding: Finding, source: SourceMap | None) -> Diagnostic:
-    finding_layer = Diagnostic(rule.code, rule.severity, finding.message, finding.layer, finding.hint)
-    return _located(finding_layer, source)
+def _diagnostic(
+    rule: LintRule, finding: Finding, origins: tuple[Origin, ...], source: SourceMap | None
+) -> Diagnostic:
+    diagnostic = Diagnostic(rule.code, rule.severity, finding.message, finding.layer, finding.hint)
+    return _located(diagnostic, origins, source)
 
 
-def _located(diagnostic: Diagnostic, source: SourceMap | None) -> Diagnostic:
-    """The diagnostic with the first and last lines of its layer in the file, when known."""
+def _located(diagnostic: Diagnostic, origins: tuple[Origin, ...], source: SourceMap | None) -> Diagnostic:
+    """The diagnostic with the first and last lines of its layer in the file (for a layer a block
+    made: in the block, and the line of the block's use), when known."""
     if source is None or diagnostic.layer is None:
         return diagnostic
-    path = ("layers", diagnostic.layer)
-    where = source.locate(path)
-    line = diagnostic.line or (where[0] if where else None)
-    return replace(diagnostic, line=line, end_line=source.end_line(path))
+    origin = origins[diagnostic.layer]
+    line, use_line = source.lines(origin)
+    return replace(diagnostic, line=line, use_line=use_line, end_line=source.end_line(origin.path))
 
 
 def _order(diagnostic: Diagnostic) -> tuple[int, int, str]:

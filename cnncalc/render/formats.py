@@ -34,6 +34,8 @@ class OutputFormat(StrEnum):
     """JUnit XML test results."""
     SARIF = "sarif"
     """SARIF 2.1.0 (GitHub code scanning)."""
+    TREE = "tree"
+    """The network as a tree of layers and block uses."""
 
 
 def format_report(
@@ -86,5 +88,11 @@ def format_report(
             from cnncalc.render.sarif import render_sarif
 
             return render_sarif(reports)
+        case OutputFormat.TREE:
+            from cnncalc.render.tree import render_tree
+
+            with console.capture() as captured:
+                render_tree(reports, console)
+            return captured.get()
         case _ as unreachable:
             assert_never(unreachable)

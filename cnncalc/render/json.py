@@ -43,6 +43,7 @@ def _analysis_dict(analysis: Analysis, batch_size: int | None) -> dict[str, Any]
         "data_format": analysis.data_format,
         "batch_size": batch_size,
         "layers": [_layer_dict(record) for record in analysis.layers],
+        "outputs": list(analysis.outputs),
         "output_shape": _shape(analysis.output_shape),
         "total_params": analysis.total_params,
         "trainable_params": analysis.trainable_params,
@@ -58,6 +59,8 @@ def _layer_dict(record: LayerRecord) -> dict[str, Any]:
         "index": record.index,
         "name": record.name,
         "type": record.type,
+        "inputs": list(record.inputs),
+        "block": list(record.block),
         "input_shape": _shape(record.input_shape),
         "output_shape": _shape(record.output_shape),
         "params": record.params,
@@ -68,7 +71,6 @@ def _layer_dict(record: LayerRecord) -> dict[str, Any]:
             {"size": list(field.size), "jump": list(field.jump)} if field is not None else None
         ),
         "explanation": list(record.explanation),
-        "block": list(record.block),
     }
 
 
@@ -80,6 +82,7 @@ def _diagnostic_dict(diagnostic: Diagnostic, file: str | None) -> dict[str, Any]
         "layer": diagnostic.layer,
         "hint": diagnostic.hint,
         "line": diagnostic.line,
+        "use_line": diagnostic.use_line,
         "end_line": diagnostic.end_line,
         "file": file,
         "url": rule_url(diagnostic.code),
@@ -94,6 +97,7 @@ def _failure_dict(failure: Failure) -> dict[str, Any]:
         "data_format": None,
         "batch_size": None,
         "layers": [],
+        "outputs": None,
         "output_shape": None,
         "total_params": None,
         "trainable_params": None,
@@ -110,6 +114,7 @@ def _problem_dict(problem: Problem, file: str) -> dict[str, Any]:
         "layer": None,
         "hint": problem.hint,
         "line": problem.line,
+        "use_line": None,
         "end_line": problem.line,
         "file": file,
         "url": rule_url(InvalidSpec.code),

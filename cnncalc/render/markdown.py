@@ -25,11 +25,13 @@ def _analysis(analysis: Analysis, view: View) -> str:
         "",
         f"Input {shape_text(analysis.input_shape, view.batch)}, {analysis.data_format}.",
         "",
-        "| # | Layer (type) | Output shape | Param # |" + (" Formula |" if explain else ""),
-        "|--:|---|---|--:|" + ("---|" if explain else ""),
+        "| # | Layer (type) | Output shape | Param # |"
+        + (" Connected to |" if analysis.branches else "")
+        + (" Formula |" if explain else ""),
+        "|--:|---|---|--:|" + ("---|" if analysis.branches else "") + ("---|" if explain else ""),
     ]
     for row in rows(analysis, view):
-        cells = row.cells
+        cells = row.cells(connected=analysis.branches)
         if explain:
             cells.append("<br>".join(row.formulas))
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")

@@ -81,14 +81,17 @@ def _print_analysis(analysis: Analysis, console: Console, view: View) -> None:
 
 def _table(analysis: Analysis, table_rows: list[Row], view: View, *, formulas: bool) -> Table:
     table = Table(header_style="bold")
+    connected = analysis.branches
     table.add_column("#", justify="right", style="dim", no_wrap=True)
     table.add_column("Layer (type)", no_wrap=True)
     table.add_column("Output shape", no_wrap=True)
     table.add_column("Param #", justify="right", no_wrap=True)
+    if connected:
+        table.add_column("Connected to", no_wrap=True)
     if formulas:
         table.add_column("Formula", no_wrap=True)
     input_cells = ["", f"input ({analysis.data_format})", shape_text(analysis.input_shape, view.batch), ""]
-    table.add_row(*input_cells, style="dim")
+    table.add_row(*input_cells, *(["-"] if connected else []), *([""] if formulas else []), style="dim")
     failed = {d.layer for d in analysis.errors}
     warned = {d.layer for d in analysis.diagnostics if d.severity is Severity.WARNING}
     for row in table_rows:
@@ -96,7 +99,7 @@ def _table(analysis: Analysis, table_rows: list[Row], view: View, *, formulas: b
         unreached = all(record.output_shape is None for record in row.records)
         style = "red" if indexes & failed else ("dim" if unreached else "")
         style = style or ("yellow" if indexes & warned else "")
-        cells = row.cells
+        cells = row.cells(connected=connected)
         if formulas:
             cells.append("\n".join(row.formulas))
         table.add_row(*cells, style=style)

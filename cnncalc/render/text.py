@@ -7,8 +7,8 @@ from itertools import groupby
 
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.render import PLAIN, View
-from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis, LayerRecord, Shape
+from cnncalc.shapes.text import format_shape
 
 BYTES_PER_PARAM = 4
 """float32."""
@@ -53,13 +53,15 @@ class Row:
     """``conv2d (Conv2D)``, or ``conv2_block1 (block of 3 layers)``."""
     shape: str
     params: str
+    connected: str
+    """The layers it reads, as the "Connected to" column of Keras' summary lists them."""
     formulas: tuple[str, ...]
     records: tuple[LayerRecord, ...]
 
-    @property
-    def cells(self) -> list[str]:
-        """Number, layer, output shape and parameters, as Keras' summary shows them."""
-        return [self.number, self.layer, self.shape, self.params]
+    def cells(self, *, connected: bool = False) -> list[str]:
+        """Number, layer, output shape and parameters, and what it reads if ``connected``, as Keras'
+        summary shows them."""
+        return [self.number, self.layer, self.shape, self.params] + ([self.connected] if connected else [])
 
 
 def rows(analysis: Analysis, view: View = PLAIN) -> list[Row]:
@@ -84,18 +86,22 @@ def rows(analysis: Analysis, view: View = PLAIN) -> list[Row]:
                     f"{record.name} ({record.layer.keras_class})",
                     shape_text(record.output_shape, view.batch),
                     count_text(record.params),
+                    ", ".join(record.inputs),
                     record.explanation,
                     records,
                 )
             )
             continue
         params = [record.params for record in records]
+        inside = {record.name for record in records}
+        outside = [name for record in records for name in record.inputs if name not in inside]
         result.append(
             Row(
                 f"{records[0].index}–{records[-1].index}" if len(records) > 1 else str(records[0].index),
                 f"{key[-1]} (block of {len(records)} layer{'s' if len(records) > 1 else ''})",
                 shape_text(records[-1].output_shape, view.batch),
                 count_text(None if None in params else sum(p or 0 for p in params)),
+                ", ".join(dict.fromkeys(outside)),
                 (),
                 records,
             )
@@ -126,7 +132,9 @@ def where(analysis: Analysis, diagnostic: Diagnostic) -> str:
     parts = []
     if diagnostic.layer is not None:
         parts.append(analysis.layers[diagnostic.layer].name)
-    if diagnostic.line is not None:
+    if diagnostic.line is not None and diagnostic.use_line is not None:
+        parts.append(f"(line {diagnostic.line}, in the block used at line {diagnostic.use_line})")
+    elif diagnostic.line is not None:
         parts.append(f"(line {diagnostic.line})")
     return " ".join(parts)
 

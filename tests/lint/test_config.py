@@ -187,3 +187,33 @@ layers:
         ("CNN110", 3, 7),
         ("CNN303", 10, 11),
     ]
+
+
+BLOCK_SPEC = """\
+input: [30, 30, 1]
+blocks:
+  down:
+    layers:
+      - {{name: conv, type: conv2d, filters: 8, kernel_size: 3, strides: 2, activation: relu{lint}}}
+layers:
+  - {{block: down, name: "b{{i}}", repeat: 2}}
+  - {{type: flatten}}
+  - {{type: dense, units: 10, activation: softmax}}
+"""
+
+
+def test_a_block_layer_ignores_rules_in_every_expansion() -> None:
+    # 3×3 stride 2: 30 → 14 covers 29 of 30; 14 → 6 covers 13 of 14: both uses leave out cells (CNN110).
+    plain = cnncalc.lint(BLOCK_SPEC.format(lint=""))
+    assert [(d.code, d.layer, d.line, d.use_line) for d in plain] == [
+        ("CNN110", 0, 5, 7),
+        ("CNN110", 1, 5, 7),
+    ]
+    assert cnncalc.lint(BLOCK_SPEC.format(lint=", lint: {ignore: [CNN11]}")) == ()
+
+
+def test_a_wrong_rule_in_a_block_layer_is_one_problem_located_in_the_block() -> None:
+    with pytest.raises(SpecError) as caught:
+        cnncalc.lint(BLOCK_SPEC.format(lint=", lint: {ignore: [CNN101]}"))
+    (problem,) = caught.value.problems  # once, though the block is used twice
+    assert (problem.line, problem.field) == (5, "blocks.down.layers[0].lint.ignore[0]")

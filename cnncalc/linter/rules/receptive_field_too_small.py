@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
-from cnncalc.linter.rule import Finding, LintRule, analysed, plural, size_text, spatial
+from cnncalc.linter.rule import Finding, LintRule, analysed, plural, size_text, spatial, upstream
 from cnncalc.shapes.records import Analysis, ReceptiveField
 from cnncalc.spec.models import GlobalAvgPool2D, GlobalMaxPool2D
 
@@ -71,11 +71,11 @@ class ReceptiveFieldTooSmall(LintRule):
         for record in analysed(analysis):
             if not isinstance(record.layer, GlobalAvgPool2D | GlobalMaxPool2D):
                 continue
-            before = analysis.layers[: record.index]
-            field = before[-1].receptive_field if before else ReceptiveField((1, 1), (1, 1))
+            (source,) = analysis.inputs_of(record)
+            field = source.receptive_field if source else ReceptiveField((1, 1), (1, 1))
             if field is None or (field.size[0] >= image[0] and field.size[1] >= image[1]):
                 continue
-            deepest = next((r.name for r in reversed(before) if r.windows is not None), "the input")
+            deepest = next((r.name for r in upstream(analysis, record) if r.windows is not None), "the input")
             more = max(
                 -(-(size - seen) // ((KERNEL - 1) * jump))
                 for size, seen, jump in zip(image[:2], field.size, field.jump, strict=True)
