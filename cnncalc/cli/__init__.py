@@ -8,7 +8,7 @@ import typer
 
 from cnncalc import __version__
 from cnncalc.cli import check, export, keras, lint, train
-from cnncalc.cli.common import reporting_errors
+from cnncalc.cli.common import paragraphs, reporting_errors
 
 app = typer.Typer(
     name="cnncalc",
@@ -29,7 +29,7 @@ for command in (
     export.export,
     train.train,
 ):
-    app.command()(reporting_errors(command))
+    app.command(help=paragraphs(command.__doc__ or ""))(reporting_errors(command))
 
 
 def _version(value: bool) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from enum import IntEnum
 from pathlib import Path
@@ -48,6 +49,16 @@ FormatOption = Annotated[
 ]
 
 ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
+
+
+def paragraphs(docstring: str) -> str:
+    """A docstring's paragraphs, each on one line, for typer to wrap at the terminal's width (it
+    keeps the docstring's own line breaks, which break lines mid-sentence at 80 columns).
+
+    >>> paragraphs("One line.\n\n    Two\n    lines.\n")
+    'One line.\n\nTwo lines.'
+    """
+    return "\n\n".join(" ".join(part.split()) for part in inspect.cleandoc(docstring).split("\n\n"))
 
 
 def refuse_to_overwrite(output: Path | None, force: bool) -> None:
