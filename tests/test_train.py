@@ -148,7 +148,7 @@ def test_a_missing_backend_names_the_extra_to_install(monkeypatch: pytest.Monkey
     )
     code, output = run(str(EXAMPLES / "lenet5.yaml"), "--backend", "keras")
     assert code == 2
-    assert "pip install 'cnncalc[keras]'" in output
+    assert "pip install '.[keras]' in cnncalc's folder" in output
 
 
 def imported_by(code: str) -> set[str]:
