@@ -10,6 +10,7 @@ need Keras are marked ``keras`` and ``slow``.
 from __future__ import annotations
 
 import glob
+import json
 import os
 import re
 import shlex
@@ -126,3 +127,26 @@ def test_the_pattern() -> None:
     assert pattern(("a", "...", "b ... d")).fullmatch("a\nx\ny\nb c d\n")
     assert pattern(("a", "...", "b")).fullmatch("a\nb\n")
     assert not pattern(("a", "b")).fullmatch("a\nc\n")
+
+
+def test_the_json_page_example_and_tables_match_the_real_report(tmp_path: Path) -> None:
+    page = (ROOT / "docs" / "json.md").read_text()
+    example = json.loads(re.findall(r"```json\n(.*?)```", page, flags=re.DOTALL)[0])
+    actual = json.loads(output("cnncalc check --format json examples/lenet5.yaml"))
+    assert list(example) == list(actual)
+    assert example["layers"][0] == actual["layers"][0]
+    documented = {
+        key
+        for row in re.findall(r"^\| (`.*?) \|", page, flags=re.MULTILINE)
+        for key in re.findall(r"`(\w+)`", row)
+    }
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "input: [28, 28, 1]\nlayers:\n  - {type: conv2d, filters: 3, kernel_size: 3, strides: 0}\n"
+    )
+    (problem,) = json.loads(output(f"cnncalc check --format json {bad}"))["diagnostics"]
+    finding = json.loads(output("cnncalc check --format json examples/lint_keras_mnist_cnn.yaml"))[
+        "diagnostics"
+    ][0]
+    for keys in (actual, actual["layers"][0], problem, finding):
+        assert set(keys) <= documented, set(keys) - documented

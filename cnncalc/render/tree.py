@@ -12,7 +12,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from cnncalc.render import Failure, Report
-from cnncalc.render.table import print_failure
+from cnncalc.render.table import print_failure, print_whole
 from cnncalc.render.text import count_text, shape_text, totals
 from cnncalc.shapes.records import Analysis, LayerRecord
 from cnncalc.shapes.text import format_int, format_shape
@@ -27,7 +27,7 @@ def render_tree(reports: list[Report], console: Console) -> None:
         if isinstance(report, Failure):
             print_failure(report, console)
         else:
-            console.print(analysis_tree(report))
+            print_whole(console, analysis_tree(report))  # a label never wraps, a name is never cut
             for label, value in totals(report):
                 console.print(f"[bold]{label}:[/bold] {value}", highlight=False)
 
