@@ -52,7 +52,7 @@ ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existin
 
 
 def paragraphs(docstring: str) -> str:
-    """A docstring's paragraphs, each on one line, for typer to wrap at the terminal's width (it
+    r"""A docstring's paragraphs, each on one line, for typer to wrap at the terminal's width (it
     keeps the docstring's own line breaks, which break lines mid-sentence at 80 columns).
 
     >>> paragraphs("One line.\n\n    Two\n    lines.\n")
