@@ -9,9 +9,8 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.check import check_file
-from cnncalc.cli.common import ForceOption
-from cnncalc.cli.export import refuse_to_overwrite
+from cnncalc.cli.common import ForceOption, refuse_to_overwrite
+from cnncalc.cli.reports import check_file
 from cnncalc.errors import CnncalcError
 from cnncalc.files import write_atomic
 from cnncalc.linter.config import find_config

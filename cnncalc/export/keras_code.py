@@ -53,29 +53,37 @@ def prepare(images):
 {reshape}
 
 
-def load_mnist(path=None):
-    """MNIST from an mnist.npz, or downloaded once by Keras (into ~/.keras/datasets)."""
-    if path:
-        with np.load(path) as data:
-            train, test = (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
-    else:
-        train, test = keras.datasets.mnist.load_data()
-    return (prepare(train[0]), train[1]), (prepare(test[0]), test[1])
+def load_mnist(source):
+    """MNIST as uint8 images (N, 28, 28) and int labels: through cnncalc when it is installed
+    (source: sample, mnist, an .npz or a folder of IDX files), else from an mnist.npz file or, for
+    sample and mnist, Keras' download (cached in ~/.keras/datasets)."""
+    try:
+        from cnncalc.data.mnist import load_mnist as cnncalc_load_mnist
+    except ImportError:
+        if source in ("sample", "mnist"):
+            (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+            return x_train, y_train, x_test, y_test
+        with np.load(source) as data:
+            return data["x_train"], data["y_train"], data["x_test"], data["y_test"]
+    data = cnncalc_load_mnist(source)
+    return data.x_train, data.y_train, data.x_test, data.y_test
 
 
 def main():
     parser = argparse.ArgumentParser(description="Train {name} on MNIST with Keras.")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data", help="an mnist.npz (default: keras.datasets.mnist)")
+    parser.add_argument("--data", default="sample", help="sample, mnist, or a path (see load_mnist)")
     args = parser.parse_args()
     keras.utils.set_random_seed(args.seed)
     model = build_model()
     model.summary()
-    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
+    x_train, y_train, x_test, y_test = load_mnist(args.data)
+    x_train, x_test = prepare(x_train), prepare(x_test)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+        optimizer=keras.optimizers.Adam(learning_rate=args.learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits={from_logits}),
         metrics=["accuracy"],
     )

@@ -12,6 +12,7 @@ from cnncalc.linter.rules.dropped_map_cells import DroppedMapCells
 from cnncalc.linter.rules.even_kernel_same_padding import EvenKernelSamePadding
 from cnncalc.linter.rules.groups_mismatch import GroupsMismatch
 from cnncalc.linter.rules.hidden_sigmoid import HiddenSigmoid
+from cnncalc.linter.rules.invalid_spec import InvalidSpec
 from cnncalc.linter.rules.misaligned_branches import MisalignedBranches
 from cnncalc.linter.rules.needs_feature_map import NeedsFeatureMap
 from cnncalc.linter.rules.num_classes_mismatch import NumClassesMismatch
@@ -28,6 +29,7 @@ from cnncalc.linter.rules.unseen_input_pixels import UnseenInputPixels
 from cnncalc.linter.rules.unused_layer import UnusedLayer
 
 RULES: tuple[Rule, ...] = (
+    InvalidSpec(),
     OutputTooSmall(),
     GroupsMismatch(),
     StridesWithDilation(),

@@ -251,7 +251,7 @@ def test_without_data_the_script_says_what_to_install(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 1
-    assert "no MNIST data at missing.npz: pip install 'cnncalc[mnist]'" in result.stderr
+    assert "no MNIST data at missing.npz: install cnncalc with its mnist extra" in result.stderr
 
 
 @pytest.mark.parametrize(
