@@ -19,7 +19,7 @@ from cnncalc.cli.common import (
 )
 from cnncalc.diagnostics import Severity
 from cnncalc.errors import SpecError
-from cnncalc.files import write_atomic
+from cnncalc.files import Output, check_outputs, write_atomic
 from cnncalc.linter.config import LintConfig, find_config, selectors
 from cnncalc.linter.runner import lint
 from cnncalc.render import Failure, Report
@@ -129,6 +129,8 @@ def schema(
     """Print the JSON Schema of the spec language (for yaml-language-server and editors)."""
     from cnncalc.spec.schema import spec_json_schema
 
+    if output is not None:
+        check_outputs([Output(output, "-o")], force=force)
     text = json.dumps(spec_json_schema(), indent=2) + "\n"
     if output is None:
         typer.echo(text, nl=False)

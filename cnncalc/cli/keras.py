@@ -10,8 +10,8 @@ from rich.console import Console
 
 from cnncalc.cli.check import check_file
 from cnncalc.cli.common import ExitCode, ForceOption, SpecFiles, stdout
-from cnncalc.cli.export import OutputFile, refuse_to_overwrite
-from cnncalc.files import write_atomic
+from cnncalc.cli.export import OutputFile
+from cnncalc.files import Output, check_outputs, write_atomic
 from cnncalc.render import Failure, Report
 from cnncalc.shapes.records import Analysis
 
@@ -64,7 +64,8 @@ def import_keras(
     """Turn a saved Keras model (Sequential, or functional and shaped like one) into a spec."""
     from cnncalc.backends.keras.convert import from_model, load_model, spec_yaml
 
-    refuse_to_overwrite(output, force)
+    if output is not None:
+        check_outputs([Output(output, "-o")], force=force)
     spec = from_model(load_model(model_file))
     text = spec_yaml(spec, comment=f"Imported from {model_file.name} by cnncalc import-keras.")
     if output is None:

@@ -11,7 +11,7 @@ import typer
 
 from cnncalc.cli.common import ExitCode, ForceOption, stdout
 from cnncalc.errors import CnncalcError
-from cnncalc.files import write_atomic
+from cnncalc.files import Output, check_outputs, write_atomic
 from cnncalc.linter.docs import pages, rule_page
 from cnncalc.linter.registry import RULES, find_rule
 from cnncalc.linter.solver import solve as solve_sizes
@@ -51,9 +51,8 @@ def rules(
     """List every rule: code, name, default severity and summary."""
     if docs is not None:
         written = {docs / name: text for name, text in pages().items()}
-        existing = [path for path in written if path.exists()]
-        if existing and not force:
-            raise CnncalcError(f"{existing[0]} already exists; pass --force to overwrite the pages")
+        if docs.is_dir():
+            check_outputs([Output(path, "--docs") for path in written], force=force)
         docs.mkdir(parents=True, exist_ok=True)
         for path, text in written.items():
             write_atomic(path, text, force=force)

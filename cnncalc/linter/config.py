@@ -110,7 +110,10 @@ def selectors(values: Iterable[str], origin: str, *, ignoring: bool) -> tuple[st
 def find_config(directory: Path) -> LintConfig:
     """The settings of the nearest ``pyproject.toml`` with a ``[tool.cnncalc]`` table, looking from
     ``directory`` upwards (as ruff does); the defaults if there is none."""
-    directory = directory.absolute()
+    try:
+        directory = directory.absolute()
+    except FileNotFoundError:  # os.getcwd() of a deleted folder
+        raise ConfigError("the working folder no longer exists; cd to an existing one") from None
     for folder in (directory, *directory.parents):
         candidate = folder / "pyproject.toml"
         if candidate.is_file():

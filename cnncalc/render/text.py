@@ -18,7 +18,16 @@ def readable_size(params: int) -> str:
     >>> readable_size(61_706), readable_size(0), readable_size(2**20)
     ('241.04 KB', '0.00 B', '4.00 MB')
     """
-    size = params * BYTES_PER_PARAM
+    return readable_bytes(params * BYTES_PER_PARAM)
+
+
+def readable_bytes(size: int) -> str:
+    """``size`` bytes as Keras prints memory (1024 base, two decimals); exact integer arithmetic, so
+    any size is shown, the largest in PB.
+
+    >>> readable_bytes(1536), readable_bytes(10**30)
+    ('1.50 KB', '888178419700125.23 PB')
+    """
     unit, scale = 0, 1
     while unit < len(_UNITS) - 1 and size >= scale * 1024:
         scale *= 1024
