@@ -71,9 +71,9 @@ class _Destination:
 class SavedElsewhere(CnncalcError):
     """The output could not be written where asked, but was saved to :attr:`fallback`."""
 
-    def __init__(self, path: Path, fallback: Path, reason: str) -> None:
+    def __init__(self, path: Path, fallback: Path, failure: str) -> None:
         self.path, self.fallback = path, fallback
-        super().__init__(f"cannot write {path}: {reason}; saved it to {fallback} instead")
+        super().__init__(f"{failure}; saved it to {fallback} instead")
 
 
 def check_outputs(outputs: Iterable[Output], *, force: bool) -> None:
@@ -102,11 +102,14 @@ def write_atomic(path: Path, data: str | bytes, *, force: bool = False) -> None:
     file written through. See the module's docstring."""
     payload = data.encode() if isinstance(data, str) else data
     destination = _destination(path, force)
-    with _terminations_raise():
-        if destination.kind == "special":
-            _write_through(destination.target, payload)
-        else:
-            _write_via_temporary(path, destination, payload, force)
+    try:
+        with _terminations_raise():
+            if destination.kind == "special":
+                _write_through(destination.target, payload)
+            else:
+                _write_via_temporary(path, destination, payload, force)
+    except OSError as error:  # a full disk, a file size limit, a folder removed meanwhile
+        raise CnncalcError(f"cannot write {path}: {_reason(error)}") from None
 
 
 def write_or_fallback(path: Path, data: str | bytes, *, force: bool = False) -> None:
@@ -116,15 +119,14 @@ def write_or_fallback(path: Path, data: str | bytes, *, force: bool = False) -> 
     folder removed meanwhile."""
     try:
         write_atomic(path, data, force=force)
-    except (CnncalcError, OSError) as failure:
-        reason = _reason(failure)
+    except CnncalcError as failure:
         for candidate in _fallbacks(path):
             try:
                 write_atomic(candidate, data)
-            except (CnncalcError, OSError):
+            except CnncalcError:
                 continue
-            raise SavedElsewhere(path, candidate, reason) from None
-        raise CnncalcError(f"cannot write {path}: {reason}; nowhere else to save it either") from None
+            raise SavedElsewhere(path, candidate, str(failure)) from None
+        raise CnncalcError(f"{failure}; nowhere else to save it either") from None
 
 
 def _destination(path: Path, force: bool) -> _Destination:
@@ -250,10 +252,8 @@ def _fallbacks(path: Path) -> Iterator[Path]:
             yield folder / f"{path.stem}.{number}{path.suffix}"
 
 
-def _reason(failure: BaseException) -> str:
-    if isinstance(failure, OSError):
-        return failure.strerror or str(failure)
-    return str(failure)
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
 
 
 class _Terminated(BaseException):
