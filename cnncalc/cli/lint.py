@@ -25,6 +25,10 @@ class ListFormat(StrEnum):
     JSON = "json"
 
 
+SHOWN = 20
+"""How many solutions ``cnncalc solve`` lists at most (an input of a billion has millions)."""
+
+
 class PaddingChoice(StrEnum):
     """Which padding ``solve`` tries."""
 
@@ -111,7 +115,10 @@ def solve(
         strides=stride,
         dilation=dilation,
         padding=None if padding is None else padding.value,
+        limit=SHOWN + 1,
     )
+    more = len(found) > SHOWN
+    found = found[:SHOWN]
     match output_format:
         case ListFormat.TABLE:
             from rich.table import Table
@@ -137,6 +144,11 @@ def solve(
                 )
             if found:
                 stdout().print(table)
+                if more:
+                    stdout().print(
+                        f"There are more; the {SHOWN} simplest are shown. "
+                        "Fix --stride, --dilation or --padding to see others."
+                    )
             else:
                 stdout().print(f"no strides, padding and dilation take {input_size} to {output_size}")
         case ListFormat.JSON:

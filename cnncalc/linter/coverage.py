@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from cnncalc.linter.rule import analysed, edges, size_text, spatial
-from cnncalc.linter.solver import dropped_cells, solve
+from cnncalc.linter.solver import dropped_cells, tiling_padding
 from cnncalc.shapes.records import Analysis, AxisWindow, LayerRecord, ReceptiveField
 from cnncalc.spec.models import Pool2D
 
@@ -116,31 +116,69 @@ def _hint(window: AxisWindow, pool: bool, dims: Callable[[int], str]) -> str:
         (
             solution
             for output in (window.output, window.output + 1)
-            for solution in solve(
-                window.size, output, window.kernel, strides=window.strides, dilation=window.dilation
+            if (
+                solution := tiling_padding(
+                    window.size, output, window.kernel, strides=window.strides, dilation=window.dilation
+                )
             )
-            if not solution.dropped
         ),
         None,
     )
     if padded is not None:
         options.append(f"{padded.padding_text} gives {dims(padded.output)}")
-    if pool:
-        larger = next(
-            (
-                size
-                for size in range(window.kernel + 1, window.size + 1)
-                if any(
-                    not solution.dropped
-                    for solution in solve(
-                        window.size, window.output, size, strides=window.strides, dilation=1, padding="valid"
-                    )
-                )
-            ),
-            None,
-        )
-        if larger is not None:
-            options.append(f"pool_size {larger} with strides {window.strides} keeps {dims(window.output)}")
+    larger = (
+        window.size - (window.output - 1) * window.strides
+    )  # the one valid window that ends at the last cell
+    if pool and larger > window.kernel:
+        options.append(f"pool_size {larger} with strides {window.strides} keeps {dims(window.output)}")
     if not options:
         return "pad the input or change the strides so that the windows reach every cell"
     return " or ".join(options) + ("; both reach every cell" if len(options) > 1 else ", reaching every cell")
+
+
+def live_taps(window: AxisWindow) -> int:
+    """How many kernel positions (taps) along the axis overlap the input at some output position.
+
+    Tap ``t`` of output ``o`` reads cell ``o·S + y`` with ``y = t·d − p_before``. Taps with
+    ``y + (O − 1)·S < 0`` end before the input and taps with ``y > I − 1`` start after it; every
+    other tap reads a cell unless all its positions fall between cells, which happens only for
+    strides above the input size: then tap ``t`` is live when ``y mod S < I``. Counting those is a
+    floor sum, so the count takes O(log S) steps, not O(kernel).
+    """
+    size, strides, dilation = window.size, window.strides, window.dilation
+    first = max(0, -(-(window.pad_before - (window.output - 1) * strides) // dilation))
+    last = min(window.kernel - 1, (size - 1 + window.pad_before) // dilation)
+    count = last - first + 1
+    if count <= 0:
+        return 0
+    if size >= strides:
+        return count
+    start = (first * dilation - window.pad_before) % strides
+    return _residues_below(count, strides, dilation, start, size)
+
+
+def _residues_below(count: int, modulus: int, step: int, start: int, bound: int) -> int:
+    """``#{i < count : (start + i·step) mod modulus < bound}`` for ``0 ≤ start < modulus`` and
+    ``0 < bound ≤ modulus``, as ``⌊x/m⌋ − ⌊(x − bound)/m⌋`` summed with :func:`_floor_sum`."""
+    return (
+        _floor_sum(count, modulus, step, start)
+        - _floor_sum(count, modulus, step, start - bound + modulus)
+        + count
+    )
+
+
+def _floor_sum(count: int, modulus: int, step: int, start: int) -> int:
+    """``Σ_{i < count} ⌊(step·i + start) / modulus⌋`` for non-negative ``step`` and ``start``, by the
+    Euclid-like reduction (AtCoder Library's ``floor_sum``): O(log modulus) steps."""
+    total = 0
+    while True:
+        if step >= modulus:
+            total += (count - 1) * count // 2 * (step // modulus)
+            step %= modulus
+        if start >= modulus:
+            total += count * (start // modulus)
+            start %= modulus
+        highest = step * count + start
+        if highest < modulus:
+            return total
+        count, start, modulus, step = highest // modulus, highest % modulus, step, modulus
