@@ -1,10 +1,11 @@
-"""Windows that do not tile their input: which cells each layer leaves out, and whether pixels of the
-input image are lost for good or still seen through overlapping neighbours.
+"""How each layer's windows cover its input: which cells they leave out at the end, and which pixels
+of the input image no output sees any more, at the end or between windows.
 
 Cell ``c`` of a layer's input sees input pixels ``offset + c·jump`` to ``offset + c·jump + size − 1``
 (``size`` and ``jump`` its receptive field, ``offset`` negative where padding is seen). A layer that
 reaches its input cells only up to ``last`` sees input pixels up to ``offset + last·jump + size − 1``,
-and never more than the layer before it saw.
+and never more than the layer before it saw. Its outputs see ``size + (span − 1)·jump`` pixels each,
+``jump·strides`` apart: when that is the larger, the pixels between them are never seen again.
 """
 
 from __future__ import annotations
@@ -20,23 +21,72 @@ from cnncalc.spec.models import Pool2D
 
 @dataclass(frozen=True)
 class AxisCoverage:
-    """How one layer's windows cover its input along one axis."""
+    """How one layer's windows cover its input along one axis, in cells and in image pixels."""
 
     window: AxisWindow
-    dropped: int
-    """Cells of the layer's input (padding excluded) that no window reaches."""
-    lost: int
-    """Pixels of the input image that were seen before this layer and no output of it sees."""
+    offset: int
+    """The image pixel where the receptive field of the layer's input cell 0 starts."""
+    field: int
+    """The pixels one input cell sees."""
+    jump: int
+    """The pixels between neighbouring input cells' fields."""
+    seen: int
+    """The input cells see image pixels ``0`` to ``seen − 1``."""
+    holed: bool = False
+    """Whether an earlier layer already left pixels between its windows unseen on this axis."""
+
+    @property
+    def dropped(self) -> int:
+        """Cells of the layer's input (padding excluded) that no window reaches."""
+        return dropped_cells(self.window)
+
+    @property
+    def reach(self) -> int:
+        """The image pixels up to which the layer's last window sees."""
+        last = self.window.size - 1 - self.dropped
+        return min(self.seen, self.offset + last * self.jump + self.field)
+
+    @property
+    def lost(self) -> int:
+        """Pixels of the input image that were seen before this layer and no output of it sees."""
+        return self.seen - self.reach
 
     @property
     def gaps(self) -> bool:
         """Whether windows skip cells between them (span below the stride): subsampling by design."""
         return self.window.span < self.window.strides
 
+    @property
+    def output_field(self) -> int:
+        """The pixels one output of the layer sees."""
+        return self.field + (self.window.span - 1) * self.jump
+
+    @property
+    def output_jump(self) -> int:
+        """The pixels between neighbouring outputs' fields."""
+        return self.jump * self.window.strides
+
+    @property
+    def holes(self) -> bool:
+        """Whether the outputs' fields leave pixels between them."""
+        return self.output_field < self.output_jump
+
+    @property
+    def unseen(self) -> int:
+        """Image pixels ``0 … seen − 1`` that no output's field covers (the fields start at
+        ``offset − p_before·jump``)."""
+        start = self.offset - self.window.pad_before * self.jump
+        return self.seen - _covered(self.seen, start, self.output_jump, self.output_field, self.window.output)
+
+    @property
+    def skips(self) -> bool:
+        """Whether this layer is the first on the axis to leave pixels between windows unseen."""
+        return self.holes and not self.holed and self.unseen > 0
+
 
 @dataclass(frozen=True)
-class Untiled:
-    """A layer whose windows leave out the last rows or columns of its input."""
+class LayerCoverage:
+    """How a layer's windows cover its input, along both axes."""
 
     record: LayerRecord
     rows: AxisCoverage
@@ -51,7 +101,7 @@ class Untiled:
 
     @property
     def lost(self) -> bool:
-        """Whether input pixels are lost for good at this layer."""
+        """Whether input pixels are lost for good at the end of an axis at this layer."""
         return bool(self.rows.lost or self.columns.lost)
 
     def dropped_text(self) -> str:
@@ -85,28 +135,62 @@ class Untiled:
         )
 
 
-def untiled(analysis: Analysis) -> Iterator[Untiled]:
-    """Every layer whose windows leave out input cells, except strided layers that skip cells by design."""
+def coverage(analysis: Analysis) -> Iterator[LayerCoverage]:
+    """Every layer with windows (convolutions, pooling), in order, with what its input cells see."""
     image = spatial(analysis.input_shape, analysis.data_format)
     if image is None:
         return
-    offsets, seen = [0, 0], [image[0], image[1]]
+    offsets, seen, holed = [0, 0], [image[0], image[1]], [False, False]
     field = ReceptiveField((1, 1), (1, 1))
     for record in analysed(analysis):
         if record.receptive_field is None:
             return
         if record.windows is not None:
-            axes = []
-            for axis, window in enumerate(record.windows):
-                dropped = dropped_cells(window)
-                last = window.size - 1 - dropped
-                reach = min(seen[axis], offsets[axis] + last * field.jump[axis] + field.size[axis])
-                axes.append(AxisCoverage(window, dropped, seen[axis] - reach))
-                offsets[axis] -= window.pad_before * field.jump[axis]
-                seen[axis] = reach
-            if any(a.dropped for a in axes) and not any(a.gaps for a in axes):
-                yield Untiled(record, axes[0], axes[1], (image[0], image[1]))
+            rows, columns = (
+                AxisCoverage(window, offsets[a], field.size[a], field.jump[a], seen[a], holed[a])
+                for a, window in enumerate(record.windows)
+            )
+            yield LayerCoverage(record, rows, columns, (image[0], image[1]))
+            for a, axis in enumerate((rows, columns)):
+                offsets[a] = axis.offset - axis.window.pad_before * axis.jump
+                seen[a] = axis.reach
+                holed[a] = axis.holed or axis.holes
         field = record.receptive_field
+
+
+def untiled(analysis: Analysis) -> Iterator[LayerCoverage]:
+    """Every layer whose windows leave out input cells at the end, except strided layers that skip
+    cells by design."""
+    for layer in coverage(analysis):
+        if any(a.dropped for a in layer.axes) and not any(a.gaps for a in layer.axes):
+            yield layer
+
+
+def skipping(analysis: Analysis) -> Iterator[LayerCoverage]:
+    """Every layer whose outputs leave pixels between them unseen, the first on each axis."""
+    for layer in coverage(analysis):
+        if any(a.skips for a in layer.axes):
+            yield layer
+
+
+def _covered(size: int, start: int, step: int, length: int, count: int) -> int:
+    """Cells of ``0 … size − 1`` inside one of ``count`` intervals of ``length`` cells starting at
+    ``start``, ``start + step``, … (disjoint when ``length ≤ step``, else one run). O(1).
+
+    >>> _covered(28, 0, 2, 1, 14), _covered(10, -1, 4, 3, 3), _covered(10, -3, 2, 5, 6)
+    (14, 8, 10)
+    """
+    if length >= step:  # overlapping or touching: one run
+        return max(0, min(size, start + (count - 1) * step + length) - max(0, start))
+    inside_first = max(0, -(start // step))  # the first interval starting at 0 or after
+    inside_last = min(count - 1, (size - length - start) // step)  # the last ending by size
+    total = length * max(0, inside_last - inside_first + 1)
+    straddling = {inside_first - 1, (size - 1 - start) // step}  # across 0, across the end
+    for index in straddling:
+        if 0 <= index < count and not inside_first <= index <= inside_last:
+            begin = start + index * step
+            total += max(0, min(size, begin + length) - max(0, begin))
+    return total
 
 
 def _hint(window: AxisWindow, pool: bool, dims: Callable[[int], str]) -> str:

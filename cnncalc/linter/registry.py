@@ -17,6 +17,7 @@ from cnncalc.linter.rules.parameter_explosion import ParameterExplosion
 from cnncalc.linter.rules.pool_larger_than_map import PoolLargerThanMap
 from cnncalc.linter.rules.receptive_field_too_small import ReceptiveFieldTooSmall
 from cnncalc.linter.rules.reflect_padding_too_large import ReflectPaddingTooLarge
+from cnncalc.linter.rules.skipped_input_pixels import SkippedInputPixels
 from cnncalc.linter.rules.softmax_not_last import SoftmaxNotLast
 from cnncalc.linter.rules.strides_with_dilation import StridesWithDilation
 from cnncalc.linter.rules.unseen_input_pixels import UnseenInputPixels
@@ -32,6 +33,7 @@ RULES: tuple[Rule, ...] = (
     EvenKernelSamePadding(),
     DenseOnFeatureMap(),
     PoolLargerThanMap(),
+    SkippedInputPixels(),
     ParameterExplosion(),
     DeadKernelTaps(),
     ConsecutiveLinearLayers(),

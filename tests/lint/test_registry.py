@@ -42,6 +42,7 @@ def test_the_codes_shipped_stay_as_they_are() -> None:
         "CNN112": "even-kernel-same-padding",
         "CNN113": "dense-on-feature-map",
         "CNN114": "pool-larger-than-map",
+        "CNN115": "skipped-input-pixels",
         "CNN201": "parameter-explosion",
         "CNN202": "dead-kernel-taps",
         "CNN301": "consecutive-linear-layers",

@@ -159,3 +159,30 @@ def test_huge_kernels_and_pools_are_linted_at_once() -> None:
     (finding,) = [d for d in cnncalc.lint(pool) if d.code == "CNN110"]
     # 2 windows of 10⁹ cover 2·10⁹ of 2·10⁹ + 1; a window of 2·10⁹ + 1 − 10⁹ = 1000000001 keeps 2 and covers all
     assert "pool_size 1000000001 with strides 1000000000 keeps 2×2" in (finding.hint or "")
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    size=st.integers(1, 40),
+    start=st.integers(-20, 20),
+    step=st.integers(1, 9),
+    length=st.integers(1, 12),
+    count=st.integers(1, 12),
+)
+def test_covered_pixels_in_closed_form_match_the_set_of_pixels(
+    size: int, start: int, step: int, length: int, count: int
+) -> None:
+    """CNN115 counts the pixels its outputs' fields cover without a loop over the outputs."""
+    from cnncalc.linter.coverage import _covered
+
+    pixels = {
+        p for o in range(count) for p in range(start + o * step, start + o * step + length) if 0 <= p < size
+    }
+    assert _covered(size, start, step, length, count) == len(pixels)
+
+
+def test_a_billion_outputs_skipping_pixels_are_counted_at_once() -> None:
+    # 1×1 windows with stride 2 on 2·10⁹ + 1: 10⁹ + 1 outputs see the even pixels, 10⁹ odd ones are unseen
+    spec = "input: [2000000001, 1, 1]\nlayers:\n  - {type: conv2d, filters: 1, kernel_size: 1, strides: [2, 1]}\n"
+    (finding,) = [d for d in cnncalc.lint(spec) if d.code == "CNN115"]
+    assert "never sees 1,000,000,000 rows" in finding.message
