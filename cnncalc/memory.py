@@ -31,28 +31,39 @@ class MemoryEstimate:
     """The bytes a network needs at least, and what they are for."""
 
     weights: int
-    activations: int
+    activations: int = 0
+    data: int = 0
 
     @property
     def total(self) -> int:
-        return self.weights + self.activations
+        """All of it, in bytes."""
+        return self.weights + self.activations + self.data
 
     def __str__(self) -> str:
-        parts = [f"{readable_bytes(self.weights)} for the weights"]
-        if self.activations:
-            parts.append(f"{readable_bytes(self.activations)} for a batch's activations")
-        return f"about {readable_bytes(self.total)} ({' and '.join(parts)})"
+        """``about 2.34 GB (2.00 GB for the weights, 0.34 GB for a batch's activations)``."""
+        parts = [
+            f"{readable_bytes(size)} for {what}"
+            for size, what in (
+                (self.weights, "the weights"),
+                (self.activations, "a batch's activations"),
+                (self.data, "the data set"),
+            )
+            if size
+        ]
+        return f"about {readable_bytes(self.total)} ({', '.join(parts)})"
 
 
-def estimate(analysis: Analysis, *, copies: int = 1, batch_size: int = 0) -> MemoryEstimate:
-    """The memory of ``copies`` of the weights and, for a training batch of ``batch_size``, every
-    layer's output and its gradient (``batch_size=0`` when nothing runs)."""
+def estimate(analysis: Analysis, *, copies: int = 1, batch_size: int = 0, samples: int = 0) -> MemoryEstimate:
+    """The memory of ``copies`` of the weights; for a training batch of ``batch_size``, every
+    layer's output and its gradient; and ``samples`` inputs of the network's shape."""
     params = sum(record.params or 0 for record in analysis.layers)
     values = prod(analysis.input_shape) + sum(
         prod(record.output_shape) for record in analysis.layers if record.output_shape is not None
     )
     return MemoryEstimate(
-        params * copies * BYTES_PER_VALUE, 2 * values * batch_size * BYTES_PER_VALUE if batch_size else 0
+        params * copies * BYTES_PER_VALUE,
+        2 * values * batch_size * BYTES_PER_VALUE,
+        samples * prod(analysis.input_shape) * BYTES_PER_VALUE,
     )
 
 
@@ -105,6 +116,6 @@ def estimate_for_saving(analysis: Analysis) -> MemoryEstimate:
     return estimate(analysis, copies=SAVING_COPIES)
 
 
-def estimate_for_training(analysis: Analysis, batch_size: int) -> MemoryEstimate:
-    """Training with Adam on batches of ``batch_size``."""
-    return estimate(analysis, copies=TRAINING_COPIES, batch_size=batch_size)
+def estimate_for_training(analysis: Analysis, batch_size: int, samples: int = 0) -> MemoryEstimate:
+    """Training with Adam on batches of ``batch_size`` drawn from ``samples`` inputs in memory."""
+    return estimate(analysis, copies=TRAINING_COPIES, batch_size=batch_size, samples=samples)

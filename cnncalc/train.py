@@ -156,24 +156,30 @@ def train(
         raise CnncalcError(f"the learning rate must be a finite number, at least 0; got {learning_rate}")
     analysis = analyze(spec)
     require_mnist_classifier(analysis, "train")
-    require_memory(estimate_for_training(analysis, batch_size), f"train {analysis.name}")
-    from cnncalc.data.mnist import load_mnist, prepare
+    from cnncalc.data.mnist import load_mnist, prepare, require_mnist_input
 
+    require_mnist_input(spec.input, spec.data_format)
+    require_memory(estimate_for_training(analysis, batch_size), f"train {analysis.name}")  # before loading
     mnist = load_mnist(data)
+    samples = len(mnist.x_train) + len(mnist.x_test)
+    require_memory(estimate_for_training(analysis, batch_size, samples), f"train {analysis.name}")
     x_train = prepare(mnist.x_train, spec.input, spec.data_format)
     x_test = prepare(mnist.x_test, spec.input, spec.data_format)
     trainer = make_trainer(backend, spec, seed=seed, learning_rate=learning_rate)
-    epoch_seconds = [
-        _timed_epoch(
-            trainer,
-            x_train,
-            mnist.y_train,
-            batch_size=batch_size,
-            title=f"epoch {epoch}/{epochs}",
-            console=console,
-        )
-        for epoch in range(1, epochs + 1)
-    ]
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging loss is reported, not warned about
+        epoch_seconds = [
+            _timed_epoch(
+                trainer,
+                x_train,
+                mnist.y_train,
+                batch_size=batch_size,
+                title=f"epoch {epoch}/{epochs}",
+                console=console,
+            )
+            for epoch in range(1, epochs + 1)
+        ]
     test_loss, test_accuracy = trainer.evaluate(x_test, mnist.y_test, batch_size=batch_size)
     timed = epoch_seconds[1:] or epoch_seconds
     metrics = TrainingMetrics(

@@ -12,10 +12,8 @@ import ast
 from importlib import resources
 from typing import Any
 
-import numpy as np
-
 from cnncalc.backends.keras.plan import CUSTOM_PADDING, KerasLayer, keras_layers, logits_output
-from cnncalc.data.mnist import MNIST_SIDE, prepare
+from cnncalc.data.mnist import MNIST_SIDE, require_mnist_input
 from cnncalc.errors import CnncalcError, DataError
 from cnncalc.shapes.records import Analysis
 
@@ -142,10 +140,10 @@ def keras_code(analysis: Analysis, *, script: str = "model.py") -> str:
 def _reshape(analysis: Analysis) -> str:
     """The body of ``prepare`` after scaling: the same as :func:`cnncalc.data.mnist.prepare`."""
     spec = analysis.spec
-    prepare(np.zeros((1, MNIST_SIDE, MNIST_SIDE), np.uint8), spec.input, spec.data_format)  # can it?
-    if len(spec.input) == 1:
+    size = require_mnist_input(spec.input, spec.data_format)  # can it?
+    if size is None:
         return f"    return images.reshape(len(images), {spec.input[0]})"
-    height, width = spec.input[1:] if spec.data_format == "channels_first" else spec.input[:2]
+    height, width = size
     lines = []
     if (height, width) != (MNIST_SIDE, MNIST_SIDE):
         top, left = (height - MNIST_SIDE) // 2, (width - MNIST_SIDE) // 2

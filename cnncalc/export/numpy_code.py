@@ -14,10 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
-
 from cnncalc.api import SpecSource, analyze
-from cnncalc.data.mnist import prepare
+from cnncalc.data.mnist import require_mnist_input
 from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis, AxisWindow, LayerRecord
 from cnncalc.spec.models import (
@@ -531,7 +529,7 @@ def numpy_script(spec: SpecSource) -> str:
     MNIST digits or do not output 10 class scores."""
     analysis = analyze(spec)
     require_mnist_classifier(analysis, "export")
-    prepare(np.zeros((0, 28, 28), np.uint8), analysis.input_shape, analysis.data_format)  # raises if unfit
+    require_mnist_input(analysis.input_shape, analysis.data_format)
     types = {type(record.layer) for record in analysis.layers}
     activations = _activations(analysis)
     if activations:
