@@ -40,8 +40,10 @@ STDIN_NAME = "<stdin>"
 """How standard input is named in messages and reports."""
 STDIN_TIMEOUT = 10.0
 """Seconds standard input may stay silent before reading it is an error."""
-MAX_INT_DIGITS = 4300
-"""The longest integer literal read (Python's own limit on converting text to int)."""
+MAX_INT_DIGITS = 300
+"""The longest integer literal read. Analysis is exact on Python ints of any size, but writes them
+as text, which Python refuses beyond 4,300 digits: a product of a dozen numbers of 300 digits stays
+below that, and no network has a size near 10³⁰⁰."""
 MAX_DEPTH = 64
 MAX_NODES = 2_000_000
 MAX_PROBLEMS = 20
@@ -78,7 +80,10 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     """A YAML 1.2 integer: decimal, ``0o`` octal or ``0x`` hexadecimal."""
     text = str(node.value)
     if len(text) > MAX_INT_DIGITS:
-        raise _located(f"a number with too many digits ({len(text):,}); no size is that large", node)
+        raise _located(
+            f"a number with too many digits ({len(text):,}; at most {MAX_INT_DIGITS}): no size is that large",
+            node,
+        )
     if text.startswith(("0o", "0x")):
         return int(text[2:], 8 if text[1] == "o" else 16)
     return int(text)
