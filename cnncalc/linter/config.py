@@ -97,8 +97,21 @@ def selector_problem(selector: str, *, ignoring: bool) -> tuple[str, str | None]
 
 def selectors(values: Iterable[str], origin: str, *, ignoring: bool) -> tuple[str, ...]:
     """Normalised selectors; a comma-separated value counts as several. Raises :class:`ConfigError`
-    naming ``origin`` (``--select``, ``pyproject.toml: [tool.cnncalc] ignore``) for a bad one."""
-    result = tuple(normalise(part) for value in values for part in value.split(",") if part.strip())
+    naming ``origin`` (``--select``, ``pyproject.toml: [tool.cnncalc] ignore``) for a bad one, an
+    empty one included: ``--select ''`` selecting nothing would silently turn every rule off.
+
+    >>> selectors(["CNN110,cnn2"], "--select", ignoring=False)
+    ('CNN110', 'CNN2')
+    >>> selectors([""], "--select", ignoring=False)
+    Traceback (most recent call last):
+    cnncalc.linter.config.ConfigError: --select: an empty rule selector selects nothing; give codes ...
+    """
+    result = tuple(normalise(part) for value in values for part in value.split(","))
+    if "" in result:
+        raise ConfigError(
+            f"{origin}: an empty rule selector selects nothing; give codes (CNN110), prefixes (CNN2) "
+            "or names (unseen-input-pixels)"
+        )
     for selector in result:
         problem = selector_problem(selector, ignoring=ignoring)
         if problem is not None:
