@@ -13,8 +13,8 @@ from cnncalc.errors import CnncalcError
 from cnncalc.linter.config import LintConfig, selectors
 from cnncalc.linter.runner import lint as lint_analysis
 from cnncalc.shapes.engine import analyze as analyze_spec
-from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis, LayerRecord
+from cnncalc.shapes.text import format_shape
 from cnncalc.spec.loader import LoadedSpec, SourceMap, load_file, parse_text, validate
 from cnncalc.spec.models import Spec
 

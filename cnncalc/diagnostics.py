@@ -25,4 +25,6 @@ class Diagnostic:
     """Index of the layer in the spec, when the finding is about one layer."""
     hint: str | None = None
     line: int | None = None
-    """Line in the spec file, when known."""
+    """Line in the spec file, when known (for a layer a block made: its line in the block)."""
+    use_line: int | None = None
+    """For a layer a block made, the line of the block's use."""

@@ -171,7 +171,7 @@ def test_alias_given_twice() -> None:
         ("padding: -1", "layers[0].padding: expected 'valid', 'same', a non-negative integer p"),
         ("padding: full", "layers[0].padding: expected 'valid', 'same', a non-negative integer p"),
         ("use_bias: 1", "layers[0].use_bias: expected true or false, got 1"),
-        ("activation: swish", "layers[0].activation: Input should be 'linear', 'relu'"),
+        ("activation: glu", "layers[0].activation: Input should be 'linear', 'relu'"),
     ],
 )
 def test_bad_values_name_the_field(value: str, expected: str) -> None:

@@ -92,6 +92,10 @@ def check(
             from cnncalc.render.github import render_github
 
             typer.echo(render_github(reports), nl=False)
+        case OutputFormat.TREE:
+            from cnncalc.render.tree import render_tree
+
+            render_tree(reports, stdout())
         case _ as unreachable:
             assert_never(unreachable)
     code = max(exit_code(report, config.strict) for report, config in zip(reports, configs, strict=True))

@@ -35,6 +35,7 @@ class OutputFormat(StrEnum):
     JSON = "json"
     MARKDOWN = "markdown"
     GITHUB = "github"
+    TREE = "tree"
 
 
 SpecFiles = Annotated[

@@ -15,7 +15,7 @@ from cnncalc.files import Output, check_outputs, write_atomic
 from cnncalc.linter.docs import pages, rule_page
 from cnncalc.linter.registry import RULES, find_rule
 from cnncalc.linter.solver import solve as solve_sizes
-from cnncalc.shapes.layers import window_formula
+from cnncalc.shapes.text import window_formula
 
 
 class ListFormat(StrEnum):

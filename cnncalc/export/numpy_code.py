@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from cnncalc.api import SpecSource, analyze
 from cnncalc.data.mnist import require_mnist_input
-from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis, AxisWindow, LayerRecord
+from cnncalc.shapes.text import format_shape
 from cnncalc.spec.models import (
     Activation,
     AvgPool2D,

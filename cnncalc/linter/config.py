@@ -58,7 +58,7 @@ def matches(rule: Rule, selector: str) -> bool:
 
     >>> from cnncalc.linter.registry import RULES
     >>> [rule.code for rule in RULES if matches(rule, "CNN10")]
-    ['CNN101', 'CNN102', 'CNN103', 'CNN104', 'CNN105']
+    ['CNN101', 'CNN102', 'CNN103', 'CNN104', 'CNN105', 'CNN106', 'CNN107', 'CNN108']
     """
     return rule.name == selector or rule.code.startswith(selector)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from cnncalc.linter.rule import analysed, edges, size_text, spatial
 from cnncalc.linter.solver import dropped_cells, tiling_padding
 from cnncalc.shapes.records import Analysis, AxisWindow, LayerRecord, ReceptiveField
-from cnncalc.spec.models import Pool2D
+from cnncalc.spec.models import INPUT, Pool2D
 
 
 @dataclass(frozen=True)
@@ -135,16 +135,38 @@ class LayerCoverage:
         )
 
 
+@dataclass(frozen=True)
+class _Reach:
+    """What the cells of one layer's output see of the input image, per axis."""
+
+    offsets: tuple[int, int]
+    """Where cell 0's field starts, in input pixels (negative where it sees padding)."""
+    seen: tuple[int, int]
+    """How many pixels from the top (left) edge some cell sees."""
+    field: ReceptiveField
+    holed: tuple[bool, bool]
+    """Whether pixels between windows were left unseen on the way."""
+
+
 def coverage(analysis: Analysis) -> Iterator[LayerCoverage]:
-    """Every layer with windows (convolutions, pooling), in order, with what its input cells see."""
+    """Every layer with windows (convolutions, pooling), in order, with what its input cells see.
+
+    Each layer's reach comes from its input's; where branches merge, the merge sees what the branch
+    that sees furthest sees (the maximum over branches), and misses pixels between windows only
+    if every branch does."""
     image = spatial(analysis.input_shape, analysis.data_format)
     if image is None:
         return
-    offsets, seen, holed = [0, 0], [image[0], image[1]], [False, False]
-    field = ReceptiveField((1, 1), (1, 1))
+    reaches = {INPUT: _Reach((0, 0), (image[0], image[1]), ReceptiveField((1, 1), (1, 1)), (False, False))}
     for record in analysed(analysis):
-        if record.receptive_field is None:
-            return
+        sources = [reaches.get(name) for name in record.inputs]
+        if record.receptive_field is None or None in sources:
+            continue
+        known = [source for source in sources if source is not None]
+        offsets = list(known[0].offsets)
+        seen = [max(source.seen[axis] for source in known) for axis in range(2)]
+        holed = [all(source.holed[axis] for source in known) for axis in range(2)]
+        field = known[0].field
         if record.windows is not None:
             rows, columns = (
                 AxisCoverage(window, offsets[a], field.size[a], field.jump[a], seen[a], holed[a])
@@ -155,7 +177,9 @@ def coverage(analysis: Analysis) -> Iterator[LayerCoverage]:
                 offsets[a] = axis.offset - axis.window.pad_before * axis.jump
                 seen[a] = axis.reach
                 holed[a] = axis.holed or axis.holes
-        field = record.receptive_field
+        reaches[record.name] = _Reach(
+            (offsets[0], offsets[1]), (seen[0], seen[1]), record.receptive_field, (holed[0], holed[1])
+        )
 
 
 def untiled(analysis: Analysis) -> Iterator[LayerCoverage]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cnncalc.linter.rule import LintRule, Rule
+from cnncalc.linter.rules.axis_out_of_range import AxisOutOfRange
 from cnncalc.linter.rules.consecutive_linear_layers import ConsecutiveLinearLayers
 from cnncalc.linter.rules.dead_kernel_taps import DeadKernelTaps
 from cnncalc.linter.rules.dense_on_feature_map import DenseOnFeatureMap
@@ -17,10 +18,13 @@ from cnncalc.linter.rules.parameter_explosion import ParameterExplosion
 from cnncalc.linter.rules.pool_larger_than_map import PoolLargerThanMap
 from cnncalc.linter.rules.receptive_field_too_small import ReceptiveFieldTooSmall
 from cnncalc.linter.rules.reflect_padding_too_large import ReflectPaddingTooLarge
+from cnncalc.linter.rules.reshape_size_mismatch import ReshapeSizeMismatch
+from cnncalc.linter.rules.shapes_mismatch import ShapesMismatch
 from cnncalc.linter.rules.skipped_input_pixels import SkippedInputPixels
 from cnncalc.linter.rules.softmax_not_last import SoftmaxNotLast
 from cnncalc.linter.rules.strides_with_dilation import StridesWithDilation
 from cnncalc.linter.rules.unseen_input_pixels import UnseenInputPixels
+from cnncalc.linter.rules.unused_layer import UnusedLayer
 
 RULES: tuple[Rule, ...] = (
     OutputTooSmall(),
@@ -28,11 +32,15 @@ RULES: tuple[Rule, ...] = (
     StridesWithDilation(),
     NeedsFeatureMap(),
     ReflectPaddingTooLarge(),
+    ShapesMismatch(),
+    ReshapeSizeMismatch(),
+    AxisOutOfRange(),
     UnseenInputPixels(),
     DroppedMapCells(),
     EvenKernelSamePadding(),
     DenseOnFeatureMap(),
     PoolLargerThanMap(),
+    UnusedLayer(),
     SkippedInputPixels(),
     ParameterExplosion(),
     DeadKernelTaps(),

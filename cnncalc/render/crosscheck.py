@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cnncalc.backends.keras.crosscheck import Crosscheck, LayerComparison, Params
-from cnncalc.shapes.layers import format_shape
+from cnncalc.shapes.text import format_shape
 
 AGREE = Text("✓", style="green")
 DISAGREE = Text("✗", style="bold red")

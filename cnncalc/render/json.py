@@ -42,6 +42,7 @@ def _analysis_dict(analysis: Analysis) -> dict[str, Any]:
         "input_shape": list(analysis.input_shape),
         "data_format": analysis.data_format,
         "layers": [_layer_dict(record) for record in analysis.layers],
+        "outputs": list(analysis.outputs),
         "output_shape": _shape(analysis.output_shape),
         "total_params": analysis.total_params,
         "trainable_params": analysis.trainable_params,
@@ -57,6 +58,8 @@ def _layer_dict(record: LayerRecord) -> dict[str, Any]:
         "index": record.index,
         "name": record.name,
         "type": record.type,
+        "inputs": list(record.inputs),
+        "block": list(record.block),
         "input_shape": _shape(record.input_shape),
         "output_shape": _shape(record.output_shape),
         "params": record.params,
@@ -78,6 +81,7 @@ def _diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
         "layer": diagnostic.layer,
         "hint": diagnostic.hint,
         "line": diagnostic.line,
+        "use_line": diagnostic.use_line,
     }
 
 
@@ -88,6 +92,7 @@ def _failure_dict(failure: Failure) -> dict[str, Any]:
         "input_shape": None,
         "data_format": None,
         "layers": [],
+        "outputs": None,
         "output_shape": None,
         "total_params": None,
         "trainable_params": None,

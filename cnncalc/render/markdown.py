@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from cnncalc.render import Failure, Report
-from cnncalc.render.text import findings_summary, layer_cells, totals, where
-from cnncalc.shapes.layers import format_shape
+from cnncalc.render.text import connected_text, findings_summary, layer_cells, totals, where
 from cnncalc.shapes.records import Analysis
+from cnncalc.shapes.text import format_shape
 
 
 def render_markdown(reports: list[Report], *, explain: bool = False) -> str:
@@ -26,11 +26,15 @@ def _analysis(analysis: Analysis, explain: bool) -> str:
         "",
         f"Input {format_shape(analysis.input_shape)}, {analysis.data_format}.",
         "",
-        "| # | Layer (type) | Output shape | Param # |" + (" Formula |" if explain else ""),
-        "|--:|---|---|--:|" + ("---|" if explain else ""),
+        "| # | Layer (type) | Output shape | Param # |"
+        + (" Connected to |" if analysis.branches else "")
+        + (" Formula |" if explain else ""),
+        "|--:|---|---|--:|" + ("---|" if analysis.branches else "") + ("---|" if explain else ""),
     ]
     for record in analysis.layers:
         cells = layer_cells(record)
+        if analysis.branches:
+            cells.append(connected_text(record))
         if explain:
             cells.append("<br>".join(record.explanation))
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")

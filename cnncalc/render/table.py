@@ -8,9 +8,9 @@ from rich.text import Text
 
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.render import Failure, Report
-from cnncalc.render.text import findings_summary, layer_cells, totals, where
-from cnncalc.shapes.layers import format_shape
+from cnncalc.render.text import connected_text, findings_summary, layer_cells, totals, where
 from cnncalc.shapes.records import Analysis
+from cnncalc.shapes.text import format_shape
 
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -21,7 +21,7 @@ def render_table(reports: list[Report], console: Console, *, explain: bool = Fal
         if number:
             console.print()
         if isinstance(report, Failure):
-            _print_failure(report, console)
+            print_failure(report, console)
         else:
             _print_analysis(report, console, explain)
 
@@ -35,15 +35,28 @@ def _print_analysis(analysis: Analysis, console: Console, explain: bool) -> None
     table.add_column("Layer (type)")
     table.add_column("Output shape")
     table.add_column("Param #", justify="right")
+    connected = analysis.branches
+    if connected:
+        table.add_column("Connected to")
     if explain:
         table.add_column("Formula", overflow="fold")
-    table.add_row("", f"input ({analysis.data_format})", format_shape(analysis.input_shape), "", style="dim")
+    table.add_row(
+        "",
+        f"input ({analysis.data_format})",
+        format_shape(analysis.input_shape),
+        "",
+        *(["-"] if connected else []),
+        *([""] if explain else []),
+        style="dim",
+    )
     failed = {d.layer for d in analysis.errors}
     warned = {d.layer for d in analysis.diagnostics if d.severity is Severity.WARNING}
     for record in analysis.layers:
         style = "red" if record.index in failed else ("dim" if record.output_shape is None else "")
         style = style or ("yellow" if record.index in warned else "")
         row = layer_cells(record)
+        if connected:
+            row.append(connected_text(record))
         if explain:
             row.append("\n".join(record.explanation))
         table.add_row(*row, style=style)
@@ -67,7 +80,8 @@ def _print_diagnostic(console: Console, diagnostic: Diagnostic, location: str) -
         console.print(Text(f"  hint: {diagnostic.hint}", style="dim"), soft_wrap=True)
 
 
-def _print_failure(failure: Failure, console: Console) -> None:
+def print_failure(failure: Failure, console: Console) -> None:
+    """Every problem of a file that could not be read or validated, with its hint."""
     for problem in failure.error.problems:
         line = Text("error", style=SEVERITY_STYLE[Severity.ERROR])
         line.append(f" {problem}")

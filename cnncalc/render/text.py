@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from cnncalc.diagnostics import Diagnostic, Severity
-from cnncalc.shapes.layers import format_shape
 from cnncalc.shapes.records import Analysis, LayerRecord
+from cnncalc.shapes.text import format_shape
 
 BYTES_PER_PARAM = 4
 """float32."""
@@ -58,6 +58,11 @@ def layer_cells(record: LayerRecord) -> list[str]:
     ]
 
 
+def connected_text(record: LayerRecord) -> str:
+    """The layers it reads, as Keras' summary's "Connected to" column lists them."""
+    return ", ".join(record.inputs)
+
+
 def shape_text(record: LayerRecord) -> str:
     """The output shape, or a dash when analysis never reached this layer."""
     return format_shape(record.output_shape) if record.output_shape is not None else "—"
@@ -73,7 +78,9 @@ def where(analysis: Analysis, diagnostic: Diagnostic) -> str:
     parts = []
     if diagnostic.layer is not None:
         parts.append(analysis.layers[diagnostic.layer].name)
-    if diagnostic.line is not None:
+    if diagnostic.line is not None and diagnostic.use_line is not None:
+        parts.append(f"(line {diagnostic.line}, in the block used at line {diagnostic.use_line})")
+    elif diagnostic.line is not None:
         parts.append(f"(line {diagnostic.line})")
     return " ".join(parts)
 

@@ -1,61 +1,89 @@
-"""The analysis pass: walks the layers in order and produces one record per layer.
+"""The analysis pass: walks the layers in dependency order and produces one record per layer.
 
-Impossible layers become error diagnostics; the shape chain stops there and later layers keep
-``None`` shapes, so every consumer still sees exactly one record per spec layer.
+Layers come in dependency order (the wiring checks it), so one loop over them is a walk of the
+graph; a chain is the case where every layer reads the one before. An impossible layer becomes an
+error diagnostic; the layers that depend on it keep ``None`` shapes, the others go on, so every
+consumer still sees exactly one record per spec layer.
 """
 
 from __future__ import annotations
 
 from cnncalc.diagnostics import Diagnostic, Severity
-from cnncalc.shapes.layers import Inferred, ShapeError, infer
+from cnncalc.shapes.inference import Inferred, ShapeError
+from cnncalc.shapes.layers import infer
 from cnncalc.shapes.records import Analysis, AxisWindow, LayerRecord, ReceptiveField, Shape
 from cnncalc.spec.loader import SourceMap
-from cnncalc.spec.models import Spec
+from cnncalc.spec.models import INPUT, Spec
 
 
 def analyze(spec: Spec, source: SourceMap | None = None) -> Analysis:
     """Analyse a validated spec: shapes, weights, windows and receptive fields, layer by layer."""
-    field = _input_field(spec.input)
-    shape: Shape | None = spec.input
+    shapes: dict[str, Shape | None] = {INPUT: spec.input}
+    fields: dict[str, ReceptiveField | None] = {INPUT: _input_field(spec.input)}
     records: list[LayerRecord] = []
     diagnostics: list[Diagnostic] = []
-    for index, layer in enumerate(spec.layers):
+    for index, (layer, origin) in enumerate(zip(spec.layers, spec.origins, strict=True)):
         name = layer.name or ""
-        if shape is None:
-            records.append(LayerRecord(index, name, layer, None, None, None))
-            continue
-        try:
-            inferred = infer(layer, shape, spec.data_format)
-        except ShapeError as exc:
-            line = source.locate(("layers", index)) if source else None
-            diagnostics.append(
-                Diagnostic(
-                    exc.code,
-                    Severity.ERROR,
-                    exc.message,
+        block = tuple(use.name for use in origin.uses)
+        input_shapes = tuple(shapes[source] for source in layer.inputs)
+        first = input_shapes[0]
+        if any(shape is None for shape in input_shapes):
+            records.append(
+                LayerRecord(
                     index,
-                    exc.hint,
-                    line[0] if line else None,
+                    name,
+                    layer,
+                    first,
+                    None,
+                    None,
+                    inputs=layer.inputs,
+                    input_shapes=input_shapes,
+                    block=block,
                 )
             )
-            records.append(LayerRecord(index, name, layer, shape, None, None))
-            shape = None
+            shapes[name] = fields[name] = None
             continue
-        field = _next_field(field, inferred)
+        known = tuple(shape for shape in input_shapes if shape is not None)
+        try:
+            inferred = infer(layer, known, layer.inputs, spec.data_format)
+        except ShapeError as exc:
+            line, use_line = source.lines(origin) if source else (None, None)
+            diagnostics.append(
+                Diagnostic(exc.code, Severity.ERROR, exc.message, index, exc.hint, line, use_line)
+            )
+            records.append(
+                LayerRecord(
+                    index,
+                    name,
+                    layer,
+                    first,
+                    None,
+                    None,
+                    inputs=layer.inputs,
+                    input_shapes=input_shapes,
+                    block=block,
+                )
+            )
+            shapes[name] = fields[name] = None
+            continue
+        field = _next_field([fields[source] for source in layer.inputs], inferred)
         records.append(
             LayerRecord(
                 index,
                 name,
                 layer,
-                shape,
+                first,
                 inferred.output_shape,
                 inferred.weights,
                 inferred.windows,
                 field,
                 inferred.explanation,
+                layer.inputs,
+                input_shapes,
+                block,
             )
         )
-        shape = inferred.output_shape
+        shapes[name], fields[name] = inferred.output_shape, field
     return Analysis(spec, tuple(records), tuple(diagnostics), source.file if source else None)
 
 
@@ -64,10 +92,16 @@ def _input_field(shape: Shape) -> ReceptiveField | None:
     return ReceptiveField((1, 1), (1, 1)) if len(shape) == 3 else None
 
 
-def _next_field(field: ReceptiveField | None, inferred: Inferred) -> ReceptiveField | None:
-    """The standard recurrence ``r += (k − 1)·j; j *= s`` (``k`` the dilated kernel's span)."""
-    if field is None or len(inferred.output_shape) != 3:
+def _next_field(inputs: list[ReceptiveField | None], inferred: Inferred) -> ReceptiveField | None:
+    """The standard recurrence ``r += (k − 1)·j; j *= s`` (``k`` the dilated kernel's span), from the
+    widest of the inputs' fields; ``None`` once the output is no feature map of the input's cells."""
+    if any(field is None for field in inputs) or len(inferred.output_shape) != 3 or inferred.regrids:
         return None
+    field = inputs[0]
+    assert field is not None
+    for other in inputs[1:]:
+        assert other is not None
+        field = field.widest(other)
     if inferred.windows is None:
         return field
     axes = [_axis_field(field, axis, w) for axis, w in enumerate(inferred.windows)]

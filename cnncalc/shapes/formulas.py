@@ -45,6 +45,33 @@ def window_output_size(size: int, window: int, strides: int, pad_before: int, pa
     return (size + pad_before + pad_after - window) // strides + 1
 
 
+def transposed_output_size(
+    size: int,
+    kernel_size: int,
+    strides: int = 1,
+    padding: Literal["valid", "same"] = "valid",
+    *,
+    output_padding: int | None = None,
+    dilation_rate: int = 1,
+) -> int:
+    """Output size of a transposed convolution along one axis, as Keras 3 computes it (``K`` the
+    dilated kernel span): ``valid`` gives ``(I − 1)·S + max(K, S)``, ``same`` gives ``I·S``; with
+    ``output_padding`` ``P``: ``(I − 1)·S + K + P`` (``valid``) or ``(I − 1)·S + K mod 2 + P`` (``same``).
+    Below 1 when nothing fits.
+
+    >>> transposed_output_size(7, 3, 2), transposed_output_size(7, 3, 2, "same")
+    (15, 14)
+    >>> transposed_output_size(7, 3, 2, "same", output_padding=1)
+    14
+    >>> transposed_output_size(1, 2, 2, "same", output_padding=0)
+    0
+    """
+    span = effective_kernel_size(kernel_size, dilation_rate)
+    if output_padding is None:
+        return (size - 1) * strides + max(span, strides) if padding == "valid" else size * strides
+    return (size - 1) * strides + (span if padding == "valid" else span % 2) + output_padding
+
+
 def resolve_padding(
     padding: Padding, size: int, kernel_size: int, strides: int = 1, dilation_rate: int = 1
 ) -> tuple[int, int]:

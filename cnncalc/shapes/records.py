@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from math import prod
 
 from cnncalc.diagnostics import Diagnostic, Severity
-from cnncalc.spec.models import DataFormat, LayerBase, Spec
+from cnncalc.spec.models import INPUT, DataFormat, LayerBase, Spec
 
 Shape = tuple[int, ...]
 
@@ -56,27 +57,42 @@ class ReceptiveField:
     """Receptive field of one output cell, per spatial axis ``(height, width)``, in input pixels.
 
     ``size`` is the extent one output cell sees, ``jump`` the input distance between neighbouring
-    output cells.
+    output cells. Where branches merge, the largest over the branches.
     """
 
     size: tuple[int, int]
     jump: tuple[int, int]
 
+    def widest(self, other: ReceptiveField) -> ReceptiveField:
+        """The larger of two fields on each axis, as where two branches merge."""
+        return ReceptiveField(
+            (max(self.size[0], other.size[0]), max(self.size[1], other.size[1])),
+            (max(self.jump[0], other.jump[0]), max(self.jump[1], other.jump[1])),
+        )
+
 
 @dataclass(frozen=True)
 class LayerRecord:
-    """Everything analysis knows about one layer. After an error, shapes and weights are ``None``."""
+    """Everything analysis knows about one layer. After an error (in it or in a layer it depends
+    on), its output shape and weights are ``None``."""
 
     index: int
     name: str
     layer: LayerBase
     input_shape: Shape | None
+    """The shape of its (first) input."""
     output_shape: Shape | None
     weights: tuple[Weight, ...] | None
     windows: tuple[AxisWindow, AxisWindow] | None = None
     receptive_field: ReceptiveField | None = None
     explanation: tuple[str, ...] = ()
     """The formulas behind the output size and parameter count, with the numbers in."""
+    inputs: tuple[str, ...] = (INPUT,)
+    """The names of the layers it reads (``input``: the model input), in order."""
+    input_shapes: tuple[Shape | None, ...] = ()
+    """Their output shapes, in the same order."""
+    block: tuple[str, ...] = ()
+    """The block uses that made it, outermost first; ``()`` for a layer written in ``layers:``."""
 
     @property
     def type(self) -> str:
@@ -101,7 +117,8 @@ class LayerRecord:
 
 @dataclass(frozen=True)
 class Analysis:
-    """A spec analysed: one record per layer in spec order, and the findings."""
+    """A spec analysed: one record per layer in spec order (every layer after its inputs), and the
+    findings."""
 
     spec: Spec
     layers: tuple[LayerRecord, ...]
@@ -124,9 +141,41 @@ class Analysis:
         return self.spec.data_format
 
     @property
+    def outputs(self) -> tuple[str, ...]:
+        """The names of the layers whose results the network returns."""
+        return self.spec.outputs
+
+    @property
     def output_shape(self) -> Shape | None:
-        """The network's output shape, ``None`` when analysis stopped at an error."""
-        return self.layers[-1].output_shape
+        """The (first) output's shape, ``None`` when an error stopped analysis before it."""
+        return self.layer(self.outputs[0]).output_shape
+
+    @property
+    def branches(self) -> bool:
+        """Whether the network is not a plain chain (a layer reads another than the one before it,
+        or several inputs)."""
+        previous = INPUT
+        for record in self.layers:
+            if record.inputs != (previous,):
+                return True
+            previous = record.name
+        return self.outputs != (previous,)
+
+    def consumers(self, name: str) -> tuple[str, ...]:
+        """The names of the layers that read ``name`` (a layer, or ``input``)."""
+        return self._consumers.get(name, ())
+
+    @cached_property
+    def _consumers(self) -> dict[str, tuple[str, ...]]:
+        readers: dict[str, list[str]] = {}
+        for record in self.layers:
+            for source in dict.fromkeys(record.inputs):
+                readers.setdefault(source, []).append(record.name)
+        return {name: tuple(names) for name, names in readers.items()}
+
+    def inputs_of(self, record: LayerRecord) -> tuple[LayerRecord | None, ...]:
+        """The records ``record`` reads, in order (``None`` for the model input)."""
+        return tuple(None if name == INPUT else self.layer(name) for name in record.inputs)
 
     @property
     def total_params(self) -> int:
@@ -155,7 +204,12 @@ class Analysis:
 
     def layer(self, name: str) -> LayerRecord:
         """The record of the layer called ``name``; ``KeyError`` lists the names when missing."""
-        for record in self.layers:
-            if record.name == name:
-                return record
-        raise KeyError(f"no layer named {name!r}; layers: {', '.join(r.name for r in self.layers)}")
+        record = self._by_name.get(name)
+        if record is None:
+            shown = ", ".join(r.name for r in self.layers[:50]) + (", ..." if len(self.layers) > 50 else "")
+            raise KeyError(f"no layer named {name!r}; layers: {shown}")
+        return record
+
+    @cached_property
+    def _by_name(self) -> dict[str, LayerRecord]:
+        return {record.name: record for record in self.layers}

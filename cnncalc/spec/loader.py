@@ -28,10 +28,11 @@ from typing import Any, get_args
 
 import yaml
 from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from cnncalc.errors import Problem, SpecError, show_value
-from cnncalc.spec.models import LAYER_TYPES, TYPE_NAMES, Spec, canonical_type
+from cnncalc.spec.blocks import FieldPath, Origin, expand
+from cnncalc.spec.models import KERAS_NAMES, TYPE_NAMES, Spec, canonical_type, layer_class
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 STDIN = "-"
@@ -120,7 +121,7 @@ class SourceMap:
     file: str | None
     root: yaml.Node | None = None
 
-    def locate(self, path: tuple[str | int, ...]) -> tuple[int, int] | None:
+    def locate(self, path: FieldPath) -> tuple[int, int] | None:
         """The line and column of the deepest node on ``path`` that exists in the document."""
         if self.root is None:
             return None
@@ -137,6 +138,12 @@ class SourceMap:
                 node = node.value[part]
                 mark = node.start_mark
         return mark.line + 1, mark.column + 1
+
+    def lines(self, origin: Origin) -> tuple[int | None, int | None]:
+        """The line a layer is written on and, for a layer a block made, the line of the outermost use."""
+        where = self.locate(origin.path)
+        use = self.locate(origin.uses[0].path) if origin.uses else None
+        return (where[0] if where else None), (use[0] if use else None)
 
 
 @dataclass(frozen=True)
@@ -362,16 +369,18 @@ def _check_key(event: yaml.Event, frame: _Frame, located: Any) -> None:
 
 
 def _problems(exc: ValidationError, data: Mapping[str, Any], source: SourceMap) -> list[Problem]:
+    origins = _origins(data)
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     for error in exc.errors():
-        path = _field_path(error, data)
+        path, uses = _document_path(error, origins)
         field = _format_path(path[:-1] if error["type"] == "missing" else path)
         key = (_format_path(_strip_trailing_ints(path)), error["type"])
         if key in seen:
             continue
         seen.add(key)
         message, hint = _describe(error, path, data)
+        message += _in_uses(uses, source)
         where = source.locate(path)
         line, column = where if where else (None, None)
         problems.append(Problem(message, source.file, line, column, field or None, hint))
@@ -381,23 +390,53 @@ def _problems(exc: ValidationError, data: Mapping[str, Any], source: SourceMap) 
     return problems
 
 
-def _field_path(error: ErrorDetails, data: Mapping[str, Any]) -> tuple[str | int, ...]:
-    """The error's location in the user's document: union tags dropped, duplicate names placed."""
-    loc = tuple(error["loc"])
-    if error["type"] == "duplicate_name":
-        return ("layers", error["ctx"]["index"], "name")
-    if len(loc) > 2 and loc[0] == "layers" and isinstance(loc[1], int) and loc[2] in TYPE_NAMES:
-        return loc[:2] + loc[3:]
-    return loc
+def _origins(data: Mapping[str, Any]) -> tuple[Origin, ...]:
+    """Where each expanded layer is written (to place errors inside blocks); ``()`` if the spec's
+    blocks cannot even be expanded (that error is placed in the document already)."""
+    try:
+        expansion = expand(data, KERAS_NAMES)
+    except PydanticCustomError:
+        return ()
+    return expansion.origins if expansion else ()
 
 
-def _strip_trailing_ints(path: tuple[str | int, ...]) -> tuple[str | int, ...]:
+def _document_path(
+    error: ErrorDetails, origins: tuple[Origin, ...]
+) -> tuple[FieldPath, tuple[FieldPath, ...]]:
+    """Where an error is in the document as written, and the block uses (their paths) around it.
+
+    Errors of the layers are located in the expanded list (``layers[7]``); a layer a block made is
+    written in the block (``blocks.bottleneck.layers[2]``)."""
+    loc: FieldPath = tuple(error["loc"])
+    uses: tuple[FieldPath, ...] = ()
+    ctx = error.get("ctx") or {}
+    if error["type"] == "spec_structure":
+        loc, uses = tuple(ctx["loc"]), tuple(ctx["uses"])
+        if not ctx["expanded"]:
+            return loc, uses
+    if len(loc) >= 2 and loc[0] == "layers" and isinstance(loc[1], int) and loc[1] < len(origins):
+        origin = origins[loc[1]]
+        return (*origin.path, *loc[2:]), tuple(use.path for use in origin.uses)
+    return loc, uses
+
+
+def _in_uses(uses: tuple[FieldPath, ...], source: SourceMap) -> str:
+    """`` (in the block used at line 40)`` for a problem inside a block."""
+    if not uses:
+        return ""
+    lines = [str(where[0]) for where in map(source.locate, uses) if where]
+    if not lines:
+        return " (inside a block)"
+    return f" (in the block used at line {' → '.join(lines)})"
+
+
+def _strip_trailing_ints(path: FieldPath) -> FieldPath:
     while path and isinstance(path[-1], int) and len(path) > 2:
         path = path[:-1]
     return path
 
 
-def _format_path(path: tuple[str | int, ...]) -> str:
+def _format_path(path: FieldPath) -> str:
     """``('layers', 3, 'kernel_size')`` → ``layers[3].kernel_size``."""
     text = ""
     for part in path:
@@ -405,12 +444,13 @@ def _format_path(path: tuple[str | int, ...]) -> str:
     return text
 
 
-def _describe(
-    error: ErrorDetails, path: tuple[str | int, ...], data: Mapping[str, Any]
-) -> tuple[str, str | None]:
+def _describe(error: ErrorDetails, path: FieldPath, data: Mapping[str, Any]) -> tuple[str, str | None]:
     """A message for people (and a hint), from one pydantic error."""
     kind = error["type"]
     last = path[-1] if path else ""
+    if kind == "spec_structure":
+        ctx = error["ctx"]
+        return ctx["message"], ctx["hint"]
     if kind == "unknown_layer_type":
         raw = error["input"].get("type") if isinstance(error["input"], dict) else None
         if raw is None:
@@ -426,8 +466,6 @@ def _describe(
     if kind == "missing":
         hint = "e.g. `input: [28, 28, 1]` (height, width, channels)" if path == ("input",) else None
         return f"required field `{last}` is missing", hint
-    if kind == "duplicate_name":
-        return error["msg"], "names must be unique; leave `name` out to get a Keras-style default"
     template = _PLAIN_MESSAGES.get(kind)
     message = template.format(**error.get("ctx", {})) if template else error["msg"]
     if kind not in _CUSTOM_TYPES and _is_scalar(error["input"]):
@@ -435,7 +473,18 @@ def _describe(
     return message, None
 
 
-_CUSTOM_TYPES = {"size_type", "padding_type", "input_rank"}
+_CUSTOM_TYPES = {
+    "size_type",
+    "padding_type",
+    "input_rank",
+    "output_padding",
+    "target_shape",
+    "batch_axis",
+    "repeated_axis",
+    "mean_variance",
+    "name_slash",
+    "reserved_name",
+}
 """Errors raised by our own validators, whose messages already show the value."""
 _PLAIN_MESSAGES = {
     "int_type": "expected an integer",
@@ -451,28 +500,19 @@ _PLAIN_MESSAGES = {
 }
 
 
-def _model_at(path: tuple[str | int, ...], data: Mapping[str, Any]) -> type[BaseModel] | None:
-    """The model that validates the mapping at ``path`` (``()`` is the spec, ``('layers', 3)`` that
-    layer's class by its ``type``, ``('lint',)`` the lint section), or ``None``."""
-    model: type[BaseModel] = Spec
+def _model_at(path: FieldPath, data: Mapping[str, Any]) -> type[BaseModel] | None:
+    """The model that validates the mapping at ``path`` (``()`` is the spec, a layer's mapping its
+    class by ``type``, ``('lint',)`` the lint section), or ``None``."""
     value: Any = data
     for part in path:
         value = _child(value, part)
-        if isinstance(part, int):
-            continue
-        field = model.model_fields.get(part)
-        if field is None:
-            return None
-        if part == "layers" and model is Spec:
-            continue
-        inner = _model_in(field.annotation)
-        if inner is None:
-            return None
-        model = inner
-    if path[:1] == ("layers",) and len(path) == 2:
-        tag = canonical_type(value.get("type")) if isinstance(value, Mapping) else None
-        return next((cls for cls in LAYER_TYPES if cls.model_fields["type"].default == tag), None)
-    return model
+    if not path:
+        return Spec
+    if isinstance(value, Mapping) and "type" in value:
+        tag = canonical_type(value.get("type"))
+        return layer_class(tag) if tag else None
+    field = Spec.model_fields.get(str(path[0])) if len(path) == 1 else None
+    return _model_in(field.annotation) if field else None
 
 
 def _child(value: Any, part: str | int) -> Any:

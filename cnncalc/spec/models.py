@@ -1,146 +1,84 @@
-"""The spec language: one pydantic model per layer type, joined in a discriminated union.
+"""The spec language: one pydantic model per layer type, and the spec that wires them into a network.
 
-Field names follow Keras. Sizes are normalised on validation: an int ``n`` becomes ``(n, n)`` and
-explicit padding becomes ``((top, bottom), (left, right))``, so consumers never re-parse user forms.
-Validators check one layer's own fields only; whatever spans layers belongs to the shape engine.
+Field names and defaults follow Keras. Validators check one layer's own fields only; whatever spans
+layers belongs to the wiring (:mod:`cnncalc.spec.wiring`), the shape engine and the lint rules.
+Every layer model builds its validator the first time a spec uses its type (``defer_build``), so
+that loading LeNet-5 does not pay for thirty layer types it does not use.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, TypeAlias, TypeVar
 
-from annotated_types import Ge, Gt, Lt
+from annotated_types import Ge, Lt
 from pydantic import (
     AfterValidator,
-    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    Discriminator,
     Field,
+    ModelWrapValidatorHandler,
+    PlainValidator,
+    PrivateAttr,
+    SerializeAsAny,
     Strict,
     StrictBool,
-    Tag,
     field_validator,
     model_validator,
 )
+from pydantic import AliasChoices as Aliases
 from pydantic_core import PydanticCustomError
 
-from cnncalc.errors import show_value
-
-PositiveInt: TypeAlias = Annotated[int, Strict(), Ge(1)]
-NonNegativeInt: TypeAlias = Annotated[int, Strict(), Ge(0)]
-Pair: TypeAlias = tuple[int, int]
-PadPair: TypeAlias = tuple[tuple[int, int], tuple[int, int]]
-DataFormat: TypeAlias = Literal["channels_last", "channels_first"]
-PaddingMode: TypeAlias = Literal["zeros", "replicate", "reflect"]
-ActivationName: TypeAlias = Literal[
-    "linear", "relu", "tanh", "sigmoid", "softmax", "elu", "leaky_relu", "relu6"
-]
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _int_or_pair(value: Any) -> Any:
-    """Accept ``n`` as ``(n, n)``; anything else but a list is rejected with one clear message."""
-    if _is_int(value) and value >= 1:
-        return (value, value)
-    if _is_int(value):
-        raise PydanticCustomError(
-            "greater_than_equal", "must be at least 1, got {value}", {"value": value, "ge": 1}
-        )
-    if isinstance(value, list | tuple):
-        return tuple(value)
-    raise PydanticCustomError(
-        "size_type",
-        "expected an integer or a pair [height, width], got {value}",
-        {"value": show_value(value)},
-    )
-
-
-def _padding(value: Any) -> Any:
-    """``valid``/``same`` (any case), ``p``, ``[ph, pw]`` or ``[[top, bottom], [left, right]]``,
-    checked here in full so that a mistake gives one message, normalised to the nested form."""
-    if isinstance(value, str) and value.lower() in {"valid", "same"}:
-        return value.lower()
-    return _explicit_padding(value)
-
-
-def _explicit_padding(value: Any) -> Any:
-    """``p``, ``[ph, pw]`` or ``[[top, bottom], [left, right]]`` → ``((top, bottom), (left, right))``."""
-    if _is_int(value) and value >= 0:
-        return ((value, value), (value, value))
-    if isinstance(value, list | tuple) and len(value) == 2:
-        if all(_is_int(v) and v >= 0 for v in value):
-            return ((value[0], value[0]), (value[1], value[1]))
-        if all(
-            isinstance(v, list | tuple) and len(v) == 2 and all(_is_int(p) and p >= 0 for p in v)
-            for v in value
-        ):
-            return ((value[0][0], value[0][1]), (value[1][0], value[1][1]))
-    raise PydanticCustomError(
-        "padding_type",
-        "expected 'valid', 'same', a non-negative integer p, [ph, pw] or [[top, bottom], [left, right]], "
-        "got {value}",
-        {"value": show_value(value)},
-    )
-
-
-_PAIR_INPUT = PositiveInt | tuple[PositiveInt, PositiveInt]
-_PAD_INPUT = (
-    NonNegativeInt
-    | tuple[NonNegativeInt, NonNegativeInt]
-    | tuple[tuple[NonNegativeInt, NonNegativeInt], tuple[NonNegativeInt, NonNegativeInt]]
-)
-
-Size = Annotated[
-    tuple[PositiveInt, PositiveInt],
-    BeforeValidator(_int_or_pair, json_schema_input_type=_PAIR_INPUT),
-]
-"""A window size, stride or dilation: ``n`` or ``[height, width]``; normalised to a pair."""
-
-ExplicitPadding = Annotated[
-    tuple[tuple[NonNegativeInt, NonNegativeInt], tuple[NonNegativeInt, NonNegativeInt]],
-    BeforeValidator(_explicit_padding, json_schema_input_type=_PAD_INPUT),
-]
-"""Explicit padding, normalised to ``((top, bottom), (left, right))``."""
-
-Padding = Annotated[
-    Literal["valid", "same"] | PadPair,
-    BeforeValidator(_padding, json_schema_input_type=Literal["valid", "same"] | _PAD_INPUT),
-]
-"""``valid``, ``same`` (Keras: output ``ceil(I / S)``) or explicit padding."""
-
-
-def _activation(value: Any) -> Any:
-    if value is None:
-        return "linear"
-    return value.lower() if isinstance(value, str) else value
-
-
-ActivationField = Annotated[
+from cnncalc.spec.blocks import Origin, expand
+from cnncalc.spec.fields import (
+    INPUT,
+    ActivationField,
     ActivationName,
-    BeforeValidator(_activation, json_schema_input_type=ActivationName | None),
-]
-"""An activation function name; ``null`` means ``linear``."""
+    Axes,
+    Axis,
+    DataFormat,
+    ExplicitPadding,
+    Inputs,
+    KerasPadding,
+    LayerName,
+    Number,
+    Numbers,
+    Padding,
+    PaddingMode,
+    PadPair,
+    Pair,
+    PositiveInt,
+    PositiveNumber,
+    Size,
+    ZeroOrMorePair,
+)
+from cnncalc.spec.wiring import check_wiring
+
+__all__ = ["INPUT", "ActivationName", "DataFormat", "PadPair", "Pair"]
+
+Rate = Annotated[float, Strict(), Ge(0), Lt(1)]
 
 
 class LayerBase(BaseModel):
     """Fields and behaviour every layer shares."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
     keras_class: ClassVar[str]
     """The Keras layer class this spec type builds, also accepted as ``type``."""
     keras_name: ClassVar[str]
     """The base of Keras' default layer names (``conv2d``, ``conv2d_1``, ...)."""
+    arity: ClassVar[tuple[int, int | None]] = (1, 1)
+    """How many inputs the layer reads: at least, at most (``None``: no limit)."""
 
     type: str
-    name: Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.\-]*$", max_length=200)] | None = None
+    name: LayerName | None = None
     """Unique layer name; defaults to Keras' naming scheme."""
+    inputs: Inputs = ()
+    """The layers it reads, by name (``input`` is the model input); by default the layer before.
+    After validation, always the resolved names."""
 
     @field_validator("type", mode="before")
     @classmethod
@@ -148,59 +86,121 @@ class LayerBase(BaseModel):
         return canonical_type(value) or value
 
 
-PaddedLayer = TypeVar("PaddedLayer", "Conv2D", "Pool2D")
+Windowed = TypeVar("Windowed", bound="WindowedLayer")
 
 
-def _without_unread_mode(layer: PaddedLayer, *, reads_same_padding: bool) -> PaddedLayer:
-    """The layer with ``padding_mode`` reset to ``zeros`` where no padded cell is read: without
-    padding, or with ``same`` on a pool (Keras' ``same`` pools ignore padded cells). Layers that
-    compute the same then compare equal."""
-    if isinstance(layer.padding, tuple):
-        padded = any(any(pads) for pads in layer.padding)
-    else:
-        padded = layer.padding == "same" and reads_same_padding
-    if padded or layer.padding_mode == "zeros":
-        return layer
-    return layer.model_copy(update={"padding_mode": "zeros"})
+class WindowedLayer(LayerBase):
+    """A layer that slides a window over a feature map, with Keras' or explicit padding."""
+
+    strides: Size = Field(default=(1, 1), validation_alias=Aliases("strides", "stride"))
+    padding: Padding = "valid"
+    padding_mode: PaddingMode = "zeros"
+    """What explicit or ``same`` padding fills with: ``zeros`` (Keras), ``replicate`` or ``reflect``."""
+
+    reads_same_padding: ClassVar[bool] = True
+    """Whether ``same`` padding cells are read (convolutions) or ignored (Keras' pools)."""
+
+    @model_validator(mode="after")
+    def _padding_mode_in_use(self: Windowed) -> Windowed:
+        """Reset ``padding_mode`` to ``zeros`` where no padded cell is read: without padding, or with
+        ``same`` on a pool. Layers that compute the same then compare equal."""
+        if isinstance(self.padding, tuple):
+            padded = any(any(pads) for pads in self.padding)
+        else:
+            padded = self.padding == "same" and self.reads_same_padding
+        if padded or self.padding_mode == "zeros":
+            return self
+        return self.model_copy(update={"padding_mode": "zeros"})
 
 
-class Conv2D(LayerBase):
+class ConvLayer(WindowedLayer):
+    """What convolutions share: a kernel, dilation, a bias and an activation."""
+
+    kernel_size: Size = Field(validation_alias=Aliases("kernel_size", "kernel"))
+    dilation_rate: Size = (1, 1)
+    use_bias: StrictBool = True
+    activation: ActivationField = "linear"
+
+
+# --- convolutions -------------------------------------------------------------------------------
+
+
+class Conv2D(ConvLayer):
     """2D convolution (``keras.layers.Conv2D``); explicit padding is zero padding before it."""
 
     keras_class = "Conv2D"
     keras_name = "conv2d"
     type: Literal["conv2d"] = "conv2d"
     filters: PositiveInt
-    kernel_size: Size = Field(validation_alias=AliasChoices("kernel_size", "kernel"))
-    strides: Size = Field(default=(1, 1), validation_alias=AliasChoices("strides", "stride"))
-    padding: Padding = "valid"
-    padding_mode: PaddingMode = "zeros"
-    dilation_rate: Size = (1, 1)
     groups: PositiveInt = 1
+
+
+class DepthwiseConv2D(ConvLayer):
+    """One filter per input channel, ``depth_multiplier`` times (``keras.layers.DepthwiseConv2D``)."""
+
+    keras_class = "DepthwiseConv2D"
+    keras_name = "depthwise_conv2d"
+    type: Literal["depthwiseconv2d"] = "depthwiseconv2d"
+    depth_multiplier: PositiveInt = 1
+
+
+class SeparableConv2D(ConvLayer):
+    """A depthwise convolution, then a 1×1 one to ``filters`` (``keras.layers.SeparableConv2D``)."""
+
+    keras_class = "SeparableConv2D"
+    keras_name = "separable_conv2d"
+    type: Literal["separableconv2d"] = "separableconv2d"
+    filters: PositiveInt
+    depth_multiplier: PositiveInt = 1
+
+
+class Conv2DTranspose(LayerBase):
+    """Transposed convolution (``keras.layers.Conv2DTranspose``): upsamples by ``strides``.
+
+    Output size per axis, as Keras 3 computes it (``K`` the dilated kernel span): ``valid`` gives
+    ``(I − 1)·S + max(K, S)``, ``same`` gives ``I·S``; with ``output_padding`` ``P``, ``(I − 1)·S + K + P``
+    (``valid``) or ``(I − 1)·S + K mod 2 + P`` (``same``).
+    """
+
+    keras_class = "Conv2DTranspose"
+    keras_name = "conv2d_transpose"
+    type: Literal["conv2dtranspose"] = "conv2dtranspose"
+    filters: PositiveInt
+    kernel_size: Size = Field(validation_alias=Aliases("kernel_size", "kernel"))
+    strides: Size = Field(default=(1, 1), validation_alias=Aliases("strides", "stride"))
+    padding: KerasPadding = "valid"
+    output_padding: ZeroOrMorePair | None = None
+    dilation_rate: Size = (1, 1)
     use_bias: StrictBool = True
     activation: ActivationField = "linear"
 
     @model_validator(mode="after")
-    def _padding_mode_in_use(self) -> Conv2D:
-        return _without_unread_mode(self, reads_same_padding=True)
+    def _output_padding_below_strides(self) -> Conv2DTranspose:
+        if self.output_padding is not None and any(
+            p >= s for p, s in zip(self.output_padding, self.strides, strict=True)
+        ):
+            raise PydanticCustomError(
+                "output_padding",
+                "output_padding {padding} must be smaller than strides {strides} on each axis (Keras' rule)",
+                {"padding": list(self.output_padding), "strides": list(self.strides)},
+            )
+        return self
 
 
-class Pool2D(LayerBase):
+# --- pooling ------------------------------------------------------------------------------------
+
+
+class Pool2D(WindowedLayer):
     """Fields shared by max and average pooling. ``strides`` default to ``pool_size``, as in Keras."""
 
-    pool_size: Size = Field(default=(2, 2), validation_alias=AliasChoices("pool_size", "pool"))
-    strides: Size | None = Field(default=None, validation_alias=AliasChoices("strides", "stride"))
-    padding: Padding = "valid"
-    padding_mode: PaddingMode = "zeros"
+    reads_same_padding = False
+    pool_size: Size = Field(default=(2, 2), validation_alias=Aliases("pool_size", "pool"))
+    strides: Size | None = Field(default=None, validation_alias=Aliases("strides", "stride"))  # type: ignore[assignment]
 
     @property
     def effective_strides(self) -> Pair:
         """The strides in use: the given ones, else the pool size."""
         return self.strides or self.pool_size
-
-    @model_validator(mode="after")
-    def _padding_mode_in_use(self) -> Pool2D:
-        return _without_unread_mode(self, reads_same_padding=False)
 
 
 class MaxPool2D(Pool2D):
@@ -217,6 +217,31 @@ class AvgPool2D(Pool2D):
     keras_class = "AveragePooling2D"
     keras_name = "average_pooling2d"
     type: Literal["avgpool2d"] = "avgpool2d"
+
+
+class GlobalPool2D(LayerBase):
+    """Pooling over all positions of a feature map; ``keepdims`` keeps them as 1×1."""
+
+    keepdims: StrictBool = False
+
+
+class GlobalAvgPool2D(GlobalPool2D):
+    """Average over all positions of a feature map (``keras.layers.GlobalAveragePooling2D``)."""
+
+    keras_class = "GlobalAveragePooling2D"
+    keras_name = "global_average_pooling2d"
+    type: Literal["globalavgpool2d"] = "globalavgpool2d"
+
+
+class GlobalMaxPool2D(GlobalPool2D):
+    """Maximum over all positions of a feature map (``keras.layers.GlobalMaxPooling2D``)."""
+
+    keras_class = "GlobalMaxPooling2D"
+    keras_name = "global_max_pooling2d"
+    type: Literal["globalmaxpool2d"] = "globalmaxpool2d"
+
+
+# --- dense and reshaping -----------------------------------------------------------------------
 
 
 class Dense(LayerBase):
@@ -238,48 +263,24 @@ class Flatten(LayerBase):
     type: Literal["flatten"] = "flatten"
 
 
-class Dropout(LayerBase):
-    """Drops a fraction ``rate`` of values while training (``keras.layers.Dropout``)."""
-
-    keras_class = "Dropout"
-    keras_name = "dropout"
-    type: Literal["dropout"] = "dropout"
-    rate: Annotated[float, Strict(), Ge(0), Lt(1)]
-
-
-class Activation(LayerBase):
-    """A standalone activation (``keras.layers.Activation``)."""
-
-    keras_class = "Activation"
-    keras_name = "activation"
-    type: Literal["activation"] = "activation"
-    activation: ActivationField
+def _one_unknown(shape: tuple[int, ...]) -> tuple[int, ...]:
+    if shape.count(-1) > 1:
+        raise PydanticCustomError("target_shape", "at most one axis may be -1 (the one Keras infers)")
+    if any(size == 0 or size < -1 for size in shape):
+        raise PydanticCustomError("target_shape", "each size is at least 1, or -1 for the one inferred")
+    return shape
 
 
-class BatchNorm(LayerBase):
-    """Batch normalisation over the channel axis (``keras.layers.BatchNormalization``)."""
+class Reshape(LayerBase):
+    """Gives the values a new shape, batch axis excluded (``keras.layers.Reshape``); one size may
+    be ``-1``: Keras infers it."""
 
-    keras_class = "BatchNormalization"
-    keras_name = "batch_normalization"
-    type: Literal["batchnorm"] = "batchnorm"
-    momentum: Annotated[float, Strict(), Ge(0), Lt(1)] = 0.99
-    epsilon: Annotated[float, Strict(), Gt(0)] = 1e-3
-
-
-class GlobalAvgPool2D(LayerBase):
-    """Average over all positions of a feature map (``keras.layers.GlobalAveragePooling2D``)."""
-
-    keras_class = "GlobalAveragePooling2D"
-    keras_name = "global_average_pooling2d"
-    type: Literal["globalavgpool2d"] = "globalavgpool2d"
-
-
-class GlobalMaxPool2D(LayerBase):
-    """Maximum over all positions of a feature map (``keras.layers.GlobalMaxPooling2D``)."""
-
-    keras_class = "GlobalMaxPooling2D"
-    keras_name = "global_max_pooling2d"
-    type: Literal["globalmaxpool2d"] = "globalmaxpool2d"
+    keras_class = "Reshape"
+    keras_name = "reshape"
+    type: Literal["reshape"] = "reshape"
+    target_shape: Annotated[
+        tuple[Annotated[int, Strict()], ...], Field(min_length=1), AfterValidator(_one_unknown)
+    ]
 
 
 class ZeroPad2D(LayerBase):
@@ -291,18 +292,287 @@ class ZeroPad2D(LayerBase):
     padding: ExplicitPadding = ((1, 1), (1, 1))
 
 
+class Cropping2D(LayerBase):
+    """Cuts rows and columns off a feature map's edges (``keras.layers.Cropping2D``)."""
+
+    keras_class = "Cropping2D"
+    keras_name = "cropping2d"
+    type: Literal["cropping2d"] = "cropping2d"
+    cropping: ExplicitPadding = ((0, 0), (0, 0))
+
+
+class UpSampling2D(LayerBase):
+    """Repeats rows and columns ``size`` times (``nearest``), or interpolates
+    (``keras.layers.UpSampling2D``)."""
+
+    keras_class = "UpSampling2D"
+    keras_name = "up_sampling2d"
+    type: Literal["upsampling2d"] = "upsampling2d"
+    size: Size = (2, 2)
+    interpolation: Literal["nearest", "bilinear", "bicubic", "lanczos3", "lanczos5", "area"] = "nearest"
+
+
+class Identity(LayerBase):
+    """Passes its input on unchanged (``keras.layers.Identity``)."""
+
+    keras_class = "Identity"
+    keras_name = "identity"
+    type: Literal["identity"] = "identity"
+
+
+# --- regularisation ----------------------------------------------------------------------------
+
+
+class Dropout(LayerBase):
+    """Drops a fraction ``rate`` of values while training (``keras.layers.Dropout``)."""
+
+    keras_class = "Dropout"
+    keras_name = "dropout"
+    type: Literal["dropout"] = "dropout"
+    rate: Rate
+
+
+class SpatialDropout2D(LayerBase):
+    """Drops whole feature maps (channels) while training (``keras.layers.SpatialDropout2D``)."""
+
+    keras_class = "SpatialDropout2D"
+    keras_name = "spatial_dropout2d"
+    type: Literal["spatialdropout2d"] = "spatialdropout2d"
+    rate: Rate
+
+
+class GaussianNoise(LayerBase):
+    """Adds zero-mean Gaussian noise while training (``keras.layers.GaussianNoise``)."""
+
+    keras_class = "GaussianNoise"
+    keras_name = "gaussian_noise"
+    type: Literal["gaussiannoise"] = "gaussiannoise"
+    stddev: Annotated[float, Strict(), Ge(0)]
+
+
+# --- normalisation and scaling -----------------------------------------------------------------
+
+
+class BatchNorm(LayerBase):
+    """Batch normalisation over the channel axis (``keras.layers.BatchNormalization``): ``γ`` (if
+    ``scale``), ``β`` (if ``center``) and the non-trainable moving mean and variance per channel."""
+
+    keras_class = "BatchNormalization"
+    keras_name = "batch_normalization"
+    type: Literal["batchnorm"] = "batchnorm"
+    momentum: Rate = 0.99
+    epsilon: PositiveNumber = 1e-3
+    center: StrictBool = True
+    scale: StrictBool = True
+
+
+class LayerNorm(LayerBase):
+    """Normalises each sample over ``axis`` (``keras.layers.LayerNormalization``).
+
+    ``axis`` counts as Keras counts it: ``-1`` (the default) is the last axis, which is the width of
+    a ``channels_first`` feature map, not its channels.
+    """
+
+    keras_class = "LayerNormalization"
+    keras_name = "layer_normalization"
+    type: Literal["layernorm"] = "layernorm"
+    axis: Axes = (-1,)
+    epsilon: PositiveNumber = 1e-3
+    center: StrictBool = True
+    scale: StrictBool = True
+    rms_scaling: StrictBool = False
+
+
+class Normalization(LayerBase):
+    """Subtracts a mean and divides by a standard deviation per value of ``axis``
+    (``keras.layers.Normalization``). Without ``mean`` and ``variance`` they are non-trainable
+    weights (set by ``adapt``), with a count: ``2·C + 1`` parameters."""
+
+    keras_class = "Normalization"
+    keras_name = "normalization"
+    type: Literal["normalization"] = "normalization"
+    axis: Axes | None = (-1,)
+    mean: Numbers | None = None
+    variance: Numbers | None = None
+    invert: StrictBool = False
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> Normalization:
+        if (self.mean is None) != (self.variance is None):
+            raise PydanticCustomError("mean_variance", "give both `mean` and `variance`, or neither")
+        return self
+
+
+class Rescaling(LayerBase):
+    """Multiplies by ``scale`` and adds ``offset`` (``keras.layers.Rescaling``): a number, or one per
+    value of the last axis."""
+
+    keras_class = "Rescaling"
+    keras_name = "rescaling"
+    type: Literal["rescaling"] = "rescaling"
+    scale: Numbers = (1.0,)
+    offset: Numbers = (0.0,)
+
+
+# --- activations -------------------------------------------------------------------------------
+
+
+class Activation(LayerBase):
+    """A standalone activation (``keras.layers.Activation``)."""
+
+    keras_class = "Activation"
+    keras_name = "activation"
+    type: Literal["activation"] = "activation"
+    activation: ActivationField
+
+
+class ReLU(LayerBase):
+    """``max(x, 0)``, with an optional ceiling, slope below ``threshold`` and threshold
+    (``keras.layers.ReLU``)."""
+
+    keras_class = "ReLU"
+    keras_name = "re_lu"
+    type: Literal["relu"] = "relu"
+    max_value: Annotated[float, Strict(), Ge(0)] | None = None
+    negative_slope: Annotated[float, Strict(), Ge(0)] = 0.0
+    threshold: Number = 0.0
+
+
+class LeakyReLU(LayerBase):
+    """``x`` above zero, ``negative_slope·x`` below (``keras.layers.LeakyReLU``; note its default
+    slope 0.3 differs from the ``leaky_relu`` activation's 0.2)."""
+
+    keras_class = "LeakyReLU"
+    keras_name = "leaky_re_lu"
+    type: Literal["leakyrelu"] = "leakyrelu"
+    negative_slope: Annotated[float, Strict(), Ge(0)] = 0.3
+
+
+class PReLU(LayerBase):
+    """A leaky ReLU whose slopes are learned, one per value, shared along ``shared_axes``
+    (``keras.layers.PReLU``; axes counted as Keras counts them, batch axis 0)."""
+
+    keras_class = "PReLU"
+    keras_name = "p_re_lu"
+    type: Literal["prelu"] = "prelu"
+    shared_axes: Axes | None = None
+
+
+class Softmax(LayerBase):
+    """Softmax along ``axis`` (``keras.layers.Softmax``)."""
+
+    keras_class = "Softmax"
+    keras_name = "softmax"
+    type: Literal["softmax"] = "softmax"
+    axis: Axes = (-1,)
+
+
+# --- merges ------------------------------------------------------------------------------------
+
+
+class Merge(LayerBase):
+    """An element-wise merge of several inputs, broadcast as Keras does (shapes lined up from the
+    right; a size of 1 stretches)."""
+
+    arity: ClassVar[tuple[int, int | None]] = (2, None)
+
+
+class Add(Merge):
+    """Sum of the inputs (``keras.layers.Add``)."""
+
+    keras_class = "Add"
+    keras_name = "add"
+    type: Literal["add"] = "add"
+
+
+class Subtract(Merge):
+    """First input minus the second (``keras.layers.Subtract``)."""
+
+    keras_class = "Subtract"
+    keras_name = "subtract"
+    type: Literal["subtract"] = "subtract"
+    arity: ClassVar[tuple[int, int | None]] = (2, 2)
+
+
+class Multiply(Merge):
+    """Product of the inputs (``keras.layers.Multiply``), e.g. a squeeze-and-excitation gate."""
+
+    keras_class = "Multiply"
+    keras_name = "multiply"
+    type: Literal["multiply"] = "multiply"
+
+
+class Average(Merge):
+    """Mean of the inputs (``keras.layers.Average``)."""
+
+    keras_class = "Average"
+    keras_name = "average"
+    type: Literal["average"] = "average"
+
+
+class Maximum(Merge):
+    """Element-wise maximum of the inputs (``keras.layers.Maximum``)."""
+
+    keras_class = "Maximum"
+    keras_name = "maximum"
+    type: Literal["maximum"] = "maximum"
+
+
+class Minimum(Merge):
+    """Element-wise minimum of the inputs (``keras.layers.Minimum``)."""
+
+    keras_class = "Minimum"
+    keras_name = "minimum"
+    type: Literal["minimum"] = "minimum"
+
+
+class Concatenate(LayerBase):
+    """Joins the inputs along ``axis`` (``keras.layers.Concatenate``). By default the channel axis of
+    the spec's data format; an explicit ``axis`` counts as Keras counts it (batch axis 0), so ``-1``
+    and ``3`` are the channels of a ``channels_last`` map and ``1`` those of a ``channels_first`` one."""
+
+    keras_class = "Concatenate"
+    keras_name = "concatenate"
+    type: Literal["concatenate"] = "concatenate"
+    arity: ClassVar[tuple[int, int | None]] = (2, None)
+    axis: Axis | None = None
+
+
 LAYER_TYPES: tuple[type[LayerBase], ...] = (
     Conv2D,
+    DepthwiseConv2D,
+    SeparableConv2D,
+    Conv2DTranspose,
     MaxPool2D,
     AvgPool2D,
-    Dense,
-    Flatten,
-    Dropout,
-    Activation,
-    BatchNorm,
     GlobalAvgPool2D,
     GlobalMaxPool2D,
+    Dense,
+    Flatten,
+    Reshape,
     ZeroPad2D,
+    Cropping2D,
+    UpSampling2D,
+    Identity,
+    Dropout,
+    SpatialDropout2D,
+    GaussianNoise,
+    BatchNorm,
+    LayerNorm,
+    Normalization,
+    Rescaling,
+    Activation,
+    ReLU,
+    LeakyReLU,
+    PReLU,
+    Softmax,
+    Add,
+    Subtract,
+    Multiply,
+    Average,
+    Maximum,
+    Minimum,
+    Concatenate,
 )
 """Every layer type, in the order documentation lists them."""
 
@@ -314,11 +584,14 @@ def _alias_key(name: str) -> str:
     return name.lower().replace("_", "")
 
 
+_BY_TAG: dict[str, type[LayerBase]] = {cls.model_fields["type"].default: cls for cls in LAYER_TYPES}
 _TYPE_ALIASES: dict[str, str] = {
     _alias_key(alias): cls.model_fields["type"].default
     for cls in LAYER_TYPES
     for alias in (cls.model_fields["type"].default, cls.keras_class, cls.keras_name)
 }
+KERAS_NAMES: dict[str, str] = {key: _BY_TAG[tag].keras_name for key, tag in _TYPE_ALIASES.items()}
+"""The base of Keras' default names by type spelling (lower case, no underscores)."""
 
 
 def canonical_type(value: object) -> str | None:
@@ -326,8 +599,15 @@ def canonical_type(value: object) -> str | None:
 
     >>> canonical_type("MaxPooling2D"), canonical_type("max_pool2d"), canonical_type("conv")
     ('maxpool2d', 'maxpool2d', None)
+    >>> canonical_type("re_lu"), canonical_type("LayerNormalization")
+    ('relu', 'layernorm')
     """
     return _TYPE_ALIASES.get(_alias_key(value)) if isinstance(value, str) else None
+
+
+def layer_class(tag: str) -> type[LayerBase]:
+    """The model class of a canonical ``type`` tag."""
+    return _BY_TAG[tag]
 
 
 def type_spellings() -> list[str]:
@@ -335,30 +615,24 @@ def type_spellings() -> list[str]:
     return sorted({n for cls in LAYER_TYPES for n in (cls.model_fields["type"].default, cls.keras_class)})
 
 
-def _layer_tag(value: Any) -> str | None:
-    raw = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
-    return canonical_type(raw) or (raw if isinstance(raw, str) else None)
+def _validate_layer(value: Any) -> LayerBase:
+    """Dispatch on ``type`` to the layer's own model, built on first use."""
+    if isinstance(value, LayerBase):
+        return value
+    raw = value.get("type") if isinstance(value, Mapping) else None
+    tag = canonical_type(raw)
+    if tag is None:
+        raise PydanticCustomError(
+            "unknown_layer_type", "unknown layer type", {"type": raw if isinstance(raw, str) else None}
+        )
+    return _BY_TAG[tag].model_validate(value)
 
 
 Layer = Annotated[
-    Annotated[Conv2D, Tag("conv2d")]
-    | Annotated[MaxPool2D, Tag("maxpool2d")]
-    | Annotated[AvgPool2D, Tag("avgpool2d")]
-    | Annotated[Dense, Tag("dense")]
-    | Annotated[Flatten, Tag("flatten")]
-    | Annotated[Dropout, Tag("dropout")]
-    | Annotated[Activation, Tag("activation")]
-    | Annotated[BatchNorm, Tag("batchnorm")]
-    | Annotated[GlobalAvgPool2D, Tag("globalavgpool2d")]
-    | Annotated[GlobalMaxPool2D, Tag("globalmaxpool2d")]
-    | Annotated[ZeroPad2D, Tag("zeropad2d")],
-    Discriminator(
-        _layer_tag,
-        custom_error_type="unknown_layer_type",
-        custom_error_message="unknown layer type",
-    ),
+    SerializeAsAny[LayerBase], PlainValidator(_validate_layer, json_schema_input_type=dict[str, Any])
 ]
-"""Any layer, chosen by its ``type`` (a canonical tag or a Keras class name, case-insensitive)."""
+"""Any layer, chosen by its ``type`` (a canonical tag, a Keras class name or Keras' snake-case name,
+any case). The JSON Schema lists every type (:mod:`cnncalc.spec.schema`)."""
 
 
 def _rule_selector(value: str) -> str:
@@ -380,7 +654,7 @@ RuleSelector: TypeAlias = Annotated[str, AfterValidator(_rule_selector)]
 class LintSection(BaseModel):
     """The ``lint:`` section of a spec: settings for this file only."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     ignore: Annotated[
         tuple[RuleSelector, ...],
@@ -390,9 +664,9 @@ class LintSection(BaseModel):
 
 
 class Spec(BaseModel):
-    """A network: its input shape, data format and layers, in order."""
+    """A network: its input shape, data format, blocks, and layers in dependency order."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: Annotated[str, Field(min_length=1, max_length=200)] = "model"
     input: Annotated[tuple[PositiveInt, ...], Field(min_length=1, max_length=3)]
@@ -403,9 +677,27 @@ class Spec(BaseModel):
     lint: Annotated[
         LintSection,
         BeforeValidator(lambda v: {} if v is None else v, json_schema_input_type=LintSection | None),
-    ] = LintSection()
+    ] = Field(default_factory=LintSection)
     """Lint settings for this file (an empty ``lint:`` is no setting)."""
+    blocks: dict[str, dict[str, Any]] = {}
+    """Reusable blocks by name (:mod:`cnncalc.spec.blocks`), kept as written; ``layers`` holds their
+    expansion."""
     layers: Annotated[list[Layer], Field(min_length=1)]
+    """Every layer, blocks expanded, each after its inputs; names and inputs resolved."""
+    outputs: Inputs = ()
+    """The layers whose results the network returns; by default the last layer."""
+
+    _origins: tuple[Origin, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _expand_blocks(cls, data: Any, handler: ModelWrapValidatorHandler[Spec]) -> Spec:
+        """Expand block uses into layers and name and wire every layer, before validating them."""
+        expansion = expand(data, KERAS_NAMES) if isinstance(data, Mapping) else None
+        spec = handler(data if expansion is None else {**data, "layers": expansion.layers})
+        if expansion is not None:
+            spec._origins = expansion.origins
+        return spec
 
     @field_validator("input")
     @classmethod
@@ -419,30 +711,15 @@ class Spec(BaseModel):
         return value
 
     @model_validator(mode="after")
-    def _name_layers(self) -> Spec:
-        """Give unnamed layers Keras-like names and reject duplicates."""
-        taken: dict[str, int] = {}
-        for index, layer in enumerate(self.layers):
-            if layer.name is None:
-                continue
-            if layer.name in taken:
-                raise PydanticCustomError(
-                    "duplicate_name",
-                    "duplicate layer name '{name}', already used by layers[{first}]",
-                    {"name": layer.name, "first": taken[layer.name], "index": index},
-                )
-            taken[layer.name] = index
-        counts: dict[str, int] = {}
-        for index, layer in enumerate(self.layers):
-            if layer.name is not None:
-                continue
-            name = layer.keras_name
-            while name in taken:
-                counts[layer.keras_name] = counts.get(layer.keras_name, 0) + 1
-                name = f"{layer.keras_name}_{counts[layer.keras_name]}"
-            taken[name] = index
-            self.layers[index] = layer.model_copy(update={"name": name})
-        return self
+    def _wire(self) -> Spec:
+        """Check that every input names an earlier layer and resolve the outputs."""
+        outputs = check_wiring(self.layers, self.outputs)
+        return self if outputs == self.outputs else self.model_copy(update={"outputs": outputs})
+
+    @property
+    def origins(self) -> tuple[Origin, ...]:
+        """Where each layer is written, and the block uses that made it (parallel to ``layers``)."""
+        return self._origins or tuple(Origin(("layers", index)) for index in range(len(self.layers)))
 
     @property
     def layer_names(self) -> list[str]:

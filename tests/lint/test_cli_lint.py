@@ -156,7 +156,7 @@ def test_rules_json_lists_every_rule() -> None:
     code, output = run("rules", "--format", "json")
     assert code == 0
     listing = json.loads(output)
-    assert len(listing) == 18
+    assert len(listing) == 22
     assert all(set(entry) == {"code", "name", "severity", "summary"} for entry in listing)
     assert listing[0] == {
         "code": "CNN101",
@@ -191,7 +191,7 @@ def test_rule_explains_one_by_code_or_name() -> None:
 def test_rules_docs_writes_the_pages_and_never_overwrites_without_force(tmp_path: Path) -> None:
     target = tmp_path / "rules"
     assert run("rules", "--docs", str(target))[0] == 0
-    assert len(list(target.glob("*.md"))) == 19
+    assert len(list(target.glob("*.md"))) == 23
     assert (target / "CNN201.md").read_text().startswith("# CNN201 `parameter-explosion`")
     code, output = run("rules", "--docs", str(target))
     assert code == 2

@@ -13,7 +13,7 @@ from cnncalc.diagnostics import Severity
 from cnncalc.linter.docs import pages
 from cnncalc.linter.registry import LINT_RULES, RULES, find_rule
 from cnncalc.linter.rule import SECTIONS, EngineError, Rule
-from cnncalc.shapes import layers
+from cnncalc.shapes import inference
 
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "rules"
 
@@ -37,12 +37,16 @@ def test_the_codes_shipped_stay_as_they_are() -> None:
         "CNN103": "strides-with-dilation",
         "CNN104": "needs-feature-map",
         "CNN105": "reflect-padding-too-large",
+        "CNN106": "shapes-mismatch",
+        "CNN107": "reshape-size-mismatch",
+        "CNN108": "axis-out-of-range",
         "CNN110": "unseen-input-pixels",
         "CNN111": "dropped-map-cells",
         "CNN112": "even-kernel-same-padding",
         "CNN113": "dense-on-feature-map",
         "CNN114": "pool-larger-than-map",
-        "CNN115": "skipped-input-pixels",
+        "CNN115": "unused-layer",
+        "CNN116": "skipped-input-pixels",
         "CNN201": "parameter-explosion",
         "CNN202": "dead-kernel-taps",
         "CNN301": "consecutive-linear-layers",
@@ -55,10 +59,10 @@ def test_the_codes_shipped_stay_as_they_are() -> None:
 
 def test_every_error_code_of_the_engine_is_a_documented_error_rule() -> None:
     engine_codes = {
-        value for name, value in vars(layers).items() if name.isupper() and str(value).startswith("CNN")
+        value for name, value in vars(inference).items() if name.isupper() and str(value).startswith("CNN")
     }
     documented = {rule.code for rule in RULES if isinstance(rule, EngineError)}
-    assert engine_codes == documented == {"CNN101", "CNN102", "CNN103", "CNN104", "CNN105"}
+    assert engine_codes == documented == {f"CNN10{n}" for n in range(1, 9)}
     assert all(rule.severity is Severity.ERROR for rule in RULES if isinstance(rule, EngineError))
     assert not {rule.code for rule in LINT_RULES} & documented
 

@@ -172,7 +172,7 @@ def test_huge_kernels_and_pools_are_linted_at_once() -> None:
 def test_covered_pixels_in_closed_form_match_the_set_of_pixels(
     size: int, start: int, step: int, length: int, count: int
 ) -> None:
-    """CNN115 counts the pixels its outputs' fields cover without a loop over the outputs."""
+    """CNN116 counts the pixels its outputs' fields cover without a loop over the outputs."""
     from cnncalc.linter.coverage import _covered
 
     pixels = {
@@ -184,5 +184,5 @@ def test_covered_pixels_in_closed_form_match_the_set_of_pixels(
 def test_a_billion_outputs_skipping_pixels_are_counted_at_once() -> None:
     # 1×1 windows with stride 2 on 2·10⁹ + 1: 10⁹ + 1 outputs see the even pixels, 10⁹ odd ones are unseen
     spec = "input: [2000000001, 1, 1]\nlayers:\n  - {type: conv2d, filters: 1, kernel_size: 1, strides: [2, 1]}\n"
-    (finding,) = [d for d in cnncalc.lint(spec) if d.code == "CNN115"]
+    (finding,) = [d for d in cnncalc.lint(spec) if d.code == "CNN116"]
     assert "never sees 1,000,000,000 rows" in finding.message

@@ -43,4 +43,4 @@ def test_an_empty_selector_in_the_library_is_an_error() -> None:
 def test_strides_larger_than_the_kernel_are_reported() -> None:
     # 28 → ⌊(28 − 1)/2⌋ + 1 = 14 outputs of 1 pixel, 2 apart: rows and columns 1, 3, …, 27 unseen
     spec = "input: [28, 28, 1]\nlayers:\n  - {type: conv2d, filters: 8, kernel_size: 1, strides: 2}\n"
-    assert [(d.code, d.severity.value) for d in cnncalc.lint(spec)] == [("CNN115", "warning")]
+    assert [(d.code, d.severity.value) for d in cnncalc.lint(spec)] == [("CNN116", "warning")]

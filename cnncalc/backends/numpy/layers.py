@@ -19,11 +19,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import cast, get_args
 
 import numpy as np
 
 from cnncalc.backends.numpy import kernels as k
 from cnncalc.backends.numpy.im2col import Array, Padding2D, Workspace, pad2d, pad2d_backward
+from cnncalc.errors import CnncalcError
 from cnncalc.shapes.records import AxisWindow, LayerRecord
 from cnncalc.spec.models import (
     Activation,
@@ -244,7 +246,7 @@ class ActivationLayer(Layer):
     def __init__(self, record: LayerRecord, context: LayerContext, *, fused: bool = False) -> None:
         super().__init__(record, context)
         assert isinstance(record.layer, Activation | Conv2D | Dense)
-        self.activation: k.Activation = record.layer.activation
+        self.activation = cast(k.Activation, record.layer.activation)  # build_layers checked it
         self.fused = fused
         shape = record.output_shape if fused else record.input_shape
         self.axis = last_axis(len(shape or ()), context.data_format)
@@ -390,6 +392,12 @@ LAYERS: dict[type[LayerBase], type[Layer]] = {
 
 def build_layers(record: LayerRecord, context: LayerContext) -> list[Layer]:
     """The layers that compute one spec layer: its own, then its activation if it is not linear."""
+    activation = getattr(record.layer, "activation", "linear")
+    if type(record.layer) not in LAYERS or activation not in get_args(k.Activation):
+        unsupported = (
+            record.layer.keras_class if type(record.layer) not in LAYERS else f"activation {activation}"
+        )
+        raise CnncalcError(f"the NumPy backend cannot run {unsupported} ({record.name}) yet")
     layers = [LAYERS[type(record.layer)](record, context)]
     if isinstance(record.layer, Conv2D | Dense) and record.layer.activation != "linear":
         layers.append(ActivationLayer(record, replace(context, params={}, grads={}), fused=True))

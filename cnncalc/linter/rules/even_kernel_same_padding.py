@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from cnncalc.diagnostics import Severity
 from cnncalc.linter.rule import Finding, LintRule, analysed, size_text
 from cnncalc.linter.solver import solve
-from cnncalc.shapes.layers import format_dims
 from cnncalc.shapes.records import Analysis
+from cnncalc.shapes.text import format_dims
 from cnncalc.spec.models import Conv2D, Pool2D
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnncalc.linter.rule import EngineError
-from cnncalc.shapes.layers import GROUPS_MISMATCH
+from cnncalc.shapes.inference import GROUPS_MISMATCH
 
 
 class GroupsMismatch(EngineError):

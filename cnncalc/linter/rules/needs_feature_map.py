@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnncalc.linter.rule import EngineError
-from cnncalc.shapes.layers import NEEDS_FEATURE_MAP
+from cnncalc.shapes.inference import NEEDS_FEATURE_MAP
 
 
 class NeedsFeatureMap(EngineError):

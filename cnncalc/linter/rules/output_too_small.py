@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnncalc.linter.rule import EngineError
-from cnncalc.shapes.layers import OUTPUT_TOO_SMALL
+from cnncalc.shapes.inference import OUTPUT_TOO_SMALL
 
 
 class OutputTooSmall(EngineError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnncalc.linter.rule import EngineError
-from cnncalc.shapes.layers import REFLECT_PADDING_TOO_LARGE
+from cnncalc.shapes.inference import REFLECT_PADDING_TOO_LARGE
 
 
 class ReflectPaddingTooLarge(EngineError):

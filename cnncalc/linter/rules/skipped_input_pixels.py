@@ -1,4 +1,4 @@
-"""CNN115 skipped-input-pixels."""
+"""CNN116 skipped-input-pixels."""
 
 from __future__ import annotations
 
@@ -55,7 +55,7 @@ class SkippedInputPixels(LintRule):
     what is left.
     """
 
-    code = "CNN115"
+    code = "CNN116"
     name = "skipped-input-pixels"
     severity = Severity.WARNING
 

