@@ -2,7 +2,7 @@
 prefixes (``CNN2``) or names (``parameter-explosion``), from the command line or from the
 ``[tool.cnncalc]`` table of the nearest ``pyproject.toml``; a spec's own ``lint: ignore`` adds to them.
 
-Errors the engine stops at (CNN101–CNN105) are always reported and cannot be ignored.
+Errors the engine stops at (CNN101–CNN109) are always reported and cannot be ignored.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def matches(rule: Rule, selector: str) -> bool:
 
     >>> from cnncalc.linter.registry import RULES
     >>> [rule.code for rule in RULES if matches(rule, "CNN10")]
-    ['CNN101', 'CNN102', 'CNN103', 'CNN104', 'CNN105', 'CNN106', 'CNN107', 'CNN108']
+    ['CNN101', 'CNN102', 'CNN103', 'CNN104', 'CNN105', 'CNN106', 'CNN107', 'CNN108', 'CNN109']
     """
     return rule.name == selector or rule.code.startswith(selector)
 
@@ -73,7 +73,7 @@ def selector_problem(selector: str, *, ignoring: bool) -> tuple[str, str | None]
     """What is wrong with a (normalised) selector, as ``(message, hint)``; ``None`` if nothing.
 
     >>> selector_problem("CNN9", ignoring=False)
-    ('no rule matches `CNN9`', 'did you mean `CNN401`?')
+    ('no rule matches `CNN9`', 'did you mean `CNN109`?')
     >>> selector_problem("output-too-small", ignoring=True)[0]
     '`output-too-small` (CNN101) is an error the analysis stops at, which cannot be ignored'
     >>> selector_problem("unseen-input-pixel", ignoring=False)

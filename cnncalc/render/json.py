@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from cnncalc.diagnostics import Diagnostic
-from cnncalc.errors import CnncalcError, Problem
+from cnncalc.errors import Problem
 from cnncalc.render import Failure, Report
 from cnncalc.shapes.records import Analysis, LayerRecord
 
@@ -17,15 +17,7 @@ SPEC_PROBLEM = "CNN001"
 def render_json(reports: list[Report]) -> str:
     """One object for one file, a list of objects for several."""
     objects = [report_dict(report) for report in reports]
-    try:
-        return json.dumps(objects[0] if len(objects) == 1 else objects, indent=2, ensure_ascii=False)
-    except ValueError as error:  # Python writes no integer of more than 4,300 digits by default
-        if "integer string conversion" not in str(error):
-            raise
-        raise CnncalcError(
-            "a number in the report has more than 4,300 digits (a receptive field grown through many "
-            "strided layers); JSON output cannot carry it"
-        ) from None
+    return json.dumps(objects[0] if len(objects) == 1 else objects, indent=2, ensure_ascii=False)
 
 
 def report_dict(report: Report) -> dict[str, Any]:

@@ -9,11 +9,14 @@ consumer still sees exactly one record per spec layer.
 from __future__ import annotations
 
 from cnncalc.diagnostics import Diagnostic, Severity
-from cnncalc.shapes.inference import Inferred, ShapeError
+from cnncalc.shapes.inference import MAX_DIGITS, SIZE_OUT_OF_RANGE, Inferred, ShapeError
 from cnncalc.shapes.layers import infer
 from cnncalc.shapes.records import Analysis, AxisWindow, LayerRecord, ReceptiveField, Shape
 from cnncalc.spec.loader import SourceMap
 from cnncalc.spec.models import INPUT, Spec
+
+_MAX_BITS = int(MAX_DIGITS / 0.30103)
+"""The bit length of a number of :data:`MAX_DIGITS` digits."""
 
 
 def analyze(spec: Spec, source: SourceMap | None = None) -> Analysis:
@@ -45,7 +48,7 @@ def analyze(spec: Spec, source: SourceMap | None = None) -> Analysis:
             continue
         known = tuple(shape for shape in input_shapes if shape is not None)
         try:
-            inferred = infer(layer, known, layer.inputs, spec.data_format)
+            inferred = _in_range(infer(layer, known, layer.inputs, spec.data_format), name)
         except ShapeError as exc:
             line, use_line = source.lines(origin) if source else (None, None)
             diagnostics.append(
@@ -87,6 +90,20 @@ def analyze(spec: Spec, source: SourceMap | None = None) -> Analysis:
     return Analysis(spec, tuple(records), tuple(diagnostics), source.file if source else None)
 
 
+def _in_range(inferred: Inferred, name: str) -> Inferred:
+    """``inferred``, unless its output has a dimension of more than :data:`MAX_DIGITS` digits."""
+    largest = max(inferred.output_shape, default=0)
+    if largest.bit_length() > _MAX_BITS:
+        digits = int(largest.bit_length() * 0.30103) + 1
+        raise ShapeError(
+            SIZE_OUT_OF_RANGE,
+            f"{name}'s output has a dimension of about {digits:,} digits; sizes of more than "
+            f"{MAX_DIGITS:,} digits are not analysed",
+            "no network is that large: look for a typo in a size, or a factor repeated too often",
+        )
+    return inferred
+
+
 def _input_field(shape: Shape) -> ReceptiveField | None:
     """Each input pixel sees itself."""
     return ReceptiveField((1, 1), (1, 1)) if len(shape) == 3 else None
@@ -94,7 +111,8 @@ def _input_field(shape: Shape) -> ReceptiveField | None:
 
 def _next_field(inputs: list[ReceptiveField | None], inferred: Inferred) -> ReceptiveField | None:
     """The standard recurrence ``r += (k − 1)·j; j *= s`` (``k`` the dilated kernel's span), from the
-    widest of the inputs' fields; ``None`` once the output is no feature map of the input's cells."""
+    widest of the inputs' fields; ``None`` once the output is no feature map of the input's cells, or
+    the field has grown past :data:`MAX_DIGITS` digits (strides on a 1×1 map)."""
     if any(field is None for field in inputs) or len(inferred.output_shape) != 3 or inferred.regrids:
         return None
     field = inputs[0]
@@ -105,6 +123,8 @@ def _next_field(inputs: list[ReceptiveField | None], inferred: Inferred) -> Rece
     if inferred.windows is None:
         return field
     axes = [_axis_field(field, axis, w) for axis, w in enumerate(inferred.windows)]
+    if max(size.bit_length() for axis in axes for size in axis) > _MAX_BITS:
+        return None  # strides on a 1×1 map grow it without end, and nothing reads it any more
     return ReceptiveField((axes[0][0], axes[1][0]), (axes[0][1], axes[1][1]))
 
 

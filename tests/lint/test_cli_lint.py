@@ -66,7 +66,7 @@ def test_select_and_ignore(project: Path) -> None:
 def test_bad_selectors_exit_2(project: Path) -> None:
     code, output = run("check", "--select", "CNN9", str(project / "lenet5.yaml"))
     assert code == 2
-    assert "--select: no rule matches `CNN9` (did you mean `CNN401`?)" in output
+    assert "--select: no rule matches `CNN9` (did you mean `CNN109`?)" in output
     code, output = run("check", "--ignore", "output-too-small", str(project / "lenet5.yaml"))
     assert code == 2
     assert "cannot be ignored" in output
@@ -156,7 +156,7 @@ def test_rules_json_lists_every_rule() -> None:
     code, output = run("rules", "--format", "json")
     assert code == 0
     listing = json.loads(output)
-    assert len(listing) == 22
+    assert len(listing) == 23
     assert all(set(entry) == {"code", "name", "severity", "summary"} for entry in listing)
     assert listing[0] == {
         "code": "CNN101",
@@ -191,7 +191,7 @@ def test_rule_explains_one_by_code_or_name() -> None:
 def test_rules_docs_writes_the_pages_and_never_overwrites_without_force(tmp_path: Path) -> None:
     target = tmp_path / "rules"
     assert run("rules", "--docs", str(target))[0] == 0
-    assert len(list(target.glob("*.md"))) == 23
+    assert len(list(target.glob("*.md"))) == 24
     assert (target / "CNN201.md").read_text().startswith("# CNN201 `parameter-explosion`")
     code, output = run("rules", "--docs", str(target))
     assert code == 2
