@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from cnncalc.errors import CnncalcError
+from cnncalc.render.escape import visible
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -66,7 +67,7 @@ def reporting_errors(command: Callable[P, R]) -> Callable[P, R]:
         except MemoryError:
             message = "out of memory: this needs more memory than the machine has"
         if message is not None:
-            stderr().print(f"[bold red]error[/bold red]: {escape(message)}", soft_wrap=True)
+            stderr().print(f"[bold red]error[/bold red]: {escape(visible(message))}", soft_wrap=True)
         raise typer.Exit(ExitCode.ERROR)
 
     return wrapper

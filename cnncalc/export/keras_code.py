@@ -15,6 +15,7 @@ from typing import Any
 from cnncalc.backends.keras.plan import CUSTOM_PADDING, KerasLayer, keras_layers, logits_output
 from cnncalc.data.mnist import MNIST_SIDE, require_mnist_input
 from cnncalc.errors import CnncalcError, DataError
+from cnncalc.render.escape import python_text
 from cnncalc.shapes.records import Analysis
 
 HEADER = '''\
@@ -110,10 +111,10 @@ def keras_code(analysis: Analysis, *, script: str = "model.py") -> str:
     ]
     classes = sorted({layer.class_name for layer in planned} - {CUSTOM_PADDING})
     code = HEADER.format(
-        name=spec.name,
+        name=python_text(spec.name),
         layers=len(spec.layers),
         params=analysis.total_params,
-        source=analysis.file or "a spec",
+        source=python_text(analysis.file or "a spec"),
         script=script,
         typing="from typing import Any\n"
         if CUSTOM_PADDING in {layer.class_name for layer in planned}
@@ -133,7 +134,7 @@ def keras_code(analysis: Analysis, *, script: str = "model.py") -> str:
     except (CnncalcError, DataError) as exc:
         return code + SUMMARY_ONLY.format(reason=str(exc))
     return code + TRAIN.format(
-        name=spec.name, input=_literal(spec.input), reshape=reshape, from_logits=from_logits
+        name=python_text(spec.name), input=_literal(spec.input), reshape=reshape, from_logits=from_logits
     )
 
 
@@ -169,7 +170,7 @@ def _call(layer: KerasLayer) -> str:
 def _literal(value: Any) -> str:
     """Python source for a value, strings in double quotes."""
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f'"{python_text(value)}"'
     return repr(value)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from cnncalc.diagnostics import Severity
 from cnncalc.render import Failure, Report
+from cnncalc.render.escape import visible
 from cnncalc.render.json import SPEC_PROBLEM
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
@@ -53,9 +54,11 @@ def command(level: str, message: str, hint: str | None, **properties: str | int 
     '::warning file=a%2Cb.yaml,line=3::50%25 done%0Ahint: a, b: c'
     """
     fields = ",".join(
-        f"{key}={_escape(str(value), True)}" for key, value in properties.items() if value is not None
+        f"{key}={_escape(visible(str(value)), True)}"
+        for key, value in properties.items()
+        if value is not None
     )
-    text = message + (f"\nhint: {hint}" if hint else "")
+    text = visible(message) + (f"\nhint: {visible(hint)}" if hint else "")
     return f"::{level} {fields}::{_escape(text, False)}"
 
 

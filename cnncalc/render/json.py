@@ -8,6 +8,7 @@ from typing import Any
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.errors import Problem
 from cnncalc.render import Failure, Report
+from cnncalc.render.escape import json_document
 from cnncalc.shapes.records import Analysis, LayerRecord
 
 SPEC_PROBLEM = "CNN001"
@@ -17,7 +18,8 @@ SPEC_PROBLEM = "CNN001"
 def render_json(reports: list[Report]) -> str:
     """One object for one file, a list of objects for several."""
     objects = [report_dict(report) for report in reports]
-    return json.dumps(objects[0] if len(objects) == 1 else objects, indent=2, ensure_ascii=False)
+    text = json.dumps(objects[0] if len(objects) == 1 else objects, indent=2, ensure_ascii=False)
+    return json_document(text)  # valid UTF-8 whatever the file names, no terminal controls
 
 
 def report_dict(report: Report) -> dict[str, Any]:

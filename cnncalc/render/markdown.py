@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cnncalc.render import Failure, Report
+from cnncalc.render.escape import markdown, visible
 from cnncalc.render.text import connected_text, findings_summary, layer_cells, totals, where
 from cnncalc.shapes.records import Analysis
 from cnncalc.shapes.text import format_shape
@@ -20,7 +21,7 @@ def render_markdown(reports: list[Report], *, explain: bool = False) -> str:
 
 
 def _analysis(analysis: Analysis, explain: bool) -> str:
-    heading = f"### {analysis.name}" + (f" (`{analysis.file}`)" if analysis.file else "")
+    heading = f"### {markdown(analysis.name)}" + (f" (`{visible(analysis.file)}`)" if analysis.file else "")
     lines = [
         heading,
         "",
@@ -35,28 +36,26 @@ def _analysis(analysis: Analysis, explain: bool) -> str:
         cells = layer_cells(record)
         if analysis.branches:
             cells.append(connected_text(record))
+        escaped = [markdown(cell) for cell in cells]
         if explain:
-            cells.append("<br>".join(record.explanation))
-        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+            escaped.append("<br>".join(markdown(line) for line in record.explanation))
+        lines.append("| " + " | ".join(escaped) + " |")
     lines.append("")
     lines.extend(f"**{label}:** {value}  " for label, value in totals(analysis))
     if analysis.diagnostics:
         lines.append(f"**Findings:** {findings_summary(analysis.diagnostics)}  ")
         lines.append("")
         for d in analysis.diagnostics:
-            location = where(analysis, d)
-            hint = f" *Hint: {d.hint}*" if d.hint else ""
+            location = markdown(where(analysis, d))
+            hint = f" *Hint: {markdown(d.hint)}*" if d.hint else ""
             lines.append(
-                f"- **{d.severity.value} {d.code}**{' ' + location if location else ''}: {d.message}.{hint}"
+                f"- **{d.severity.value} {d.code}**{' ' + location if location else ''}: "
+                f"{markdown(d.message)}.{hint}"
             )
     return "\n".join(lines)
 
 
 def _failure(failure: Failure) -> str:
-    lines = [f"### `{failure.file}`", ""]
-    lines.extend(f"- **error**: {_cell(str(problem))}" for problem in failure.error.problems)
+    lines = [f"### `{visible(failure.file)}`", ""]
+    lines.extend(f"- **error**: {markdown(str(problem))}" for problem in failure.error.problems)
     return "\n".join(lines)
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.render import Failure, Report
+from cnncalc.render.escape import visible
 from cnncalc.render.text import connected_text, findings_summary, layer_cells, totals, where
 from cnncalc.shapes.records import Analysis
 from cnncalc.shapes.text import format_shape
@@ -27,9 +28,9 @@ def render_table(reports: list[Report], console: Console, *, explain: bool = Fal
 
 
 def _print_analysis(analysis: Analysis, console: Console, explain: bool) -> None:
-    title = Text(analysis.name, style="bold")
+    title = Text(visible(analysis.name), style="bold")
     if analysis.file:
-        title.append(f"  {analysis.file}", style="dim")
+        title.append(f"  {visible(analysis.file)}", style="dim")
     table = Table(title=title, title_justify="left", header_style="bold")
     table.add_column("#", justify="right", style="dim")
     table.add_column("Layer (type)")
@@ -57,9 +58,10 @@ def _print_analysis(analysis: Analysis, console: Console, explain: bool) -> None
         row = layer_cells(record)
         if connected:
             row.append(connected_text(record))
+        cells = [Text(visible(cell)) for cell in row]  # Text: a name such as "[red]x" is no markup
         if explain:
-            row.append("\n".join(record.explanation))
-        table.add_row(*row, style=style)
+            cells.append(Text("\n".join(visible(line) for line in record.explanation)))
+        table.add_row(*cells, style=style)
     console.print(table)
     for label, value in totals(analysis):
         console.print(f"[bold]{label}:[/bold] {value}", highlight=False)
@@ -73,18 +75,18 @@ def _print_diagnostic(console: Console, diagnostic: Diagnostic, location: str) -
     line = Text()
     line.append(f"{diagnostic.severity.value} {diagnostic.code}", style=SEVERITY_STYLE[diagnostic.severity])
     if location:
-        line.append(f" {location}", style="bold")
-    line.append(f": {diagnostic.message}")
+        line.append(f" {visible(location)}", style="bold")
+    line.append(f": {visible(diagnostic.message)}")
     console.print(line, soft_wrap=True)
     if diagnostic.hint:
-        console.print(Text(f"  hint: {diagnostic.hint}", style="dim"), soft_wrap=True)
+        console.print(Text(f"  hint: {visible(diagnostic.hint)}", style="dim"), soft_wrap=True)
 
 
 def print_failure(failure: Failure, console: Console) -> None:
     """Every problem of a file that could not be read or validated, with its hint."""
     for problem in failure.error.problems:
         line = Text("error", style=SEVERITY_STYLE[Severity.ERROR])
-        line.append(f" {problem}")
+        line.append(f" {visible(str(problem))}")
         console.print(line, soft_wrap=True)
         if problem.hint:
-            console.print(Text(f"  hint: {problem.hint}", style="dim"), soft_wrap=True)
+            console.print(Text(f"  hint: {visible(problem.hint)}", style="dim"), soft_wrap=True)
