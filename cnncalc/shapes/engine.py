@@ -9,6 +9,7 @@ consumer still sees exactly one record per spec layer.
 from __future__ import annotations
 
 from cnncalc.diagnostics import Diagnostic, Severity
+from cnncalc.errors import digit_count
 from cnncalc.shapes.inference import MAX_DIGITS, SIZE_OUT_OF_RANGE, Inferred, ShapeError
 from cnncalc.shapes.layers import infer
 from cnncalc.shapes.records import Analysis, AxisWindow, LayerRecord, ReceptiveField, Shape
@@ -94,10 +95,9 @@ def _in_range(inferred: Inferred, name: str) -> Inferred:
     """``inferred``, unless its output has a dimension of more than :data:`MAX_DIGITS` digits."""
     largest = max(inferred.output_shape, default=0)
     if largest.bit_length() > _MAX_BITS:
-        digits = int(largest.bit_length() * 0.30103) + 1
         raise ShapeError(
             SIZE_OUT_OF_RANGE,
-            f"{name}'s output has a dimension of about {digits:,} digits; sizes of more than "
+            f"{name}'s output has a dimension of {digit_count(largest):,} digits; sizes of more than "
             f"{MAX_DIGITS:,} digits are not analysed",
             "no network is that large: look for a typo in a size, or a factor repeated too often",
         )

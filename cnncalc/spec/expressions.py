@@ -20,6 +20,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from cnncalc.errors import digit_count
+
 MAX_LENGTH = 500
 """The longest expression accepted, in characters."""
 MAX_DIGITS = 300
@@ -97,9 +99,8 @@ def _bounded(value: Any, text: str) -> Any:
     """``value``, unless it holds an integer of more than :data:`MAX_DIGITS` digits."""
     for item in value if isinstance(value, list) else [value]:
         if isinstance(item, int) and item.bit_length() > _MAX_BITS:
-            digits = int(item.bit_length() * 0.30103) + 1
             raise ExpressionError(
-                f"expression {text!r} gives a number of about {digits:,} digits; at most {MAX_DIGITS}"
+                f"expression {text!r} gives a number of {digit_count(item):,} digits; at most {MAX_DIGITS}"
             )
     return value
 
