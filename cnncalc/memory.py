@@ -15,7 +15,7 @@ from math import prod
 from pathlib import Path
 
 from cnncalc.errors import CnncalcError
-from cnncalc.render.text import readable_bytes
+from cnncalc.render.text import readable_size
 from cnncalc.shapes.records import Analysis
 
 BYTES_PER_VALUE = 4
@@ -42,7 +42,7 @@ class MemoryEstimate:
     def __str__(self) -> str:
         """``about 2.34 GB (2.00 GB for the weights, 0.34 GB for a batch's activations)``."""
         parts = [
-            f"{readable_bytes(size)} for {what}"
+            f"{readable_size(size)} for {what}"
             for size, what in (
                 (self.weights, "the weights"),
                 (self.activations, "a batch's activations"),
@@ -50,7 +50,7 @@ class MemoryEstimate:
             )
             if size
         ]
-        return f"about {readable_bytes(self.total)} ({', '.join(parts)})"
+        return f"about {readable_size(self.total)} ({', '.join(parts)})"
 
 
 def estimate(analysis: Analysis, *, copies: int = 1, batch_size: int = 0, samples: int = 0) -> MemoryEstimate:
@@ -84,7 +84,7 @@ def require_memory(needed: MemoryEstimate, action: str) -> None:
     room = available()
     if room is not None and needed.total > room:
         raise CnncalcError(
-            f"cannot {action}: it needs {needed}, more than the {readable_bytes(room)} of memory available"
+            f"cannot {action}: it needs {needed}, more than the {readable_size(room)} of memory available"
         )
 
 
