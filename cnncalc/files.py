@@ -33,6 +33,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Literal
 
 from cnncalc.errors import CnncalcError
 
@@ -62,8 +63,8 @@ class _Destination:
 
     target: Path
     """The path itself, or the file a symbolic link points to."""
-    kind: str
-    """``new``, ``file`` (an existing regular file, replaced) or ``special`` (written through)."""
+    kind: Literal["new", "file", "special"]
+    """A new file, an existing regular file (replaced), or a device or pipe (written through)."""
     mode: int | None = None
     """The permission bits an existing file keeps."""
 
@@ -103,7 +104,7 @@ def write_atomic(path: Path, data: str | bytes, *, force: bool = False) -> None:
     payload = data.encode() if isinstance(data, str) else data
     destination = _destination(path, force)
     try:
-        with _terminations_raise():
+        with unwinding_on_termination():
             if destination.kind == "special":
                 _write_through(destination.target, payload)
             else:
@@ -268,11 +269,11 @@ _TERMINATIONS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if
 
 
 @contextmanager
-def _terminations_raise() -> Iterator[None]:
-    """While writing, make SIGTERM and SIGHUP unwind the stack (removing the temporary file), then
-    deliver the signal again with its usual effect. Signals with handlers of their own, or
-    ignored, are left alone, as is every signal outside the main thread (where Python cannot set
-    handlers)."""
+def unwinding_on_termination() -> Iterator[None]:
+    """Within the block, make SIGTERM and SIGHUP unwind the stack (so that ``finally`` clauses remove
+    temporary files), then deliver the signal again with its usual effect. Signals with handlers of
+    their own, or ignored, are left alone, as is every signal outside the main thread (where Python
+    cannot set handlers)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

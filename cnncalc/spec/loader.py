@@ -201,6 +201,8 @@ def _read_file(name: str) -> bytes | None:
 
 def _read_stdin() -> bytes:
     """Standard input, up to the limit and with the timeout."""
+    if sys.stdin is None:  # pythonw, or closed by the caller
+        raise _error("there is no standard input", STDIN_NAME)
     try:
         descriptor = sys.stdin.fileno()
     except (AttributeError, ValueError, io.UnsupportedOperation):  # replaced by a test harness
