@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cnncalc import __version__
-from cnncalc.cli import check, export, keras, lint, train
+from cnncalc.cli import check, export, keras, lint, pictures, train
 from cnncalc.cli.common import reporting_errors
 
 app = typer.Typer(
@@ -29,6 +29,8 @@ for command in (
     keras.import_keras,
     export.export,
     train.train,
+    pictures.diagram,
+    pictures.report,
 ):
     app.command()(reporting_errors(command))
 
