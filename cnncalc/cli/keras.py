@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import ForceOption, SpecFiles, refuse_to_overwrite, stdout
+from cnncalc.cli.common import ForceOption, SpecFiles, stdout
 from cnncalc.cli.export import OutputFile
 from cnncalc.cli.reports import check_file, crosscheck_report
-from cnncalc.files import write_atomic
+from cnncalc.files import Output, check_outputs, write_atomic
 
 
 def crosscheck(files: SpecFiles) -> None:
@@ -35,7 +35,8 @@ def import_keras(
     """Turn a saved Keras model (Sequential, or functional and shaped like one) into a spec."""
     from cnncalc.backends.keras.convert import from_model, load_model, spec_yaml
 
-    refuse_to_overwrite(output, force)
+    if output is not None:
+        check_outputs([Output(output, "-o")], force=force)
     spec = from_model(load_model(model_file))
     text = spec_yaml(spec, comment=f"Imported from {model_file.name} by cnncalc import-keras.")
     if output is None:

@@ -12,11 +12,10 @@ import ast
 from importlib import resources
 from typing import Any
 
-import numpy as np
-
 from cnncalc.backends.keras.plan import CUSTOM_PADDING, KerasLayer, keras_layers, logits_output
-from cnncalc.data.mnist import MNIST_SIDE, prepare
+from cnncalc.data.mnist import MNIST_SIDE, require_mnist_input
 from cnncalc.errors import CnncalcError, DataError
+from cnncalc.render.escape import python_text
 from cnncalc.shapes.records import Analysis
 
 HEADER = '''\
@@ -120,10 +119,10 @@ def keras_code(analysis: Analysis, *, script: str = "model.py") -> str:
     ]
     classes = sorted({layer.class_name for layer in planned} - {CUSTOM_PADDING})
     code = HEADER.format(
-        name=spec.name,
+        name=python_text(spec.name),
         layers=len(spec.layers),
         params=analysis.total_params,
-        source=analysis.file or "a spec",
+        source=python_text(analysis.file or "a spec"),
         script=script,
         typing="from typing import Any\n"
         if CUSTOM_PADDING in {layer.class_name for layer in planned}
@@ -143,17 +142,17 @@ def keras_code(analysis: Analysis, *, script: str = "model.py") -> str:
     except (CnncalcError, DataError) as exc:
         return code + SUMMARY_ONLY.format(reason=str(exc))
     return code + TRAIN.format(
-        name=spec.name, input=_literal(spec.input), reshape=reshape, from_logits=from_logits
+        name=python_text(spec.name), input=_literal(spec.input), reshape=reshape, from_logits=from_logits
     )
 
 
 def _reshape(analysis: Analysis) -> str:
     """The body of ``prepare`` after scaling: the same as :func:`cnncalc.data.mnist.prepare`."""
     spec = analysis.spec
-    prepare(np.zeros((1, MNIST_SIDE, MNIST_SIDE), np.uint8), spec.input, spec.data_format)  # can it?
-    if len(spec.input) == 1:
+    size = require_mnist_input(spec.input, spec.data_format)  # can it?
+    if size is None:
         return f"    return images.reshape(len(images), {spec.input[0]})"
-    height, width = spec.input[1:] if spec.data_format == "channels_first" else spec.input[:2]
+    height, width = size
     lines = []
     if (height, width) != (MNIST_SIDE, MNIST_SIDE):
         top, left = (height - MNIST_SIDE) // 2, (width - MNIST_SIDE) // 2
@@ -179,7 +178,7 @@ def _call(layer: KerasLayer) -> str:
 def _literal(value: Any) -> str:
     """Python source for a value, strings in double quotes."""
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f'"{python_text(value)}"'
     return repr(value)
 
 
