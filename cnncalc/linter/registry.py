@@ -12,6 +12,7 @@ from cnncalc.linter.rules.dropped_map_cells import DroppedMapCells
 from cnncalc.linter.rules.even_kernel_same_padding import EvenKernelSamePadding
 from cnncalc.linter.rules.groups_mismatch import GroupsMismatch
 from cnncalc.linter.rules.hidden_sigmoid import HiddenSigmoid
+from cnncalc.linter.rules.invalid_spec import InvalidSpec
 from cnncalc.linter.rules.misaligned_branches import MisalignedBranches
 from cnncalc.linter.rules.needs_feature_map import NeedsFeatureMap
 from cnncalc.linter.rules.num_classes_mismatch import NumClassesMismatch
@@ -22,12 +23,15 @@ from cnncalc.linter.rules.receptive_field_too_small import ReceptiveFieldTooSmal
 from cnncalc.linter.rules.reflect_padding_too_large import ReflectPaddingTooLarge
 from cnncalc.linter.rules.reshape_size_mismatch import ReshapeSizeMismatch
 from cnncalc.linter.rules.shapes_mismatch import ShapesMismatch
+from cnncalc.linter.rules.size_out_of_range import SizeOutOfRange
+from cnncalc.linter.rules.skipped_input_pixels import SkippedInputPixels
 from cnncalc.linter.rules.softmax_not_last import SoftmaxNotLast
 from cnncalc.linter.rules.strides_with_dilation import StridesWithDilation
 from cnncalc.linter.rules.unseen_input_pixels import UnseenInputPixels
 from cnncalc.linter.rules.unused_layer import UnusedLayer
 
 RULES: tuple[Rule, ...] = (
+    InvalidSpec(),
     OutputTooSmall(),
     GroupsMismatch(),
     StridesWithDilation(),
@@ -43,6 +47,8 @@ RULES: tuple[Rule, ...] = (
     DenseOnFeatureMap(),
     PoolLargerThanMap(),
     UnusedLayer(),
+    SkippedInputPixels(),
+    SizeOutOfRange(),
     ParameterExplosion(),
     DeadKernelTaps(),
     ConsecutiveLinearLayers(),

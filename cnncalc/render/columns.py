@@ -1,18 +1,21 @@
-"""The columns a layer table can show (``check --columns``), as torchinfo's ``col_names``."""
+"""The layer table's model: its rows (a layer, or a folded block use: ``--depth``) and the columns it can
+show (``check --columns``, as torchinfo's ``col_names``), shared by the table and Markdown renderers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import groupby
 
 from cnncalc.cost.conventions import layer_flops, total_flops
 from cnncalc.cost.measures import Measures
 from cnncalc.cost.memory import activation_bytes, memory
-from cnncalc.render.text import connected_text, layer_label, params_text, readable_bytes, shape_text
+from cnncalc.render import PLAIN, View
+from cnncalc.render.text import count_text, readable_bytes, shape_text
 from cnncalc.shapes.receptive import describe_field, field_formula, input_field
 from cnncalc.shapes.records import Analysis, LayerRecord
-from cnncalc.shapes.text import format_dims, format_int, format_shape
+from cnncalc.shapes.text import format_dims, format_int
 
 
 class Column(StrEnum):
@@ -35,81 +38,151 @@ DEFAULT = (Column.OUTPUT, Column.PARAMS)
 
 
 @dataclass(frozen=True)
+class Row:
+    """One row of the layer table: a layer, or a block use folded into one row (``--depth``)."""
+
+    number: str
+    """``4``, or ``4–9`` for the layers a folded block use generated."""
+    layer: str
+    """``conv2d (Conv2D)``, or ``conv2_block1 (block of 3 layers)``."""
+    records: tuple[LayerRecord, ...]
+    formulas: tuple[str, ...] = ()
+    """What ``--explain`` shows for a layer's row (a folded row shows none)."""
+
+
+def rows(analysis: Analysis, view: View = PLAIN) -> list[Row]:
+    """The table's rows: one per layer, except that the layers of a block use nested deeper than
+    ``view.depth`` share one row (its output is the last layer's, its counts their sums)."""
+
+    def use(record: LayerRecord) -> tuple[str, ...] | int:
+        """The block use a record folds into, or its own index when it has a row of its own."""
+        depth = view.depth
+        if depth is not None and len(record.block) > depth:
+            return record.block[: depth + 1]
+        return record.index
+
+    result = []
+    for key, grouped in groupby(analysis.layers, key=use):
+        records = tuple(grouped)
+        if isinstance(key, int):
+            (record,) = records
+            label = f"{record.name} ({record.layer.keras_class})"
+            result.append(Row(str(record.index), label, records, tuple(formulas(analysis, record))))
+            continue
+        number = f"{records[0].index}–{records[-1].index}" if len(records) > 1 else str(records[0].index)
+        label = f"{key[-1]} (block of {len(records)} layer{'s' if len(records) > 1 else ''})"
+        result.append(Row(number, label, records))
+    return result
+
+
+@dataclass(frozen=True)
 class ColumnSpec:
     """How a column is headed, aligned and filled."""
 
     header: Callable[[Measures], str]
-    cell: Callable[[LayerRecord, Measures], str]
+    cell: Callable[[Row, View], str]
     numeric: bool = False
 
 
-def _count(value: int | None) -> str:
-    return "—" if value is None else format_int(value)
+def _sum(values: Iterable[int | None]) -> int | None:
+    """The sum, ``None`` if any value is unknown."""
+    total = 0
+    for value in values:
+        if value is None:
+            return None
+        total += value
+    return total
 
 
-def _kernel(record: LayerRecord, measures: Measures) -> str:
+def _total(count: Callable[[LayerRecord], int | None]) -> Callable[[Row, View], str]:
+    """A count column: the layer's count, or the sum over a folded row."""
+    return lambda row, view: count_text(_sum(count(record) for record in row.records))
+
+
+def _kernel(row: Row, view: View) -> str:
     """``5×5``, ``3×3 /2`` with strides, ``3×3 d2`` with dilation; empty for layers without a window."""
-    if record.windows is None:
+    record = row.records[0]
+    if len(row.records) > 1 or record.windows is None:
         return ""
-    rows, columns = record.windows
-    text = f"{rows.kernel}×{columns.kernel}"
+    rows_, columns = record.windows
+    text = f"{rows_.kernel}×{columns.kernel}"
     strides, dilation = (
-        format_dims((rows.strides, columns.strides)),
-        format_dims((rows.dilation, columns.dilation)),
+        format_dims((rows_.strides, columns.strides)),
+        format_dims((rows_.dilation, columns.dilation)),
     )
     if strides != "1":
         text += f" /{strides}"
     return text if dilation == "1" else f"{text} d{dilation}"
 
 
-def _inputs(record: LayerRecord, measures: Measures) -> str:
-    return ", ".join(format_shape(shape) if shape is not None else "—" for shape in record.input_shapes)
+def _inputs(row: Row, view: View) -> str:
+    return ", ".join(shape_text(shape, view.batch) for shape in row.records[0].input_shapes)
+
+
+def _connected(row: Row, view: View) -> str:
+    """The layers the row reads from outside itself, as Keras' summary's "Connected to" lists them."""
+    inside = {record.name for record in row.records}
+    outside = [name for record in row.records for name in record.inputs if name not in inside]
+    return ", ".join(dict.fromkeys(outside))
+
+
+def _field(row: Row, view: View) -> str:
+    field = row.records[-1].receptive_field
+    return "" if field is None else describe_field(field)
 
 
 SPECS: dict[Column, ColumnSpec] = {
     Column.KERNEL: ColumnSpec(lambda m: "Kernel", _kernel),
     Column.INPUT: ColumnSpec(lambda m: "Input shape", _inputs),
-    Column.OUTPUT: ColumnSpec(lambda m: "Output shape", lambda r, m: shape_text(r)),
-    Column.PARAMS: ColumnSpec(lambda m: "Param #", lambda r, m: params_text(r), numeric=True),
+    Column.OUTPUT: ColumnSpec(
+        lambda m: "Output shape", lambda row, view: shape_text(row.records[-1].output_shape, view.batch)
+    ),
+    Column.PARAMS: ColumnSpec(lambda m: "Param #", _total(lambda r: r.params), numeric=True),
     Column.MACS: ColumnSpec(
-        lambda m: "MACs", lambda r, m: _count(r.cost.macs if r.cost else None), numeric=True
+        lambda m: "MACs", _total(lambda r: r.cost.macs if r.cost else None), numeric=True
     ),
     Column.FLOPS: ColumnSpec(
-        lambda m: m.flops_label, lambda r, m: _count(layer_flops(r, m.convention)), numeric=True
+        lambda m: m.flops_label,
+        lambda row, view: count_text(_sum(layer_flops(r, view.measures.convention) for r in row.records)),
+        numeric=True,
     ),
     Column.MEMORY: ColumnSpec(
         lambda m: f"Activations ({m.dtype.value})",
-        lambda r, m: readable_bytes(activation_bytes(r, m.dtype)),
+        lambda row, view: readable_bytes(_sum(activation_bytes(r, view.measures.dtype) for r in row.records)),
         numeric=True,
     ),
-    Column.RF: ColumnSpec(
-        lambda m: "Receptive field",
-        lambda r, m: "" if r.receptive_field is None else describe_field(r.receptive_field),
-    ),
-    Column.CONNECTED: ColumnSpec(lambda m: "Connected to", lambda r, m: connected_text(r)),
+    Column.RF: ColumnSpec(lambda m: "Receptive field", _field),
+    Column.CONNECTED: ColumnSpec(lambda m: "Connected to", _connected),
     Column.CONNECTIONS: ColumnSpec(
         lambda m: "Connections",
-        lambda r, m: _count(None if r.cost is None else r.cost.connections),
+        _total(lambda r: None if r.cost is None else r.cost.connections),
         numeric=True,
     ),
 }
 """Every column's header, cell and alignment."""
 
 
-def chosen_columns(analysis: Analysis, columns: Sequence[Column] | None) -> tuple[Column, ...]:
+def chosen_columns(analysis: Analysis, view: View) -> tuple[Column, ...]:
     """The columns asked for; by default Keras' (with "Connected to" when the network branches)."""
-    if columns is not None:
-        return tuple(columns)
+    if view.columns is not None:
+        return tuple(Column(column) for column in view.columns)
     return (*DEFAULT, Column.CONNECTED) if analysis.branches else DEFAULT
 
 
-def row_cells(record: LayerRecord, columns: Sequence[Column], measures: Measures) -> list[str]:
-    """A layer's row: index, ``name (KerasClass)``, then the columns."""
-    return [*layer_label(record), *(SPECS[column].cell(record, measures) for column in columns)]
+def row_cells(row: Row, columns: Sequence[Column], view: View) -> list[str]:
+    """A row: number, ``name (KerasClass)``, then the columns."""
+    return [row.number, row.layer, *(SPECS[column].cell(row, view) for column in columns)]
 
 
-def cost_totals(analysis: Analysis, columns: Sequence[Column], measures: Measures) -> list[tuple[str, str]]:
+def input_cells(analysis: Analysis, columns: Sequence[Column], view: View) -> list[str]:
+    """The input's row: its shape under the output column, and a dash for its connections."""
+    cells = {Column.OUTPUT: shape_text(analysis.input_shape, view.batch), Column.CONNECTED: "-"}
+    return ["", f"input ({analysis.data_format})", *(cells.get(column, "") for column in columns)]
+
+
+def cost_totals(analysis: Analysis, columns: Sequence[Column], view: View) -> list[tuple[str, str]]:
     """``(label, value)`` footer lines for the cost columns shown (and a chosen convention)."""
+    measures = view.measures
     lines = []
     if Column.MACS in columns or Column.FLOPS in columns or measures.convention is not None:
         lines.append(("Total MACs", _big(analysis.total_macs)))

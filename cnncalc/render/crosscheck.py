@@ -7,6 +7,8 @@ from rich.table import Table
 from rich.text import Text
 
 from cnncalc.backends.keras.crosscheck import Crosscheck, LayerComparison, Params
+from cnncalc.render.escape import visible
+from cnncalc.render.table import print_whole
 from cnncalc.shapes.text import format_shape
 
 AGREE = Text("✓", style="green")
@@ -16,19 +18,20 @@ DISAGREE = Text("✗", style="bold red")
 def render_crosscheck(result: Crosscheck, console: Console) -> None:
     """Print the comparison table, the verdict, both sides' errors, then ``model.summary()``."""
     analysis = result.analysis
-    title = Text(analysis.name, style="bold")
+    title = Text(visible(analysis.name), style="bold")
     if analysis.file:
-        title.append(f"  {analysis.file}", style="dim")
+        title.append(f"  {visible(analysis.file)}", style="dim")
     title.append(f"  cnncalc vs Keras {result.keras_version}", style="dim")
-    table = Table(title=title, title_justify="left", header_style="bold", caption_justify="left")
+    console.print(title, soft_wrap=True)
+    table = Table(header_style="bold", caption_justify="left")
     table.caption = "params: trainable (+ non-trainable)"
-    table.add_column("#", justify="right", style="dim")
-    table.add_column("Layer")
-    table.add_column("cnncalc shape")
-    table.add_column("Keras shape")
-    table.add_column("cnncalc params", justify="right")
-    table.add_column("Keras params", justify="right")
-    table.add_column("")
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
+    table.add_column("Layer", no_wrap=True)
+    table.add_column("cnncalc shape", no_wrap=True)
+    table.add_column("Keras shape", no_wrap=True)
+    table.add_column("cnncalc params", justify="right", no_wrap=True)
+    table.add_column("Keras params", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
     input_shape = format_shape(analysis.input_shape)
     table.add_row("", "input", input_shape, input_shape, style="dim")
     for layer in result.layers:
@@ -37,19 +40,19 @@ def render_crosscheck(result: Crosscheck, console: Console) -> None:
         params_style = "" if layer.params_match else "bold red"
         table.add_row(
             str(record.index),
-            record.name,
+            Text(visible(record.name)),
             Text(_engine_shape(result, layer), style=shape_style),
             Text(_keras_shape(result, layer), style=shape_style),
             Text(_params(layer.engine_params), style=params_style),
             Text(_params(layer.keras_params), style=params_style),
             AGREE if layer.ok else DISAGREE,
         )
-    console.print(table)
+    print_whole(console, table)
     layers = len(result.layers)
     if result.ok:
         console.print(Text(f"✓ cnncalc and Keras agree on all {layers} layers", style="green"))
     else:
-        names = ", ".join(layer.record.name for layer in result.mismatches)
+        names = visible(", ".join(layer.record.name for layer in result.mismatches))
         console.print(
             Text(f"✗ cnncalc and Keras disagree on {len(result.mismatches)} of {layers} layers: {names}"),
             style="bold red",
@@ -57,15 +60,16 @@ def render_crosscheck(result: Crosscheck, console: Console) -> None:
         )
     for diagnostic in analysis.errors:
         line = Text(f"cnncalc: error {diagnostic.code} ", style="red")
-        line.append(f"{analysis.layers[diagnostic.layer or 0].name}: {diagnostic.message}", style="")
+        line.append(visible(f"{analysis.layers[diagnostic.layer or 0].name}: {diagnostic.message}"), style="")
         console.print(line, soft_wrap=True)
     if result.rejection is not None:
         line = Text("Keras: rejects ", style="red")
-        line.append(f"{result.rejection.name}: {result.rejection.reason}", style="")
+        line.append(visible(f"{result.rejection.name}: {result.rejection.reason}"), style="")
         console.print(line, soft_wrap=True)
     if result.keras_summary is not None:
         console.print()
-        console.print(result.keras_summary, markup=False, highlight=False, soft_wrap=True)
+        summary = "\n".join(visible(line) for line in result.keras_summary.split("\n"))
+        console.print(summary, markup=False, highlight=False, soft_wrap=True)
 
 
 def _engine_shape(result: Crosscheck, layer: LayerComparison) -> str:

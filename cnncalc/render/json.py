@@ -11,33 +11,52 @@ from cnncalc.cost.measures import STANDARD, Measures
 from cnncalc.cost.memory import Memory, activation_bytes, memory
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.errors import Problem
+from cnncalc.linter.docs import rule_url
+from cnncalc.linter.rules.invalid_spec import InvalidSpec
 from cnncalc.render import Failure, Report
+from cnncalc.render.escape import json_document
 from cnncalc.shapes.records import Analysis, LayerRecord, ReceptiveField
 
-SPEC_PROBLEM = "CNN001"
-"""The code of every diagnostic about a file that cannot be read or validated."""
+
+def render_json(
+    reports: list[Report],
+    *,
+    as_list: bool = False,
+    measures: Measures = STANDARD,
+    batch_size: int | None = None,
+) -> str:
+    """One object for one file, a list of objects for several files (or whenever ``as_list``: a
+    folder was checked)."""
+    objects = [report_dict(report, measures=measures, batch_size=batch_size) for report in reports]
+    single = len(objects) == 1 and not as_list
+    text = json.dumps(objects[0] if single else objects, indent=2, ensure_ascii=False)
+    return json_document(text) + "\n"  # valid UTF-8 whatever the file names, no terminal controls
 
 
-def render_json(reports: list[Report], measures: Measures = STANDARD) -> str:
-    """One object for one file, a list of objects for several."""
-    objects = [report_dict(report, measures) for report in reports]
-    return json.dumps(objects[0] if len(objects) == 1 else objects, indent=2, ensure_ascii=False)
-
-
-def report_dict(report: Report, measures: Measures = STANDARD) -> dict[str, Any]:
+def report_dict(
+    report: Report, *, measures: Measures = STANDARD, batch_size: int | None = None
+) -> dict[str, Any]:
     """The JSON object of one file."""
     if isinstance(report, Failure):
         return _failure_dict(report)
-    return _analysis_dict(report, measures)
+    return _analysis_dict(report, measures, batch_size)
 
 
-def _analysis_dict(analysis: Analysis, measures: Measures) -> dict[str, Any]:
+def diagnostic_dicts(report: Report) -> list[dict[str, Any]]:
+    """The report's findings as JSON objects (``diagnostics`` in docs/json.md)."""
+    if isinstance(report, Failure):
+        return [_problem_dict(problem, report.file) for problem in report.error.problems]
+    return [_diagnostic_dict(d, report.file) for d in report.diagnostics]
+
+
+def _analysis_dict(analysis: Analysis, measures: Measures, batch_size: int | None) -> dict[str, Any]:
     estimate = memory(analysis, measures.batch_size, measures.dtype, measures.optimizer)
     return {
         "name": analysis.name,
         "file": analysis.file,
         "input_shape": list(analysis.input_shape),
         "data_format": analysis.data_format,
+        "batch_size": batch_size,
         "layers": [_layer_dict(record, measures) for record in analysis.layers],
         "outputs": list(analysis.outputs),
         "output_shape": _shape(analysis.output_shape),
@@ -52,7 +71,7 @@ def _analysis_dict(analysis: Analysis, measures: Measures) -> dict[str, Any]:
         "total_activation_bytes": estimate.activation_bytes,
         "params_bytes": estimate.params_bytes,
         "memory": _memory_dict(estimate),
-        "diagnostics": [_diagnostic_dict(d) for d in analysis.diagnostics],
+        "diagnostics": diagnostic_dicts(analysis),
     }
 
 
@@ -118,7 +137,7 @@ def _number(value: Fraction) -> int | float:
     return value.numerator if value.denominator == 1 else float(value)
 
 
-def _diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
+def _diagnostic_dict(diagnostic: Diagnostic, file: str | None) -> dict[str, Any]:
     return {
         "code": diagnostic.code,
         "severity": diagnostic.severity.value,
@@ -127,6 +146,9 @@ def _diagnostic_dict(diagnostic: Diagnostic) -> dict[str, Any]:
         "hint": diagnostic.hint,
         "line": diagnostic.line,
         "use_line": diagnostic.use_line,
+        "end_line": diagnostic.end_line,
+        "file": file,
+        "url": rule_url(diagnostic.code),
     }
 
 
@@ -136,6 +158,7 @@ def _failure_dict(failure: Failure) -> dict[str, Any]:
         "file": failure.file,
         "input_shape": None,
         "data_format": None,
+        "batch_size": None,
         "layers": [],
         "outputs": None,
         "output_shape": None,
@@ -150,18 +173,22 @@ def _failure_dict(failure: Failure) -> dict[str, Any]:
         "total_activation_bytes": None,
         "params_bytes": None,
         "memory": None,
-        "diagnostics": [_problem_dict(problem) for problem in failure.error.problems],
+        "diagnostics": diagnostic_dicts(failure),
     }
 
 
-def _problem_dict(problem: Problem) -> dict[str, Any]:
+def _problem_dict(problem: Problem, file: str) -> dict[str, Any]:
     return {
-        "code": SPEC_PROBLEM,
+        "code": InvalidSpec.code,
         "severity": "error",
         "message": problem.message,
         "layer": None,
         "hint": problem.hint,
         "line": problem.line,
+        "use_line": None,
+        "end_line": problem.line,
+        "file": file,
+        "url": rule_url(InvalidSpec.code),
         "column": problem.column,
         "field": problem.field,
     }

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from cnncalc.cost.layers import layer_cost
 from cnncalc.diagnostics import Diagnostic, Severity
-from cnncalc.shapes.inference import ShapeError
+from cnncalc.errors import digit_count
+from cnncalc.shapes.inference import MAX_DIGITS, SIZE_OUT_OF_RANGE, Inferred, ShapeError
 from cnncalc.shapes.layers import infer
 from cnncalc.shapes.receptive import input_field, next_field
 from cnncalc.shapes.records import Analysis, LayerRecord, ReceptiveField, Shape
 from cnncalc.spec.loader import SourceMap
 from cnncalc.spec.models import INPUT, Spec
+
+_MAX_BITS = int(MAX_DIGITS / 0.30103)
+"""The bit length of a number of :data:`MAX_DIGITS` digits."""
 
 
 def analyze(spec: Spec, source: SourceMap | None = None) -> Analysis:
@@ -47,7 +51,7 @@ def analyze(spec: Spec, source: SourceMap | None = None) -> Analysis:
             continue
         known = tuple(shape for shape in input_shapes if shape is not None)
         try:
-            inferred = infer(layer, known, layer.inputs, spec.data_format)
+            inferred = _in_range(infer(layer, known, layer.inputs, spec.data_format), name)
         except ShapeError as exc:
             line, use_line = source.lines(origin) if source else (None, None)
             diagnostics.append(
@@ -68,8 +72,8 @@ def analyze(spec: Spec, source: SourceMap | None = None) -> Analysis:
             )
             shapes[name] = fields[name] = None
             continue
-        field = next_field(
-            layer, [fields[source] for source in layer.inputs], known, inferred, spec.data_format
+        field = _bounded(
+            next_field(layer, [fields[source] for source in layer.inputs], known, inferred, spec.data_format)
         )
         records.append(
             LayerRecord(
@@ -90,3 +94,26 @@ def analyze(spec: Spec, source: SourceMap | None = None) -> Analysis:
         )
         shapes[name], fields[name] = inferred.output_shape, field
     return Analysis(spec, tuple(records), tuple(diagnostics), source.file if source else None)
+
+
+def _in_range(inferred: Inferred, name: str) -> Inferred:
+    """``inferred``, unless its output has a dimension of more than :data:`MAX_DIGITS` digits."""
+    largest = max(inferred.output_shape, default=0)
+    if largest.bit_length() > _MAX_BITS:
+        raise ShapeError(
+            SIZE_OUT_OF_RANGE,
+            f"{name}'s output has a dimension of {digit_count(largest):,} digits; sizes of more than "
+            f"{MAX_DIGITS:,} digits are not analysed",
+            "no network is that large: look for a typo in a size, or a factor repeated too often",
+        )
+    return inferred
+
+
+def _bounded(field: ReceptiveField | None) -> ReceptiveField | None:
+    """``field``, unless it has grown past :data:`MAX_DIGITS` digits (strides on a 1×1 map grow it
+    without end, and nothing reads it any more)."""
+    if field is None:
+        return None
+    jumps = [part for jump in field.jump for part in (jump.numerator, jump.denominator)]
+    numbers = [*field.size, *field.start, *jumps]
+    return field if max(abs(number).bit_length() for number in numbers) <= _MAX_BITS else None

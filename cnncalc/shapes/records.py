@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property
 from math import lcm, prod
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.spec.models import INPUT, DataFormat, LayerBase, Spec
@@ -308,7 +308,7 @@ class Analysis:
         """The (first) output's shape, ``None`` when an error stopped analysis before it."""
         return self.layer(self.outputs[0]).output_shape
 
-    @property
+    @cached_property  # rules ask for every layer: a walk each time would make them O(layers²)
     def branches(self) -> bool:
         """Whether the network is not a plain chain (a layer reads another than the one before it,
         or several inputs)."""
@@ -369,6 +369,19 @@ class Analysis:
     def ok(self) -> bool:
         """Whether analysis found no error."""
         return not self.errors
+
+    def summary(self, *, width: int = 100, explain: bool = False) -> str:
+        """The layer table ``cnncalc check`` prints, with the findings under it, as plain text
+        (as Keras' ``model.summary()``, torchinfo's ``summary``)."""
+        from cnncalc.render.table import table_text  # renderers read records: only when asked
+
+        return table_text(self, width=width, explain=explain)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object ``cnncalc check --format json`` prints for this spec (docs/json.md)."""
+        from cnncalc.render.json import report_dict  # renderers read records: only when asked
+
+        return report_dict(self)
 
     def layer(self, name: str) -> LayerRecord:
         """The record of the layer called ``name``; ``KeyError`` lists the names when missing."""

@@ -79,6 +79,8 @@ class LayerBase(BaseModel):
     inputs: Inputs = ()
     """The layers it reads, by name (``input`` is the model input); by default the layer before.
     After validation, always the resolved names."""
+    lint: LintSection | None = None
+    """Lint settings for this layer alone: ``ignore`` the rules it breaks on purpose."""
 
     @field_validator("type", mode="before")
     @classmethod

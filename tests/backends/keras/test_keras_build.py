@@ -203,7 +203,9 @@ def test_without_keras_the_error_says_what_to_install(monkeypatch: pytest.Monkey
     from cnncalc.backends.keras import keras_required
 
     monkeypatch.setitem(sys.modules, "keras", None)  # what `import keras` sees when it is missing
-    with pytest.raises(CnncalcError, match=r"keras is not installed: pip install 'cnncalc\[keras\]'"):
+    with pytest.raises(
+        CnncalcError, match=r"keras is not installed: pip install '\.\[keras\]' in cnncalc's folder"
+    ):
         keras_required()
 
 

@@ -314,7 +314,7 @@ def test_without_data_the_script_says_what_to_install(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 1
-    assert "no MNIST data at missing.npz: pip install 'cnncalc[mnist]'" in result.stderr
+    assert "no MNIST data at missing.npz: install cnncalc with its mnist extra" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -370,3 +370,22 @@ def test_script_dropout_drops_and_rescales() -> None:
     assert np.mean(y == 0) == pytest.approx(0.25, abs=0.01)
     np.testing.assert_array_equal(dropout.backward(np.full_like(x, 2.0)), 2 * y)
     np.testing.assert_array_equal(dropout.forward(x, False), x)
+
+
+def test_any_layer_name_survives_in_the_script() -> None:
+    # Names are any text but "/": quotes, backslashes, a newline and an escape sequence must
+    # neither break the script nor run in a terminal showing it.
+    name = 'a "quoted"\\ name\n\x1b[2J'
+    spec = {
+        "input": [784],
+        "layers": [
+            {"type": "dense", "name": name, "units": 10},
+            {"type": "add", "inputs": [name, name]},
+        ],
+    }
+    source = numpy_script(spec)
+    assert "\x1b" not in source
+    script = load_script(source)
+    nodes = script["build_model"](np.random.default_rng(0))
+    assert [node.name for node in nodes] == [name, "add"]
+    assert nodes[1].inputs == [name, name]
