@@ -32,7 +32,7 @@ import numpy.typing as npt
 
 from cnncalc.api import SpecSource, analyze, require_no_errors
 from cnncalc.backends.numpy.graph import Graph
-from cnncalc.backends.numpy.im2col import Array, Workspace
+from cnncalc.backends.numpy.im2col import Array, Split, Workspace, serial
 from cnncalc.backends.numpy.kernels.initializers import glorot_uniform, ones, zeros
 from cnncalc.backends.numpy.kernels.layout import internal_order, to_public
 from cnncalc.backends.numpy.kernels.loss import (
@@ -48,7 +48,13 @@ from cnncalc.backends.numpy.layers import (
     refuse_unsupported,
 )
 from cnncalc.backends.numpy.optim import flat_buffer, flat_views
-from cnncalc.backends.numpy.parallel import Workers, available_cores, shard_slices, with_one_blas_thread
+from cnncalc.backends.numpy.parallel import (
+    Splitter,
+    Workers,
+    available_cores,
+    shard_slices,
+    with_one_blas_thread,
+)
 from cnncalc.errors import CnncalcError
 from cnncalc.files import write_atomic
 from cnncalc.shapes.records import Analysis, LayerRecord, Shape
@@ -117,12 +123,15 @@ class NumpyModel:
             if weight.trainable:
                 self.variable_gradients[key] = next(gradients)
         self._workers = Workers(available_cores() if workers is None else workers)
-        # Worker 0 writes its gradients straight into self.gradients; the others into their own.
+        self._splitter = Splitter(self._workers)
+        # Worker 0 writes its gradients straight into self.gradients and runs whole batches with
+        # the workers sharing its kernels' work; the others run shards, into their own buffers.
         self._replicas = [
-            _Replica(
-                analysis, values, self.gradients if worker == 0 else flat_buffer(trainable, self.dtype)[0]
-            )
-            for worker in range(self._workers.count)
+            _Replica(analysis, values, self.gradients, self._splitter),
+            *(
+                _Replica(analysis, values, flat_buffer(trainable, self.dtype)[0], serial)
+                for _ in range(1, self._workers.count)
+            ),
         ]
         self.layers: list[BaseLayer] = self._replicas[0].graph.layers
         """The layers in order (worker 0's copy), activations split from their layers."""
@@ -146,11 +155,13 @@ class NumpyModel:
         x = self._inputs(x)
         if not training:
             shards = shard_slices(len(x))
-            outputs = self._workers.map(lambda w, i: self._replicas[w].infer(x[shards[i]]), len(shards))
+            with self._splitter.sharing(len(shards) == 1):
+                outputs = self._workers.map(lambda w, i: self._replicas[w].infer(x[shards[i]]), len(shards))
             return np.concatenate(outputs)
         replica = self._replicas[0]
         replica.draw_randomness_from(self._generators(1)[0])
-        return replica.to_public(replica.graph.forward(replica.to_internal(x), True))
+        with self._splitter.sharing():
+            return replica.to_public(replica.graph.forward(replica.to_internal(x), True))
 
     @with_one_blas_thread
     def backward(self, dy: npt.ArrayLike) -> None:
@@ -163,7 +174,8 @@ class NumpyModel:
                 f"model {self.analysis.name} outputs {self.output_shape}, got gradients {dy.shape}"
             )
         # Not into the input's buffer: the first layer may still hold the input (a dense one does).
-        replica.graph.backward(replica.to_internal(dy, "output_gradient"))
+        with self._splitter.sharing():
+            replica.graph.backward(replica.to_internal(dy, "output_gradient"))
 
     def predict(self, x: npt.ArrayLike, *, batch_size: int = 256) -> Array:
         """Inference on any number of samples, ``batch_size`` at a time."""
@@ -181,8 +193,9 @@ class NumpyModel:
         batch = len(x)
         shards = [slice(0, batch)] if self._batch_coupled else shard_slices(batch)
         generators = self._generators(len(shards))
-        if len(shards) == 1:  # worker 0 writes self.gradients directly
-            loss_sum, outputs = self._replicas[0].train(x, labels, batch, generators[0])
+        if len(shards) == 1:  # worker 0 writes self.gradients directly, the workers sharing its kernels
+            with self._splitter.sharing():
+                loss_sum, outputs = self._replicas[0].train(x, labels, batch, generators[0])
             return loss_sum / batch, outputs
         if len(self._shard_gradients) < len(shards):
             self._shard_gradients = np.empty((len(shards), self.gradients.size), self.dtype)
@@ -214,9 +227,10 @@ class NumpyModel:
     def _score(self, x: Array, labels: npt.NDArray[np.intp]) -> tuple[float, int]:
         """Summed loss and correct predictions of a batch in inference mode, shard by shard."""
         shards = shard_slices(len(x))
-        scores = self._workers.map(
-            lambda w, i: self._replicas[w].score(x[shards[i]], labels[shards[i]]), len(shards)
-        )
+        with self._splitter.sharing(len(shards) == 1):
+            scores = self._workers.map(
+                lambda w, i: self._replicas[w].score(x[shards[i]], labels[shards[i]]), len(shards)
+            )
         return sum(loss for loss, _ in scores), sum(hits for _, hits in scores)
 
     def _generators(self, count: int) -> list[np.random.Generator]:
@@ -326,7 +340,9 @@ class _Replica:
     """The model's graph once more, for one worker: the model's weights, but its own
     gradient buffer, workspaces and caches."""
 
-    def __init__(self, analysis: Analysis, values: dict[str, dict[str, Array]], gradients: Array) -> None:
+    def __init__(
+        self, analysis: Analysis, values: dict[str, dict[str, Array]], gradients: Array, split: Split
+    ) -> None:
         self.data_format = analysis.data_format
         self.gradients = gradients
         self.workspace = Workspace()
@@ -336,7 +352,7 @@ class _Replica:
         def context(record: LayerRecord) -> LayerContext:
             grads = {w.name: next(views) for w in record.weights or () if w.trainable}
             return LayerContext(
-                analysis.data_format, values.get(record.name, {}), grads, np.random.default_rng(0)
+                analysis.data_format, values.get(record.name, {}), grads, np.random.default_rng(0), split
             )
 
         self.graph = Graph(analysis, context)

@@ -13,12 +13,14 @@ from cnncalc.backends.numpy.im2col import (
     PadMode,
     Pair,
     Shape,
+    Split,
     Workspace,
     col2im,
     empty_from,
     im2col,
     pad2d,
     pad2d_backward,
+    serial,
     window_output_size,
     zeros_from,
 )
@@ -58,23 +60,33 @@ A shallow layer's im2col matrix is very wide and only a few rows deep (LeNet-5 C
 4,096 columns for LeNet-5's 6 filters, 2,048 for the article CNN's 10); with two worker
 threads, 512 KiB slabs trained LeNet-5 3-6% faster than 256 or 768 KiB, the article CNN as fast.
 """
-MATMUL_MIN_SLAB = 1024
-"""Narrower slabs do not pay: deeper layers (over 128 rows at 512 KiB) are compute-bound,
-multiplied whole."""
+MATMUL_MIN_SLAB = 4096
+"""Columns of a slab at least. Deeper layers (over 32 rows at 512 KiB) are compute-bound: blocks
+of 4,096 columns multiply as fast as the whole matrix on one thread (faster for the small ResNet's
+32 × 288 by 288 × 25,088: 61 GFLOP/s against 41, busy machine), and give threads pieces to share."""
 
 
 def _column_blocks(columns: int, rows: int, itemsize: int) -> list[slice]:
-    """Column slabs of a matmul whose input and output have ``rows`` rows in all."""
-    width = MATMUL_SLAB_BYTES // (rows * itemsize)
-    if width < MATMUL_MIN_SLAB:
-        return [slice(0, columns)]
+    """Column slabs of a matmul whose input and output have ``rows`` rows in all: a function of
+    the shapes alone, so that how many threads share them changes no result."""
+    width = max(MATMUL_SLAB_BYTES // (rows * itemsize), MATMUL_MIN_SLAB)
     return [slice(start, start + width) for start in range(0, columns, width)]
 
 
-def _matmul_by_column_blocks(a: Array, b: Array, out: Array) -> None:
-    """``out = a @ b`` for stacks ``a (g, m, k)``, ``b (g, k, n)``, computed over slabs of n."""
-    for block in _column_blocks(b.shape[-1], a.shape[-1] + a.shape[-2], b.itemsize):
+def _matmul_by_column_blocks(
+    a: Array, b: Array, out: Array, split: Split = serial, bias: Array | None = None
+) -> None:
+    """``out = a @ b (+ bias)`` for stacks ``a (g, m, k)``, ``b (g, k, n)`` and a bias ``(g, m, 1)``,
+    a slab of n per task of ``split``."""
+    blocks = _column_blocks(b.shape[-1], a.shape[-1] + a.shape[-2], b.itemsize)
+
+    def multiply(index: int) -> None:
+        block = blocks[index]
         np.matmul(a, b[..., block], out=out[..., block])
+        if bias is not None:
+            out[..., block] += bias
+
+    split(multiply, len(blocks))
 
 
 def conv2d_forward(
@@ -88,6 +100,7 @@ def conv2d_forward(
     pad_mode: PadMode = "zeros",
     groups: int = 1,
     workspace: Workspace | None = None,
+    split: Split = serial,
 ) -> tuple[Array, Conv2DCache]:
     """2-D convolution (cross-correlation, as Keras) by im2col and one matmul per group.
 
@@ -96,7 +109,7 @@ def conv2d_forward(
     (likewise ``Wo``), and the cache for :func:`conv2d_backward`.
     Input channel ``c`` belongs to group ``c // (C / groups)``, filter ``f`` to group
     ``f // (F / groups)``. With a :class:`Workspace`, y and the im2col matrix are reused
-    buffers (see there).
+    buffers (see there); ``split`` shares the copy and the products among threads.
     """
     channels, _, _, batch = x.shape
     kh, kw, cg, filters = kernel.shape
@@ -112,14 +125,17 @@ def conv2d_forward(
         strides,
         dilation,
         out=empty_from(workspace, "cols", cols_shape, x.dtype),
+        split=split,
     )
     weights = _kernel_matrix(kernel.astype(x.dtype, copy=False), groups)
     y = empty_from(workspace, "conv_y", (filters, out_h, out_w, batch), x.dtype)
     _matmul_by_column_blocks(
-        weights, cols.reshape(groups, cg * kh * kw, -1), y.reshape(groups, filters // groups, -1)
+        weights,
+        cols.reshape(groups, cg * kh * kw, -1),
+        y.reshape(groups, filters // groups, -1),
+        split,
+        None if bias is None else bias.astype(x.dtype, copy=False).reshape(groups, filters // groups, 1),
     )
-    if bias is not None:
-        y += bias.reshape(filters, 1, 1, 1)
     cache = Conv2DCache(
         cols=cols,
         kernel_matrix=weights,
@@ -134,7 +150,12 @@ def conv2d_forward(
 
 
 def conv2d_backward(
-    dy: Array, cache: Conv2DCache, *, need_dx: bool = True, workspace: Workspace | None = None
+    dy: Array,
+    cache: Conv2DCache,
+    *,
+    need_dx: bool = True,
+    workspace: Workspace | None = None,
+    split: Split = serial,
 ) -> tuple[Array | None, Array, Array]:
     """Gradients of :func:`conv2d_forward`.
 
@@ -147,12 +168,19 @@ def conv2d_backward(
     dy_matrix = dy.reshape(groups, filters // groups, -1)
     cols_matrix = cache.cols.reshape(groups, cg * kh * kw, -1)
     dbias = dy_matrix.sum(axis=2).reshape(filters)
-    # dW^T = cols @ dy^T, (groups, Cg * kh * kw, F / groups), summed block by block.
-    dweights_t = np.zeros((groups, cg * kh * kw, filters // groups), dtype=dy.dtype)
-    product = np.empty_like(dweights_t)
-    for block in _column_blocks(dy_matrix.shape[-1], cg * kh * kw + filters // groups, dy.itemsize):
-        np.matmul(cols_matrix[..., block], dy_matrix[..., block].transpose(0, 2, 1), out=product)
-        dweights_t += product
+    # dW^T = cols @ dy^T, (groups, Cg * kh * kw, F / groups): one product per block (a task of
+    # split each), summed in block order.
+    blocks = _column_blocks(dy_matrix.shape[-1], cg * kh * kw + filters // groups, dy.itemsize)
+    products = empty_from(
+        workspace, "dweights", (len(blocks), groups, cg * kh * kw, filters // groups), dy.dtype
+    )
+
+    def weight_block(index: int) -> None:
+        block = blocks[index]
+        np.matmul(cols_matrix[..., block], dy_matrix[..., block].transpose(0, 2, 1), out=products[index])
+
+    split(weight_block, len(blocks))
+    dweights_t = products.sum(axis=0)
     dkernel = (
         dweights_t.reshape(groups, cg, kh, kw, filters // groups)
         .transpose(2, 3, 1, 0, 4)
@@ -162,9 +190,11 @@ def conv2d_backward(
         return None, dkernel, dbias
     dcols = empty_from(workspace, "dcols", cache.cols.shape, dy.dtype)
     _matmul_by_column_blocks(
-        cache.kernel_matrix.transpose(0, 2, 1), dy_matrix, dcols.reshape(cols_matrix.shape)
+        cache.kernel_matrix.transpose(0, 2, 1), dy_matrix, dcols.reshape(cols_matrix.shape), split
     )
-    dx_padded = col2im(dcols, cache.padded_size, cache.strides, cache.dilation, workspace=workspace)
+    dx_padded = col2im(
+        dcols, cache.padded_size, cache.strides, cache.dilation, workspace=workspace, split=split
+    )
     return pad2d_backward(dx_padded, cache.padding, cache.pad_mode), dkernel, dbias
 
 
@@ -189,6 +219,7 @@ def depthwise_conv2d_forward(
     padding: Padding2D = NO_PADDING,
     pad_mode: PadMode = "zeros",
     workspace: Workspace | None = None,
+    split: Split = serial,
 ) -> tuple[Array, Conv2DCache]:
     """Depthwise convolution: a grouped convolution with one group per input channel.
 
@@ -206,6 +237,7 @@ def depthwise_conv2d_forward(
         pad_mode=pad_mode,
         groups=x.shape[0],
         workspace=workspace,
+        split=split,
     )
 
 

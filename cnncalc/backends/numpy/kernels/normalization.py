@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnncalc.backends.numpy.im2col import Array
+from cnncalc.backends.numpy.im2col import Array, Split, Workspace, empty_from, parts, serial
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,25 +23,40 @@ class BatchNormCache:
     """Biased batch variance, ``(C,)`` — what Keras 3 feeds its moving variance."""
 
 
-def _channel_column(v: Array, ndim: int) -> Array:
-    return v.reshape(-1, *([1] * (ndim - 1)))
-
-
 def batch_norm_train_forward(
-    x: Array, gamma: Array, beta: Array, *, epsilon: float = 1e-3
+    x: Array,
+    gamma: Array,
+    beta: Array,
+    *,
+    epsilon: float = 1e-3,
+    workspace: Workspace | None = None,
+    split: Split = serial,
 ) -> tuple[Array, BatchNormCache]:
     """Batch normalisation with batch statistics over every axis but the channel axis 0.
 
     x: ``(C, N)`` or ``(C, H, W, N)``; gamma, beta ``(C,)``. Returns y (shape of x) and the
     cache, which holds the batch mean and biased variance for :func:`update_moving_average`.
+    A piece of the channels per task of ``split``.
     """
-    flat = x.reshape(x.shape[0], -1)
-    mean = flat.mean(axis=1)
-    centred = flat - mean[:, np.newaxis]
-    variance = np.mean(np.square(centred), axis=1)
-    inv_std = 1.0 / np.sqrt(variance + epsilon)
-    x_hat = (centred * inv_std[:, np.newaxis]).reshape(x.shape)
-    y = x_hat * _channel_column(gamma, x.ndim) + _channel_column(beta, x.ndim)
+    channels = x.shape[0]
+    flat = x.reshape(channels, -1)
+    mean, variance, inv_std = (np.empty(channels, x.dtype) for _ in range(3))
+    x_hat = empty_from(workspace, "x_hat", x.shape, x.dtype)
+    y = empty_from(workspace, "bn_y", x.shape, x.dtype)
+    normalised, scaled = x_hat.reshape(channels, -1), y.reshape(channels, -1)
+    pieces = parts(channels)
+
+    def normalise(part: int) -> None:
+        rows = slice(pieces[part].start, pieces[part].stop)
+        mean[rows] = flat[rows].mean(axis=1)
+        np.subtract(flat[rows], mean[rows, np.newaxis], out=normalised[rows])
+        variance[rows] = np.mean(np.square(normalised[rows]), axis=1)
+        inv_std[rows] = 1.0 / np.sqrt(variance[rows] + epsilon)
+        normalised[rows] *= inv_std[rows, np.newaxis]
+        np.multiply(normalised[rows], gamma[rows, np.newaxis], out=scaled[rows])
+        scaled[rows] += beta[rows, np.newaxis]
+
+    split(normalise, len(pieces))
     cache = BatchNormCache(x_hat=x_hat, inv_std=inv_std, gamma=gamma, mean=mean, variance=variance)
     return y, cache
 
@@ -60,25 +75,51 @@ def batch_norm_inference(
     moving_variance: Array,
     *,
     epsilon: float = 1e-3,
+    workspace: Workspace | None = None,
+    split: Split = serial,
 ) -> Array:
     """Batch normalisation with the moving statistics. x: ``(C, ...)``, vectors ``(C,)``."""
     scale = gamma / np.sqrt(moving_variance + epsilon)
     shift = beta - moving_mean * scale
-    y: Array = x * _channel_column(scale, x.ndim) + _channel_column(shift, x.ndim)
+    channels = x.shape[0]
+    flat = x.reshape(channels, -1)
+    y = empty_from(workspace, "bn_y", x.shape, x.dtype)
+    scaled = y.reshape(channels, -1)
+    pieces = parts(channels)
+
+    def normalise(part: int) -> None:
+        rows = slice(pieces[part].start, pieces[part].stop)
+        np.multiply(flat[rows], scale[rows, np.newaxis], out=scaled[rows])
+        scaled[rows] += shift[rows, np.newaxis]
+
+    split(normalise, len(pieces))
     return y
 
 
-def batch_norm_backward(dy: Array, cache: BatchNormCache) -> tuple[Array, Array, Array]:
+def batch_norm_backward(
+    dy: Array, cache: BatchNormCache, *, workspace: Workspace | None = None, split: Split = serial
+) -> tuple[Array, Array, Array]:
     """Gradient of :func:`batch_norm_train_forward`: ``(dx, dgamma, dbeta)``."""
     channels = dy.shape[0]
     dy_flat = dy.reshape(channels, -1)
     x_hat = cache.x_hat.reshape(channels, -1)
     count = dy_flat.shape[1]
-    dbeta = dy_flat.sum(axis=1)
-    dgamma = np.einsum("cm,cm->c", dy_flat, x_hat)
-    scale = (cache.gamma * cache.inv_std / count)[:, np.newaxis]
-    dx = scale * (count * dy_flat - dbeta[:, np.newaxis] - x_hat * dgamma[:, np.newaxis])
-    return dx.reshape(dy.shape), dgamma, dbeta
+    dbeta, dgamma = np.empty(channels, dy.dtype), np.empty(channels, dy.dtype)
+    dx = empty_from(workspace, "bn_dx", dy.shape, dy.dtype)
+    gradient = dx.reshape(channels, -1)
+    pieces = parts(channels)
+
+    def differentiate(part: int) -> None:
+        rows = slice(pieces[part].start, pieces[part].stop)
+        dbeta[rows] = dy_flat[rows].sum(axis=1)
+        dgamma[rows] = np.einsum("cm,cm->c", dy_flat[rows], x_hat[rows])
+        np.multiply(dy_flat[rows], count, out=gradient[rows])
+        gradient[rows] -= dbeta[rows, np.newaxis]
+        gradient[rows] -= x_hat[rows] * dgamma[rows, np.newaxis]
+        gradient[rows] *= (cache.gamma[rows] * cache.inv_std[rows] / count)[:, np.newaxis]
+
+    split(differentiate, len(pieces))
+    return dx, dgamma, dbeta
 
 
 # --------------------------------------------------------------------------- layer norm

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnncalc.backends.numpy.im2col import Array, Padding2D, Workspace
+from cnncalc.backends.numpy.im2col import Array, Padding2D, Split, Workspace, serial
 from cnncalc.backends.numpy.kernels.layout import internal_axis, internal_order
 from cnncalc.shapes.records import AxisWindow, LayerRecord, Shape
 from cnncalc.spec.models import DataFormat
@@ -50,6 +50,9 @@ class LayerContext:
     """The gradient of every trainable weight, written by the backward pass."""
     rng: np.random.Generator
     """Randomness in training (dropout masks, noise)."""
+    split: Split = serial
+    """How the heavy kernels (convolutions, batch norm) run their pieces: on the model's workers
+    while this copy of the layers runs a whole batch alone (see :mod:`~cnncalc.backends.numpy.parallel`)."""
 
 
 class BaseLayer:
@@ -67,6 +70,7 @@ class BaseLayer:
         self.params = context.params
         self.grads = context.grads
         self.data_format = context.data_format
+        self.split = context.split
         self.workspace = Workspace()
 
     @property

@@ -57,11 +57,14 @@ class Conv2DLayer(_WindowedConv):
             pad_mode=self.pad_mode,
             groups=self.groups,
             workspace=self.workspace,
+            split=self.split,
         )
         return y
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
-        dx, dkernel, dbias = conv2d_backward(dy, self._cache, need_dx=need_dx, workspace=self.workspace)
+        dx, dkernel, dbias = conv2d_backward(
+            dy, self._cache, need_dx=need_dx, workspace=self.workspace, split=self.split
+        )
         self._store("kernel", dkernel)
         self._store("bias", dbias)
         return dx
@@ -80,11 +83,14 @@ class DepthwiseConv2DLayer(_WindowedConv):
             padding=self.padding,
             pad_mode=self.pad_mode,
             workspace=self.workspace,
+            split=self.split,
         )
         return y
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
-        dx, dkernel, dbias = conv2d_backward(dy, self._cache, need_dx=need_dx, workspace=self.workspace)
+        dx, dkernel, dbias = conv2d_backward(
+            dy, self._cache, need_dx=need_dx, workspace=self.workspace, split=self.split
+        )
         self._store("kernel", dkernel)  # (kh, kw, 1, C·m) is (kh, kw, C, m) reshaped
         self._store("bias", dbias)
         return dx

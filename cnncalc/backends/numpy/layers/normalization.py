@@ -45,15 +45,24 @@ class BatchNormLayer(Layer):
         p = self.params
         if not training:
             return batch_norm_inference(
-                x, self.gamma, self.beta, p["moving_mean"], p["moving_variance"], epsilon=self.epsilon
+                x,
+                self.gamma,
+                self.beta,
+                p["moving_mean"],
+                p["moving_variance"],
+                epsilon=self.epsilon,
+                workspace=self.workspace,
+                split=self.split,
             )
-        y, self._cache = batch_norm_train_forward(x, self.gamma, self.beta, epsilon=self.epsilon)
+        y, self._cache = batch_norm_train_forward(
+            x, self.gamma, self.beta, epsilon=self.epsilon, workspace=self.workspace, split=self.split
+        )
         update_moving_average(p["moving_mean"], self._cache.mean, self.momentum)
         update_moving_average(p["moving_variance"], self._cache.variance, self.momentum)
         return y
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
-        dx, dgamma, dbeta = batch_norm_backward(dy, self._cache)
+        dx, dgamma, dbeta = batch_norm_backward(dy, self._cache, workspace=self.workspace, split=self.split)
         for name, gradient in (("gamma", dgamma), ("beta", dbeta)):
             if name in self.grads:
                 self.grads[name][...] = gradient
