@@ -32,7 +32,7 @@ import numpy.typing as npt
 
 from cnncalc.api import SpecSource, analyze, require_no_errors
 from cnncalc.backends.numpy.graph import Graph
-from cnncalc.backends.numpy.im2col import Array, Split, Workspace, serial
+from cnncalc.backends.numpy.im2col import Array, Scratch, Split, Workspace, serial
 from cnncalc.backends.numpy.kernels.initializers import glorot_uniform, ones, zeros
 from cnncalc.backends.numpy.kernels.layout import internal_order, to_public
 from cnncalc.backends.numpy.kernels.loss import (
@@ -348,12 +348,13 @@ class _Replica:
         self.workspace = Workspace()
         shapes = [w.shape for record in analysis.layers for w in record.weights or () if w.trainable]
         views = iter(flat_views(gradients, shapes))
+        scratch = Scratch()
 
         def context(record: LayerRecord) -> LayerContext:
             grads = {w.name: next(views) for w in record.weights or () if w.trainable}
-            return LayerContext(
-                analysis.data_format, values.get(record.name, {}), grads, np.random.default_rng(0), split
-            )
+            weights = values.get(record.name, {})
+            rng = np.random.default_rng(0)
+            return LayerContext(analysis.data_format, weights, grads, rng, scratch=scratch, split=split)
 
         self.graph = Graph(analysis, context)
         self.fused_softmax = self.graph.fused_softmax

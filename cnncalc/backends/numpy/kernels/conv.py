@@ -100,6 +100,7 @@ def conv2d_forward(
     pad_mode: PadMode = "zeros",
     groups: int = 1,
     workspace: Workspace | None = None,
+    scratch: Workspace | None = None,
     split: Split = serial,
 ) -> tuple[Array, Conv2DCache]:
     """2-D convolution (cross-correlation, as Keras) by im2col and one matmul per group.
@@ -109,13 +110,14 @@ def conv2d_forward(
     (likewise ``Wo``), and the cache for :func:`conv2d_backward`.
     Input channel ``c`` belongs to group ``c // (C / groups)``, filter ``f`` to group
     ``f // (F / groups)``. With a :class:`Workspace`, y and the im2col matrix are reused
-    buffers (see there); ``split`` shares the copy and the products among threads.
+    buffers (see there), the padded input comes from ``scratch`` when given (it outlives no call);
+    ``split`` shares the copy and the products among threads.
     """
     channels, _, _, batch = x.shape
     kh, kw, cg, filters = kernel.shape
     if groups < 1 or cg * groups != channels or filters % groups:
         raise ValueError(f"kernel {kernel.shape} with groups={groups} does not fit {channels} input channels")
-    x_padded = pad2d(x, padding, pad_mode, workspace=workspace)
+    x_padded = pad2d(x, padding, pad_mode, workspace=scratch or workspace)
     out_h = window_output_size(x_padded.shape[1], kh, strides[0], dilation[0])
     out_w = window_output_size(x_padded.shape[2], kw, strides[1], dilation[1])
     cols_shape = (channels, kh, kw, out_h, out_w, batch)
@@ -155,9 +157,11 @@ def conv2d_backward(
     *,
     need_dx: bool = True,
     workspace: Workspace | None = None,
+    scratch: Workspace | None = None,
     split: Split = serial,
 ) -> tuple[Array | None, Array, Array]:
-    """Gradients of :func:`conv2d_forward`.
+    """Gradients of :func:`conv2d_forward` (the window and weight products' buffers come from
+    ``scratch`` when given: they outlive no call).
 
     dy: ``(F, Ho, Wo, N)``. Returns ``(dx, dkernel, dbias)``: dx ``(C, H, W, N)`` (None when
     ``need_dx`` is False, e.g. for the first layer), dkernel ``(kh, kw, C / groups, F)``,
@@ -172,7 +176,7 @@ def conv2d_backward(
     # split each), summed in block order.
     blocks = _column_blocks(dy_matrix.shape[-1], cg * kh * kw + filters // groups, dy.itemsize)
     products = empty_from(
-        workspace, "dweights", (len(blocks), groups, cg * kh * kw, filters // groups), dy.dtype
+        scratch or workspace, "dweights", (len(blocks), groups, cg * kh * kw, filters // groups), dy.dtype
     )
 
     def weight_block(index: int) -> None:
@@ -188,7 +192,7 @@ def conv2d_backward(
     )
     if not need_dx:
         return None, dkernel, dbias
-    dcols = empty_from(workspace, "dcols", cache.cols.shape, dy.dtype)
+    dcols = empty_from(scratch or workspace, "dcols", cache.cols.shape, dy.dtype)
     _matmul_by_column_blocks(
         cache.kernel_matrix.transpose(0, 2, 1), dy_matrix, dcols.reshape(cols_matrix.shape), split
     )
@@ -219,6 +223,7 @@ def depthwise_conv2d_forward(
     padding: Padding2D = NO_PADDING,
     pad_mode: PadMode = "zeros",
     workspace: Workspace | None = None,
+    scratch: Workspace | None = None,
     split: Split = serial,
 ) -> tuple[Array, Conv2DCache]:
     """Depthwise convolution: a grouped convolution with one group per input channel.
@@ -237,6 +242,7 @@ def depthwise_conv2d_forward(
         pad_mode=pad_mode,
         groups=x.shape[0],
         workspace=workspace,
+        scratch=scratch,
         split=split,
     )
 

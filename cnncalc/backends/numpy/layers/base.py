@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from cnncalc.backends.numpy.im2col import Array, Padding2D, Split, Workspace, serial
+from cnncalc.backends.numpy.im2col import Array, Padding2D, Scratch, Split, Workspace, serial
 from cnncalc.backends.numpy.kernels.layout import internal_axis, internal_order
 from cnncalc.shapes.records import AxisWindow, LayerRecord, Shape
 from cnncalc.spec.models import DataFormat
@@ -50,6 +50,9 @@ class LayerContext:
     """The gradient of every trainable weight, written by the backward pass."""
     rng: np.random.Generator
     """Randomness in training (dropout masks, noise)."""
+    scratch: Workspace = field(default_factory=Scratch)
+    """Buffers that outlive no kernel call, shared by a copy of the layers (see
+    :class:`~cnncalc.backends.numpy.im2col.Scratch`)."""
     split: Split = serial
     """How the heavy kernels (convolutions, batch norm) run their pieces: on the model's workers
     while this copy of the layers runs a whole batch alone (see :mod:`~cnncalc.backends.numpy.parallel`)."""
@@ -71,6 +74,7 @@ class BaseLayer:
         self.grads = context.grads
         self.data_format = context.data_format
         self.split = context.split
+        self.scratch = context.scratch
         self.workspace = Workspace()
 
     @property

@@ -57,13 +57,14 @@ class Conv2DLayer(_WindowedConv):
             pad_mode=self.pad_mode,
             groups=self.groups,
             workspace=self.workspace,
+            scratch=self.scratch,
             split=self.split,
         )
         return y
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
         dx, dkernel, dbias = conv2d_backward(
-            dy, self._cache, need_dx=need_dx, workspace=self.workspace, split=self.split
+            dy, self._cache, need_dx=need_dx, workspace=self.workspace, scratch=self.scratch, split=self.split
         )
         self._store("kernel", dkernel)
         self._store("bias", dbias)
@@ -83,13 +84,14 @@ class DepthwiseConv2DLayer(_WindowedConv):
             padding=self.padding,
             pad_mode=self.pad_mode,
             workspace=self.workspace,
+            scratch=self.scratch,
             split=self.split,
         )
         return y
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
         dx, dkernel, dbias = conv2d_backward(
-            dy, self._cache, need_dx=need_dx, workspace=self.workspace, split=self.split
+            dy, self._cache, need_dx=need_dx, workspace=self.workspace, scratch=self.scratch, split=self.split
         )
         self._store("kernel", dkernel)  # (kh, kw, 1, C·m) is (kh, kw, C, m) reshaped
         self._store("bias", dbias)
@@ -115,6 +117,8 @@ class SeparableConv2DLayer(_WindowedConv):
             padding=self.padding,
             pad_mode=self.pad_mode,
             workspace=self.workspace,
+            scratch=self.scratch,
+            split=self.split,
         )
         pointwise = self.params["pointwise_kernel"]
         y, self._pointwise = dense_forward(
@@ -131,7 +135,12 @@ class SeparableConv2DLayer(_WindowedConv):
         self._store("bias", dbias)
         assert ddepthwise is not None
         dx, dkernel, _ = conv2d_backward(
-            ddepthwise, self._depthwise, need_dx=need_dx, workspace=self.workspace
+            ddepthwise,
+            self._depthwise,
+            need_dx=need_dx,
+            workspace=self.workspace,
+            scratch=self.scratch,
+            split=self.split,
         )
         self._store("depthwise_kernel", dkernel)
         return dx

@@ -120,7 +120,7 @@ class ActivationLayer(Layer):
                 self.activation, np.moveaxis(dy, self.axis, 0), np.moveaxis(self._y, self.axis, 0), x=x
             )
             return np.ascontiguousarray(np.moveaxis(dx, 0, self.axis))
-        return activation_backward(self.activation, dy, self._y, out=dy, x=self._x, workspace=self.workspace)
+        return activation_backward(self.activation, dy, self._y, out=dy, x=self._x, workspace=self.scratch)
 
 
 class ReLULayer(Layer):
