@@ -33,30 +33,17 @@ def analyze(spec: Spec, source: SourceMap | None = None) -> Analysis:
         block = tuple(use.name for use in origin.uses)
         input_shapes = tuple(shapes[source] for source in layer.inputs)
         first = input_shapes[0]
-        if any(shape is None for shape in input_shapes):
-            records.append(
-                LayerRecord(
-                    index,
-                    name,
-                    layer,
-                    first,
-                    None,
-                    None,
-                    inputs=layer.inputs,
-                    input_shapes=input_shapes,
-                    block=block,
-                )
-            )
-            shapes[name] = fields[name] = None
-            continue
         known = tuple(shape for shape in input_shapes if shape is not None)
-        try:
-            inferred = _in_range(infer(layer, known, layer.inputs, spec.data_format), name)
-        except ShapeError as exc:
-            line, use_line = source.lines(origin) if source else (None, None)
-            diagnostics.append(
-                Diagnostic(exc.code, Severity.ERROR, exc.message, index, exc.hint, line, use_line)
-            )
+        inferred = None
+        if len(known) == len(input_shapes):
+            try:
+                inferred = _in_range(infer(layer, known, layer.inputs, spec.data_format), name)
+            except ShapeError as exc:
+                line, use_line = source.lines(origin) if source else (None, None)
+                diagnostics.append(
+                    Diagnostic(exc.code, Severity.ERROR, exc.message, index, exc.hint, line, use_line)
+                )
+        if inferred is None:  # this layer failed, or one it depends on did
             records.append(
                 LayerRecord(
                     index,
