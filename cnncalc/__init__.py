@@ -15,6 +15,7 @@ from cnncalc.api import (
     lint,
     load,
 )
+from cnncalc.backends.keras import register_layers_with_keras
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.errors import CnncalcError, Problem, SpecError
 from cnncalc.linter.solver import Solution, solve
@@ -30,6 +31,8 @@ from cnncalc.shapes.records import Analysis, LayerRecord, ReceptiveField, Weight
 from cnncalc.spec.models import Spec
 
 __version__ = "0.1.0"
+
+register_layers_with_keras()  # saved models that use cnncalc's Keras layers load after `import cnncalc`
 
 __all__ = [
     "Analysis",

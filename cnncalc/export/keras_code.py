@@ -177,7 +177,7 @@ def _literal(value: Any) -> str:
 
 def padding_class_source() -> str:
     """The source of the custom padding layer, read from its module (without importing Keras)."""
-    text = resources.files("cnncalc.backends.keras").joinpath("padding.py").read_text(encoding="utf-8")
+    text = resources.files("cnncalc.backends.keras").joinpath("layers.py").read_text(encoding="utf-8")
     node = next(
         node
         for node in ast.parse(text).body

@@ -1,4 +1,4 @@
-"""Replicate and reflect padding as a Keras layer (Keras has only zero padding built in).
+"""The bridge's own Keras layers: replicate and reflect padding (Keras has only zero padding built in).
 
 This module imports nothing from cnncalc: ``cnncalc export --to keras`` copies the class into
 the standalone scripts it writes, and models saved with it reload wherever it is defined.
