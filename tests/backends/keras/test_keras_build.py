@@ -49,7 +49,7 @@ def test_keras_rejects_the_layer_the_engine_stops_at(bridge: SimpleNamespace, pa
 def test_names_are_kept_and_padding_layers_named_after_their_layer(bridge: SimpleNamespace) -> None:
     model = bridge.build.build_model(ROOT / "examples" / "replicate_padding.yaml")
     assert model.name == "replicate_padding"
-    assert [layer.name for layer in model.layers] == [
+    assert [layer.name for layer in model.layers[1:]] == [  # after the InputLayer
         "conv2d_pad",
         "conv2d",
         "max_pooling2d",
@@ -59,8 +59,8 @@ def test_names_are_kept_and_padding_layers_named_after_their_layer(bridge: Simpl
         "flatten",
         "dense",
     ]
-    assert [type(layer).__name__ for layer in model.layers[:2]] == ["Padding2D", "Conv2D"]
-    assert model.layers[1].get_config()["padding"] == "valid"
+    assert [type(layer).__name__ for layer in model.layers[1:3]] == ["Padding2D", "Conv2D"]
+    assert model.layers[2].get_config()["padding"] == "valid"
 
 
 @pytest.mark.keras
@@ -86,7 +86,7 @@ def test_explicit_zero_padding_is_a_zero_padding_layer(bridge: SimpleNamespace) 
             {"type": "conv2d", "filters": 4, "kernel_size": [3, 2], "strides": 2, "padding": [[1, 2], [0, 3]]}
         ],
     }
-    pad, conv = bridge.build.build_model(spec).layers
+    _, pad, conv = bridge.build.build_model(spec).layers
     assert type(pad).__name__ == "ZeroPadding2D"
     assert pad.get_config()["padding"] == ((1, 2), (0, 3))
     # (28 + 1 + 2 − 3)/2 + 1 = 15 rows, (28 + 0 + 3 − 2)/2 + 1 = 15 columns (⌊14.5⌋ + 1)
@@ -109,7 +109,7 @@ def test_same_padding_in_another_mode_pads_keras_split_first(bridge: SimpleNames
             }
         ],
     }
-    pad, conv = bridge.build.build_model(spec).layers
+    _, pad, conv = bridge.build.build_model(spec).layers
     assert pad.get_config()["padding"] == ((1, 2), (1, 2))
     assert pad.get_config()["mode"] == "reflect"
     assert tuple(conv.output.shape) == (None, 4, 4, 3)
@@ -121,7 +121,7 @@ def test_same_padding_in_another_mode_pads_keras_split_first(bridge: SimpleNames
 def test_padding_layer_pads_as_numpy_does(
     bridge: SimpleNamespace, keras: ModuleType, data_format: str, mode: str, numpy_mode: str
 ) -> None:
-    from cnncalc.backends.keras.padding import Padding2D
+    from cnncalc.backends.keras.layers import Padding2D
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 5, 6, 3)).astype("float32")
@@ -136,7 +136,7 @@ def test_padding_layer_pads_as_numpy_does(
 
 @pytest.mark.keras
 def test_reflect_padding_must_be_shorter_than_the_axis(bridge: SimpleNamespace) -> None:
-    from cnncalc.backends.keras.padding import Padding2D
+    from cnncalc.backends.keras.layers import Padding2D
 
     with pytest.raises(ValueError, match="reflect padding of 3 needs an axis longer than that, got 3"):
         Padding2D(((3, 0), (0, 0)), mode="reflect").compute_output_shape((None, 3, 8, 1))
