@@ -95,6 +95,23 @@ def _identity(layer: LayerBase, shape: Shape, data_format: DataFormat) -> Inferr
     return Inferred(shape)
 
 
+def _dropout(layer: Dropout, shape: Shape, data_format: DataFormat) -> Inferred:
+    noise = layer.noise_shape
+    if noise is not None and (
+        len(noise) != len(shape)
+        or any(n not in (None, 1, size) for n, size in zip(noise, shape, strict=False))
+    ):
+        written = "(" + ", ".join("None" if n is None else str(n) for n in noise) + ")"
+        raise ShapeError(
+            SHAPES_MISMATCH,
+            f"dropout {layer.name} has noise_shape {written}, which does not fit its input "
+            f"{format_shape(shape)}",
+            f"give one size per axis of the input ({len(shape)}, batch axis left out): 1 to share a decision "
+            "along the axis, null (or the size) for one per value",
+        )
+    return Inferred(shape)
+
+
 def _spatial_dropout(layer: SpatialDropout2D, shape: Shape, data_format: DataFormat) -> Inferred:
     feature_map(layer, shape, data_format)
     return Inferred(shape)
@@ -199,7 +216,7 @@ POINTWISE: dict[type[LayerBase], Callable[[Any, Shape, DataFormat], Inferred]] =
     Flatten: _flatten,
     Reshape: _reshape,
     Identity: _identity,
-    Dropout: _identity,
+    Dropout: _dropout,
     SpatialDropout2D: _spatial_dropout,
     GaussianNoise: _identity,
     Activation: _identity,

@@ -324,12 +324,17 @@ class Identity(LayerBase):
 
 
 class Dropout(LayerBase):
-    """Drops a fraction ``rate`` of values while training (``keras.layers.Dropout``)."""
+    """Drops a fraction ``rate`` of values while training (``keras.layers.Dropout``).
+
+    ``noise_shape`` (batch axis excluded) shares one decision along the axes where it is 1: ``[1, 1, 1]``
+    drops a sample's whole map at once (EfficientNet's stochastic depth); ``null`` sizes are the input's.
+    """
 
     keras_class = "Dropout"
     keras_name = "dropout"
     type: Literal["dropout"] = "dropout"
     rate: Rate
+    noise_shape: Annotated[tuple[PositiveInt | None, ...], Field(min_length=1)] | None = None
 
 
 class SpatialDropout2D(LayerBase):

@@ -19,7 +19,7 @@ from cnncalc.backends.keras import keras_required
 from cnncalc.backends.keras.plan import CUSTOM_LAYERS, KerasLayer, keras_layers
 from cnncalc.errors import CnncalcError
 from cnncalc.files import write_atomic
-from cnncalc.spec.models import INPUT, Spec
+from cnncalc.spec.models import INPUT, Dropout, Spec
 
 keras = keras_required()
 
@@ -84,12 +84,31 @@ def build_layers(spec: Spec) -> Built:
                 keras_layer = instantiate(step)
                 outputs = keras_layer(outputs)
                 keras_layers_built.append(keras_layer)
+            if isinstance(layer, Dropout) and layer.noise_shape is not None:
+                _drop_once(keras_layers_built[-1], tuple(sources[0].shape[1:]))
         except ValueError as exc:
             built.rejections.append(KerasRejection(index, name, keras_reason(exc)))
             continue
         tensors[name] = built.outputs[name] = outputs
         built.layers[name] = keras_layers_built
     return built
+
+
+def _drop_once(dropout: Any, shape: tuple[int, ...]) -> None:
+    """Keras checks a dropout's ``noise_shape`` only when it drops: drop once, on zeros of the input's
+    shape, and refuse what fails or changes the shape (``ValueError``, as Keras' own refusals)."""
+    zeros = keras.ops.zeros((1, *shape))
+    try:
+        dropped = dropout(zeros, training=True)
+    except Exception as exc:  # TensorFlow's InvalidArgumentError, or an IndexError from Keras
+        raise ValueError(
+            f"noise_shape {dropout.noise_shape} fails on an input of shape {zeros.shape}: {exc}"
+        ) from None
+    if tuple(dropped.shape) != tuple(zeros.shape):
+        raise ValueError(
+            f"noise_shape {dropout.noise_shape} turns an input of shape {tuple(zeros.shape)} into "
+            f"{tuple(dropped.shape)}"
+        )
 
 
 def _check_name_is_free(planned: KerasLayer, owner: str, spec: Spec) -> None:

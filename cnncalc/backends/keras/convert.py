@@ -509,8 +509,13 @@ def _upsampling2d(config: Fields, call: _Call, data_format: str) -> tuple[Fields
 
 
 def _dropout(config: Fields, call: _Call, data_format: str) -> tuple[Fields, list[str]]:
-    issues = [f"noise_shape={config['noise_shape']}"] if config.get("noise_shape") is not None else []
-    return {"type": "dropout", "rate": float(config["rate"])}, issues
+    noise_shape = config.get("noise_shape")
+    fields: Fields = {"type": "dropout", "rate": float(config["rate"])}
+    if noise_shape is None:
+        return fields, []
+    if noise_shape[0] is not None:
+        return fields, [f"noise_shape={tuple(noise_shape)} fixes the batch size"]
+    return fields | {"noise_shape": list(noise_shape[1:])}, []
 
 
 def _spatial_dropout(config: Fields, call: _Call, data_format: str) -> tuple[Fields, list[str]]:

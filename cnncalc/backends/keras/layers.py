@@ -1,6 +1,6 @@
 """The bridge's own Keras layers: replicate and reflect padding (Keras has only zero padding built in).
 
-This module imports nothing from cnncalc: ``cnncalc export --to keras`` copies the class into
+This module imports nothing from cnncalc: ``cnncalc export --to keras`` copies the classes it needs into
 the standalone scripts it writes, and models saved with it reload wherever it is defined.
 """
 

@@ -267,7 +267,8 @@ def _data_format_only(layer: LayerBase, data_format: DataFormat, shape: Shape) -
 
 
 def _dropout(layer: Dropout, data_format: DataFormat, shape: Shape) -> Arguments:
-    return {"rate": (layer.rate, _REQUIRED)}
+    noise_shape = None if layer.noise_shape is None else (None, *layer.noise_shape)  # Keras': batch axis too
+    return {"rate": (layer.rate, _REQUIRED), "noise_shape": (noise_shape, None)}
 
 
 def _spatial_dropout(layer: SpatialDropout2D, data_format: DataFormat, shape: Shape) -> Arguments:

@@ -393,6 +393,8 @@ LAYERS: dict[type[LayerBase], type[Layer]] = {
 def build_layers(record: LayerRecord, context: LayerContext) -> list[Layer]:
     """The layers that compute one spec layer: its own, then its activation if it is not linear."""
     activation = getattr(record.layer, "activation", "linear")
+    if isinstance(record.layer, Dropout) and record.layer.noise_shape is not None:
+        raise CnncalcError(f"the NumPy backend cannot run dropout with a noise_shape ({record.name}) yet")
     if type(record.layer) not in LAYERS or activation not in get_args(k.Activation):
         unsupported = (
             record.layer.keras_class if type(record.layer) not in LAYERS else f"activation {activation}"

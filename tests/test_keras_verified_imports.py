@@ -1,0 +1,57 @@
+"""The layer types and fields added to import Keras Applications (issue 9), verified once by building the
+same layers in Keras 3.15 by hand: ``Dropout(noise_shape=...)`` (EfficientNet's stochastic depth), each layer called on the output of the one before in a ``keras.Input((16, 12, 8))`` model
+(``(8, 16, 12)`` channels_first). Per layer: the output shape (batch excluded) and the
+(trainable, non-trainable) counts Keras reported; the numbers are kept here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import cnncalc
+
+LAYERS = [
+    {"type": "dropout", "rate": 0.2, "noise_shape": [1, 1, 1]},  # Keras: noise_shape=(None, 1, 1, 1)
+    {"type": "dropout", "rate": 0.1, "noise_shape": [None, 1, None]},  # Keras: (None, None, 1, None)
+    {"type": "globalavgpool2d"},
+    {"type": "dropout", "rate": 0.3, "noise_shape": [1]},  # Keras: noise_shape=(None, 1)
+]
+
+CASES = {
+    "channels_last": (
+        [16, 12, 8],
+        [
+            ((16, 12, 8), 0, 0),
+            ((16, 12, 8), 0, 0),
+            ((8,), 0, 0),
+            ((8,), 0, 0),
+        ],
+    ),
+    "channels_first": (
+        [8, 16, 12],
+        [
+            ((8, 16, 12), 0, 0),
+            ((8, 16, 12), 0, 0),
+            ((8,), 0, 0),
+            ((8,), 0, 0),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("data_format", CASES)
+def test_matches_keras(data_format: str) -> None:
+    input_shape, expected = CASES[data_format]
+    analysis = cnncalc.analyze({"input": input_shape, "data_format": data_format, "layers": LAYERS})
+    assert analysis.ok, [d.message for d in analysis.errors]
+    found = [(r.output_shape, r.trainable_params, r.non_trainable_params) for r in analysis.layers]
+    assert found == expected
+
+
+def test_a_noise_shape_keras_refuses_when_it_drops_is_an_error() -> None:
+    # Keras 3.15 builds Dropout(0.5, noise_shape=(None, 2, 1, 1)) on a (4, 4, 3) input, then TensorFlow
+    # refuses the first training call: "condition [1,2,1,1], then [1,4,4,3] ... must be broadcastable".
+    analysis = cnncalc.analyze(
+        {"input": [4, 4, 3], "layers": [{"type": "dropout", "rate": 0.5, "noise_shape": [2, 1, 1]}]}
+    )
+    assert [d.code for d in analysis.errors] == ["CNN106"]
