@@ -1,5 +1,7 @@
 """The layer types and fields added to import Keras Applications (issue 9), verified once by building the
-same layers in Keras 3.15 by hand: ``Dropout(noise_shape=...)`` (EfficientNet's stochastic depth), each layer called on the output of the one before in a ``keras.Input((16, 12, 8))`` model
+same layers in Keras 3.15 by hand: ``Dropout(noise_shape=...)`` (EfficientNet's stochastic depth) and
+ConvNeXt's ``LayerScale`` (``keras.src.applications.convnext.LayerScale``, the class Keras Applications
+define), each layer called on the output of the one before in a ``keras.Input((16, 12, 8))`` model
 (``(8, 16, 12)`` channels_first). Per layer: the output shape (batch excluded) and the
 (trainable, non-trainable) counts Keras reported; the numbers are kept here.
 """
@@ -13,7 +15,9 @@ import cnncalc
 LAYERS = [
     {"type": "dropout", "rate": 0.2, "noise_shape": [1, 1, 1]},  # Keras: noise_shape=(None, 1, 1, 1)
     {"type": "dropout", "rate": 0.1, "noise_shape": [None, 1, None]},  # Keras: (None, None, 1, None)
+    {"type": "layerscale", "init_values": 1e-6},  # Keras: LayerScale(1e-6, projection_dim=last axis)
     {"type": "globalavgpool2d"},
+    {"type": "layerscale", "init_values": 0.5},  # Keras: LayerScale(0.5, 8)
     {"type": "dropout", "rate": 0.3, "noise_shape": [1]},  # Keras: noise_shape=(None, 1)
 ]
 
@@ -23,7 +27,9 @@ CASES = {
         [
             ((16, 12, 8), 0, 0),
             ((16, 12, 8), 0, 0),
+            ((16, 12, 8), 8, 0),
             ((8,), 0, 0),
+            ((8,), 8, 0),
             ((8,), 0, 0),
         ],
     ),
@@ -32,7 +38,9 @@ CASES = {
         [
             ((8, 16, 12), 0, 0),
             ((8, 16, 12), 0, 0),
+            ((8, 16, 12), 12, 0),
             ((8,), 0, 0),
+            ((8,), 8, 0),
             ((8,), 0, 0),
         ],
     ),

@@ -31,6 +31,7 @@ from cnncalc.spec.models import (
     Identity,
     LayerBase,
     LayerNorm,
+    LayerScale,
     LeakyReLU,
     Normalization,
     PReLU,
@@ -199,6 +200,15 @@ def _rescaling(layer: Rescaling, shape: Shape, data_format: DataFormat) -> Infer
     return Inferred(shape)
 
 
+def _layer_scale(layer: LayerScale, shape: Shape, data_format: DataFormat) -> Inferred:
+    size = shape[-1]
+    return Inferred(
+        shape,
+        (Weight("gamma", (size,)),),
+        explanation=(f"params = {format_int(size)} (one factor per value of the last axis)",),
+    )
+
+
 def _prelu(layer: PReLU, shape: Shape, data_format: DataFormat) -> Inferred:
     shared = keras_axes(layer, layer.shared_axes or (), shape, "shared_axes")
     alpha = tuple(1 if axis in shared else size for axis, size in enumerate(shape))
@@ -228,5 +238,6 @@ POINTWISE: dict[type[LayerBase], Callable[[Any, Shape, DataFormat], Inferred]] =
     LayerNorm: _layernorm,
     Normalization: _normalization,
     Rescaling: _rescaling,
+    LayerScale: _layer_scale,
 }
 """Shape inference of the value-by-value and reshaping layers, by spec class."""

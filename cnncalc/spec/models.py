@@ -419,6 +419,18 @@ class Rescaling(LayerBase):
     offset: Numbers = (0.0,)
 
 
+class LayerScale(LayerBase):
+    """Multiplies each value of the last axis by its own learned factor ``γ``, started at
+    ``init_values`` (ConvNeXt's ``LayerScale``, from CaiT: Touvron et al. 2021, "Going deeper with image
+    transformers"). Keras Applications define it for ConvNeXt; ``keras.layers`` has no such class, so the
+    Keras bridge builds its own."""
+
+    keras_class = "LayerScale"
+    keras_name = "layer_scale"
+    type: Literal["layerscale"] = "layerscale"
+    init_values: Number
+
+
 # --- activations -------------------------------------------------------------------------------
 
 
@@ -566,6 +578,7 @@ LAYER_TYPES: tuple[type[LayerBase], ...] = (
     LayerNorm,
     Normalization,
     Rescaling,
+    LayerScale,
     Activation,
     ReLU,
     LeakyReLU,

@@ -38,11 +38,14 @@ from cnncalc.spec.models import INPUT, KERAS_NAMES, ActivationName, Pool2D, Spec
 
 keras = keras_required()
 
-from cnncalc.backends.keras.layers import Padding2D  # noqa: E402  (imports keras: after keras_required)
+from cnncalc.backends.keras.layers import LayerScale, Padding2D  # noqa: E402  (imports keras: after keras_required)
 
 PADDING_2D = keras.saving.get_registered_name(Padding2D)
 """``cnncalc>Padding2D``: how models name the padding layer, whichever copy of the class (ours, or
 one an exported script defines) built them."""
+LAYER_SCALE = keras.saving.get_registered_name(LayerScale)
+KERAS_LAYER_SCALE = ("keras.src.applications.convnext", "LayerScale")
+"""Where Keras Applications define ConvNeXt's ``LayerScale`` (not a public class: matched by name)."""
 
 Fields = dict[str, Any]
 """A spec layer as plain data, the way it is written in YAML."""
@@ -331,7 +334,7 @@ class _Converter:
             return convert_operation(call, self.data_format)
         if _is_padding2d(operation):
             return {}, ["replicate and reflect padding exist only as the padding of the layer after them"]
-        converter = _CONVERTERS.get(type(operation))
+        converter = _converter(operation)
         if converter is None:
             return {}, ["no such layer type in cnncalc"]
         config = operation.get_config()
@@ -339,6 +342,18 @@ class _Converter:
         if not config.get("trainable", True):
             issues.append("trainable=False: every spec layer trains")
         return fields, issues
+
+
+def _converter(layer: Any) -> Converter | None:
+    """The converter of a layer: by its class, or by its registered name for the bridge's own layers
+    (whichever copy of the class, ours or an exported script's)."""
+    cls = type(layer)
+    if (
+        keras.saving.get_registered_name(cls) == LAYER_SCALE
+        or (cls.__module__, cls.__name__) == KERAS_LAYER_SCALE
+    ):
+        return _layer_scale
+    return _CONVERTERS.get(cls)
 
 
 def _listed(problems: list[tuple[str, str, str]]) -> list[str]:
@@ -579,6 +594,16 @@ def _numbers(value: Any) -> list[float] | None:
     if value is None:
         return None
     return [float(v) for v in np.asarray(value, dtype=float).ravel()]
+
+
+def _layer_scale(config: Fields, call: _Call, data_format: str) -> tuple[Fields, list[str]]:
+    size = call.input_shape[-1]
+    issues = (
+        []
+        if config["projection_dim"] == size
+        else [f"projection_dim={config['projection_dim']} is not {size}"]
+    )
+    return {"type": "layerscale", "init_values": float(config["init_values"])}, issues
 
 
 def _activation_layer(config: Fields, call: _Call, data_format: str) -> tuple[Fields, list[str]]:

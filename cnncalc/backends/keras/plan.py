@@ -34,6 +34,7 @@ from cnncalc.spec.models import (
     Identity,
     LayerBase,
     LayerNorm,
+    LayerScale,
     LeakyReLU,
     Merge,
     Normalization,
@@ -58,7 +59,7 @@ PAD_SUFFIX = "_pad"
 CUSTOM_PADDING = "Padding2D"
 """The custom layer (``cnncalc.backends.keras.layers``) for replicate and reflect padding."""
 
-CUSTOM_LAYERS = (CUSTOM_PADDING,)
+CUSTOM_LAYERS = (CUSTOM_PADDING, "LayerScale")
 """The bridge's own Keras layers (:mod:`cnncalc.backends.keras.layers`); the rest are ``keras.layers``."""
 
 
@@ -315,6 +316,10 @@ def _rescaling(layer: Rescaling, data_format: DataFormat, shape: Shape) -> Argum
     return {"scale": (_one(layer.scale), _REQUIRED), "offset": (_one(layer.offset), 0.0)}
 
 
+def _layer_scale(layer: LayerScale, data_format: DataFormat, shape: Shape) -> Arguments:
+    return {"init_values": (layer.init_values, _REQUIRED), "projection_dim": (shape[-1], _REQUIRED)}
+
+
 def _activation(layer: Activation, data_format: DataFormat, shape: Shape) -> Arguments:
     return {"activation": (layer.activation, _REQUIRED)}
 
@@ -364,6 +369,7 @@ _ARGUMENTS: dict[type[LayerBase], Callable[[Any, DataFormat, Shape], Arguments]]
     LayerNorm: _layernorm,
     Normalization: _normalization,
     Rescaling: _rescaling,
+    LayerScale: _layer_scale,
     Activation: _activation,
     ReLU: _relu,
     LeakyReLU: _leaky_relu,
