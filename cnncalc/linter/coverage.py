@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from cnncalc.linter.rule import analysed, edges, size_text, spatial
 from cnncalc.linter.solver import dropped_cells, solve
 from cnncalc.shapes.records import Analysis, AxisWindow, LayerRecord, ReceptiveField
-from cnncalc.spec.models import Pool2D
+from cnncalc.spec.models import INPUT, Pool2D
 
 
 @dataclass(frozen=True)
@@ -85,16 +85,34 @@ class Untiled:
         )
 
 
+@dataclass(frozen=True)
+class _Reach:
+    """What the cells of one layer's output see of the input image, per axis."""
+
+    offsets: tuple[int, int]
+    """Where cell 0's field starts, in input pixels (negative where it sees padding)."""
+    seen: tuple[int, int]
+    """How many pixels from the top (left) edge some cell sees."""
+    field: ReceptiveField
+
+
 def untiled(analysis: Analysis) -> Iterator[Untiled]:
-    """Every layer whose windows leave out input cells, except strided layers that skip cells by design."""
+    """Every layer whose windows leave out input cells, except strided layers that skip cells by design.
+
+    Each layer's reach comes from its input's; where branches merge, the merge sees what the branch
+    that sees furthest sees (the maximum over branches)."""
     image = spatial(analysis.input_shape, analysis.data_format)
     if image is None:
         return
-    offsets, seen = [0, 0], [image[0], image[1]]
-    field = ReceptiveField((1, 1), (1, 1))
+    reaches = {INPUT: _Reach((0, 0), (image[0], image[1]), ReceptiveField((1, 1), (1, 1)))}
     for record in analysed(analysis):
-        if record.receptive_field is None:
-            return
+        sources = [reaches.get(name) for name in record.inputs]
+        if record.receptive_field is None or None in sources:
+            continue
+        first = sources[0]
+        assert first is not None
+        offsets, seen = list(first.offsets), [max(s.seen[axis] for s in sources if s) for axis in range(2)]
+        field = first.field
         if record.windows is not None:
             axes = []
             for axis, window in enumerate(record.windows):
@@ -106,7 +124,7 @@ def untiled(analysis: Analysis) -> Iterator[Untiled]:
                 seen[axis] = reach
             if any(a.dropped for a in axes) and not any(a.gaps for a in axes):
                 yield Untiled(record, axes[0], axes[1], (image[0], image[1]))
-        field = record.receptive_field
+        reaches[record.name] = _Reach((offsets[0], offsets[1]), (seen[0], seen[1]), record.receptive_field)
 
 
 def _hint(window: AxisWindow, pool: bool, dims: Callable[[int], str]) -> str:

@@ -13,7 +13,20 @@ from typing import ClassVar
 from cnncalc.diagnostics import Severity
 from cnncalc.shapes.records import Analysis, LayerRecord, Shape
 from cnncalc.shapes.text import format_shape
-from cnncalc.spec.models import Activation, ActivationName, Conv2D, DataFormat, Dense, LayerBase
+from cnncalc.spec.fields import INPUT
+from cnncalc.spec.models import (
+    Activation,
+    ActivationName,
+    Conv2DTranspose,
+    ConvLayer,
+    DataFormat,
+    Dense,
+    LayerBase,
+    LeakyReLU,
+    PReLU,
+    ReLU,
+    Softmax,
+)
 
 FAMILIES = {"1": "shapes", "2": "capacity", "3": "activations and head", "4": "receptive field"}
 """Rule families by the code's first digit."""
@@ -92,8 +105,38 @@ def spatial(shape: Shape | None, data_format: DataFormat) -> tuple[int, int, int
 
 
 def activation(layer: LayerBase) -> ActivationName | None:
-    """The activation a layer applies, ``None`` for layers that have none."""
-    return layer.activation if isinstance(layer, Conv2D | Dense | Activation) else None
+    """The activation a layer applies (an activation layer's function, ``relu`` for a ``ReLU`` layer,
+    ...), ``None`` for layers that have none."""
+    if isinstance(layer, ConvLayer | Conv2DTranspose | Dense | Activation):
+        return layer.activation
+    if isinstance(layer, ReLU):
+        return "relu6" if layer.max_value == 6 else "relu"
+    if isinstance(layer, LeakyReLU | PReLU):
+        return "leaky_relu"
+    return "softmax" if isinstance(layer, Softmax) else None
+
+
+def upstream(analysis: Analysis, record: LayerRecord) -> Iterator[LayerRecord]:
+    """The layers feeding ``record`` through their first inputs, nearest first, up to the model
+    input or a merge (which is yielded: where branches meet, a chain ends)."""
+    current = record
+    while len(current.inputs) == 1 and current.inputs[0] != INPUT:
+        current = analysis.layer(current.inputs[0])
+        yield current
+
+
+def downstream(analysis: Analysis, record: LayerRecord) -> list[LayerRecord]:
+    """Every layer that depends on ``record``, in spec order."""
+    reached = {record.name}
+    for later in analysis.layers[record.index + 1 :]:
+        if reached.intersection(later.inputs):
+            reached.add(later.name)
+    return [r for r in analysis.layers[record.index + 1 :] if r.name in reached]
+
+
+def output_record(analysis: Analysis) -> LayerRecord:
+    """The network's (first) output."""
+    return analysis.layer(analysis.outputs[0])
 
 
 # --- wording -----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic_core import PydanticCustomError
 
-from cnncalc.spec.expressions import ExpressionError, evaluate
+from cnncalc.spec.expressions import ExpressionError, evaluate, has_expression
 from cnncalc.spec.fields import INPUT, is_int
 
 FieldPath = tuple[str | int, ...]
@@ -180,12 +180,13 @@ class _Expander:
         """A layer entry with its expressions evaluated, its name, and whether it is kept."""
         if not isinstance(entry, Mapping):
             return entry, _field(entry, "name"), True
-        item = {}
+        item = dict(entry)
         for key, value in entry.items():
-            try:
-                item[key] = evaluate(value, params)
-            except ExpressionError as exc:
-                raise located_error(exc.message, (*where, key), exc.hint, uses) from None
+            if isinstance(value, str | list) and has_expression(value):
+                try:
+                    item[key] = evaluate(value, params)
+                except ExpressionError as exc:
+                    raise located_error(exc.message, (*where, key), exc.hint, uses) from None
         when = item.pop("when", True)
         if not isinstance(when, bool):
             raise located_error("`when` must be true or false", (*where, "when"), uses=uses)

@@ -5,10 +5,29 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
-from cnncalc.linter.rule import Finding, LintRule, activation, analysed
+from cnncalc.linter.rule import Finding, LintRule, activation, analysed, spatial, upstream
 from cnncalc.shapes.formulas import dense_params
 from cnncalc.shapes.records import Analysis, LayerRecord
-from cnncalc.spec.models import Conv2D, Dense, GlobalMaxPool2D, MaxPool2D
+from cnncalc.spec.models import (
+    Activation,
+    AvgPool2D,
+    BatchNorm,
+    Conv2DTranspose,
+    ConvLayer,
+    Cropping2D,
+    DataFormat,
+    Dense,
+    Dropout,
+    Flatten,
+    GaussianNoise,
+    GlobalAvgPool2D,
+    Identity,
+    Rescaling,
+    Reshape,
+    SpatialDropout2D,
+    UpSampling2D,
+    ZeroPad2D,
+)
 
 
 class ConsecutiveLinearLayers(LintRule):
@@ -21,8 +40,11 @@ class ConsecutiveLinearLayers(LintRule):
 
     ## Why is this bad?
     A composition of linear maps is a linear map: the two layers compute nothing one layer could
-    not, with more parameters and compute. Almost always an activation was forgotten. (A deliberate
-    low-rank bottleneck is the exception; say so with `lint: {ignore: [CNN301]}`.)
+    not, with more parameters and compute. Almost always an activation was forgotten. A deliberate
+    low-rank bottleneck is the exception and is not reported: when the first layer has fewer
+    outputs than both its input and the second layer's output (MobileNetV2's linear bottlenecks:
+    96 → 24 → 144 channels), the pair computes what one layer cannot. Where branches merge, the
+    chain ends: an `add` of a linear branch is not followed through.
 
     ## Example
     ```yaml
@@ -60,19 +82,57 @@ class ConsecutiveLinearLayers(LintRule):
     severity = Severity.WARNING
 
     def check(self, analysis: Analysis) -> Iterator[Finding]:
-        linear: LayerRecord | None = None
-        between: list[str] = []
         for record in analysed(analysis):
-            layer = record.layer
-            if isinstance(layer, Conv2D | Dense):
-                if linear is not None:
-                    yield _finding(linear, record, between)
-                linear = record if layer.activation == "linear" else None
-                between = []
-            elif isinstance(layer, MaxPool2D | GlobalMaxPool2D) or activation(layer) not in (None, "linear"):
-                linear = None
-            elif linear is not None:
-                between.append(record.name)
+            if not isinstance(record.layer, _LINEAR_MAPS):
+                continue
+            between: list[str] = []
+            for earlier in upstream(analysis, record):
+                layer = earlier.layer
+                if isinstance(layer, _LINEAR_MAPS):
+                    if activation(layer) == "linear" and not _bottleneck(
+                        earlier, record, analysis.data_format
+                    ):
+                        yield _finding(earlier, record, between)
+                    break
+                if not isinstance(layer, _LINEAR_BETWEEN) or activation(layer) not in (None, "linear"):
+                    break
+                between.insert(0, earlier.name)
+
+
+_LINEAR_MAPS = (ConvLayer, Conv2DTranspose, Dense)
+_LINEAR_BETWEEN = (
+    Dropout,
+    SpatialDropout2D,
+    GaussianNoise,
+    Flatten,
+    Reshape,
+    BatchNorm,
+    ZeroPad2D,
+    Cropping2D,
+    UpSampling2D,
+    AvgPool2D,
+    GlobalAvgPool2D,
+    Activation,
+    Identity,
+    Rescaling,
+)
+"""Layers that are linear (or affine) maps of their input: they do not separate two linear layers."""
+
+
+def _bottleneck(first: LayerRecord, second: LayerRecord, data_format: DataFormat) -> bool:
+    """Whether ``first`` narrows to fewer values per position than both its input and ``second``'s
+    output have: a low-rank factorisation, which one layer cannot compute."""
+    shapes = (first.input_shape, first.output_shape, second.output_shape)
+    if any(shape is None for shape in shapes):
+        return False
+    before, middle, after = (_width(shape, data_format) for shape in shapes if shape is not None)
+    return middle < min(before, after)
+
+
+def _width(shape: tuple[int, ...], data_format: DataFormat) -> int:
+    """Values per position: the channels of a feature map, a vector's length."""
+    feature_map = spatial(shape, data_format)
+    return feature_map[2] if feature_map else shape[-1]
 
 
 def _finding(first: LayerRecord, second: LayerRecord, between: list[str]) -> Finding:

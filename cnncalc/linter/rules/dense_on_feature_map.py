@@ -5,10 +5,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
-from cnncalc.linter.rule import Finding, LintRule, analysed, shape_text, size_text, spatial
+from cnncalc.linter.rule import (
+    Finding,
+    LintRule,
+    analysed,
+    downstream,
+    shape_text,
+    size_text,
+    spatial,
+    upstream,
+)
 from cnncalc.shapes.formulas import dense_params
-from cnncalc.shapes.records import Analysis
-from cnncalc.spec.models import Conv2D, Dense
+from cnncalc.shapes.records import Analysis, LayerRecord
+from cnncalc.spec.models import (
+    Activation,
+    BatchNorm,
+    Conv2DTranspose,
+    ConvLayer,
+    Dense,
+    Dropout,
+    Identity,
+    LayerNorm,
+    LeakyReLU,
+    PReLU,
+    ReLU,
+    Softmax,
+)
 
 
 class DenseOnFeatureMap(LintRule):
@@ -16,7 +38,10 @@ class DenseOnFeatureMap(LintRule):
 
     ## What it does
     Finds the first dense layer whose input still has height, width and channels, with no `flatten`
-    or global pooling before it.
+    or global pooling before it, when nothing after it works on the map again: its result goes to
+    the output through dense, activation and other per-value layers only. (A dense layer in the
+    middle of a block, as ConvNeXt's 1×1 projections, whose result is added back to a map or
+    convolved again, is a per-position layer by design.)
 
     ## Why is this bad?
     Keras applies `Dense` to the last axis only, at every position: on a 13×13×8 map, `units: 10`
@@ -55,11 +80,18 @@ class DenseOnFeatureMap(LintRule):
     severity = Severity.WARNING
 
     def check(self, analysis: Analysis) -> Iterator[Finding]:
-        previous: Conv2D | Dense | None = None
         for record in analysed(analysis):
             layer = record.layer
             feature_map = spatial(record.input_shape, analysis.data_format)
-            if isinstance(layer, Dense) and feature_map and not isinstance(previous, Dense):
+            previous = next(
+                (r.layer for r in upstream(analysis, record) if isinstance(r.layer, _LINEAR)), None
+            )
+            if (
+                isinstance(layer, Dense)
+                and feature_map
+                and not isinstance(previous, Dense)
+                and not any(_uses_the_map(r) for r in downstream(analysis, record))
+            ):
                 height, width, channels = feature_map
                 shape = shape_text(record.input_shape)
                 if analysis.data_format == "channels_first":
@@ -78,5 +110,13 @@ class DenseOnFeatureMap(LintRule):
                     "a flatten or global pooling is probably missing",
                     hint,
                 )
-            if isinstance(layer, Conv2D | Dense):
-                previous = layer
+
+
+_LINEAR = (ConvLayer, Conv2DTranspose, Dense)
+_PER_VALUE = (Dense, Activation, ReLU, LeakyReLU, PReLU, Softmax, Dropout, BatchNorm, LayerNorm, Identity)
+
+
+def _uses_the_map(record: LayerRecord) -> bool:
+    """Whether a layer after the dense one works on its positions (a convolution, pooling, a merge
+    with another map...) rather than value by value."""
+    return not isinstance(record.layer, _PER_VALUE)

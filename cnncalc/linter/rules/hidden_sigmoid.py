@@ -6,14 +6,24 @@ from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
 from cnncalc.linter.rule import Finding, LintRule, activation, analysed
-from cnncalc.shapes.records import Analysis
+from cnncalc.shapes.records import Analysis, LayerRecord
+from cnncalc.spec.models import Multiply
+
+
+def _gate(analysis: Analysis, record: LayerRecord) -> bool:
+    """Whether the sigmoid's result only scales other values (squeeze-and-excitation, attention): a
+    gate between 0 and 1 is what sigmoid is for."""
+    readers = analysis.consumers(record.name)
+    return bool(readers) and all(isinstance(analysis.layer(name).layer, Multiply) for name in readers)
 
 
 class HiddenSigmoid(LintRule):
     """Sigmoid as the activation of a hidden layer.
 
     ## What it does
-    Finds a layer that is not the last one with `activation: sigmoid`.
+    Finds a layer that is not an output of the network with `activation: sigmoid`, unless all it
+    does is scale other values through a `multiply` (a squeeze-and-excitation or attention gate,
+    where a value between 0 and 1 is the point).
 
     ## Why is this bad?
     It is not wrong, which is why this is information only. The logistic sigmoid saturates (its
@@ -50,9 +60,13 @@ class HiddenSigmoid(LintRule):
     severity = Severity.INFO
 
     def check(self, analysis: Analysis) -> Iterator[Finding]:
-        last = analysis.layers[-1]
+        outputs = set(analysis.outputs)
         for record in analysed(analysis):
-            if activation(record.layer) == "sigmoid" and record is not last:
+            if (
+                activation(record.layer) == "sigmoid"
+                and record.name not in outputs
+                and not _gate(analysis, record)
+            ):
                 yield Finding(
                     record.index,
                     f"{record.name} uses sigmoid in a hidden layer: it saturates and is not centred on 0, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
-from cnncalc.linter.rule import Finding, LintRule, activation, spatial
+from cnncalc.linter.rule import Finding, LintRule, activation, output_record, spatial, upstream
 from cnncalc.shapes.records import Analysis
 from cnncalc.spec.models import Conv2D, Dense
 
@@ -62,19 +62,21 @@ class NumClassesMismatch(LintRule):
             return
         feature_map = spatial(shape, analysis.data_format)
         outputs = feature_map[2] if feature_map else shape[-1]
+        last = output_record(analysis)
         output_activation = next(
-            (a for r in reversed(analysis.layers) if (a := activation(r.layer)) is not None), None
+            (a for r in (last, *upstream(analysis, last)) if (a := activation(r.layer)) is not None), None
         )
         if outputs == classes or (classes == outputs + 1 == 2 and output_activation != "softmax"):
             return
-        sized = next((r for r in reversed(analysis.layers) if isinstance(r.layer, Conv2D | Dense)), None)
+        sized = next(
+            (r for r in (last, *upstream(analysis, last)) if isinstance(r.layer, Conv2D | Dense)), None
+        )
         if sized is None:
             fix = "correct num_classes"
         else:
             field = "filters" if isinstance(sized.layer, Conv2D) else "units"
             fix = f"set {field}: {classes} on {sized.name}"
             fix += " with softmax, or units: 1 with sigmoid" if classes == 2 else ""
-        last = analysis.layers[-1]
         values = "value" if outputs == 1 else "values"
         message = (
             f"the network ends with {outputs:,} {values}{' per position' if feature_map else ''} "

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
-from cnncalc.linter.rule import Finding, LintRule, analysed, plural, size_text, spatial
+from cnncalc.linter.rule import Finding, LintRule, analysed, plural, size_text, spatial, upstream
 from cnncalc.shapes.formulas import dense_params, pool_output_size
 from cnncalc.shapes.records import Analysis, LayerRecord
-from cnncalc.spec.models import Activation, BatchNorm, Conv2D, Dense, Dropout, Flatten
+from cnncalc.spec.models import Activation, BatchNorm, ConvLayer, Dense, Dropout, Flatten
 
 SHARE = 0.9
 """Reported when one dense layer holds at least this share of all parameters..."""
@@ -102,7 +102,8 @@ class ParameterExplosion(LintRule):
                 f"with {plural(pools, 'more 2×2 max pool')} (padding: same) before {flatten.name}, {text}"
             )
         image = spatial(analysis.input_shape, analysis.data_format)
-        field = analysis.layers[flatten.index - 1].receptive_field if flatten.index else None
+        (source,) = analysis.inputs_of(flatten)
+        field = source.receptive_field if source else None
         if image and field and field.size[0] >= image[0] and field.size[1] >= image[1]:
             fixes.append(f"with a globalavgpool2d instead of {flatten.name}, {fixed(channels)[1]}")
         yield Finding(
@@ -121,10 +122,10 @@ def _explodes(params: int | None, total: int) -> bool:
 def _flatten_before(analysis: Analysis, dense: LayerRecord) -> LayerRecord | None:
     """The ``flatten`` feeding ``dense`` (through dropout, activations, batchnorm), if a
     convolution comes before it."""
-    for record in reversed(analysis.layers[: dense.index]):
+    for record in upstream(analysis, dense):
         if isinstance(record.layer, Flatten):
-            before = analysis.layers[: record.index]
-            return record if any(isinstance(r.layer, Conv2D) for r in before) else None
+            earlier = analysis.layers[: record.index]
+            return record if any(isinstance(r.layer, ConvLayer) for r in earlier) else None
         if not isinstance(record.layer, Dropout | Activation | BatchNorm):
             return None
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
-from cnncalc.linter.rule import Finding, LintRule, activation, analysed, plural
+from cnncalc.linter.rule import Finding, LintRule, activation, analysed, downstream, plural
 from cnncalc.shapes.records import Analysis
 
 
@@ -13,8 +13,8 @@ class SoftmaxNotLast(LintRule):
     """Softmax on a layer that is not the last one.
 
     ## What it does
-    Finds a convolution, dense or activation layer with `activation: softmax` that other layers
-    follow.
+    Finds a layer that applies softmax (an activation, or a `softmax` layer) that other layers
+    read, and that is not an output of the network.
 
     ## Why is this bad?
     Softmax turns the final scores into probabilities that sum to 1. Inside the network it squashes
@@ -50,10 +50,12 @@ class SoftmaxNotLast(LintRule):
     severity = Severity.WARNING
 
     def check(self, analysis: Analysis) -> Iterator[Finding]:
-        last = analysis.layers[-1]
+        outputs = set(analysis.outputs)
         for record in analysed(analysis):
-            if activation(record.layer) == "softmax" and record is not last:
-                after = analysis.layers[record.index + 1 :]
+            if activation(record.layer) == "softmax" and record.name not in outputs:
+                after = downstream(analysis, record)
+                if not after:
+                    continue  # nobody reads it: unused-layer says so
                 names = ", ".join(r.name for r in after[:3]) + (", ..." if len(after) > 3 else "")
                 scoring = [r for r in after if activation(r.layer) is not None]
                 yield Finding(
