@@ -112,7 +112,7 @@ def _drop_once(dropout: Any, shape: tuple[int, ...]) -> None:
 
 
 def _check_name_is_free(planned: KerasLayer, owner: str, spec: Spec) -> None:
-    """A padding layer takes the name ``<layer>_pad``, which a spec layer may already have."""
+    """A padding layer takes the name ``<layer>.pad``, which a spec layer may already have."""
     name = planned.arguments["name"]
     if name != owner and name in spec.layer_names:
         raise CnncalcError(

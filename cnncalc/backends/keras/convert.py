@@ -3,14 +3,16 @@
 Any ``Sequential`` or functional Keras 3 model with one input becomes a spec — a graph where it
 branches — with its layer names:
 
-- the graph is walked from the outputs back to the input, each layer after the layers it reads
-  (the first input's ancestors first), so branches come out whole, as one writes them;
+- the layers come in the order Keras created them (for a model built in this session, the order of
+  the code that built it; for a loaded model, the saved order, which ``summary()`` shows), each after
+  the layers it reads;
 - a model used as a layer (ConvNeXt's ``Sequential`` stem) is flattened into the graph; its layers
   keep their names, prefixed with the inner model's name where a name would be taken twice;
 - the "operation" nodes that functional code creates (``x + y``, ``x * 0.5``, ``ops.relu(x)``) become
   the spec layer that computes the same: a merge, a ``rescaling`` by a constant, an activation;
-- a ``<name>_pad`` padding layer read only by layer ``<name>`` becomes that layer's ``padding`` (and
-  ``padding_mode``), so spec → Keras → spec gives the spec back.
+- a ``<name>.pad`` padding layer read only by layer ``<name>`` (the padding layer the bridge builds for
+  explicit padding) becomes that layer's ``padding`` (and ``padding_mode``), so spec → Keras → spec
+  gives the spec back; other padding layers (Keras Applications' ``<name>_pad``) stay layers.
 
 Everything a spec cannot express is listed in one :class:`UnsupportedModel` error, each kind of
 problem once, with how many layers have it and which.
@@ -18,6 +20,8 @@ problem once, with how many layers have it and which.
 
 from __future__ import annotations
 
+import heapq
+import math
 import os
 import re
 from collections import Counter
@@ -52,7 +56,7 @@ Fields = dict[str, Any]
 
 ACTIVATIONS: frozenset[str] = frozenset(get_args(ActivationName))
 WINDOWED = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D", "AveragePooling2D")
-"""Keras layers whose padding a ``<name>_pad`` layer before them supplies."""
+"""Keras layers whose padding a ``<name>.pad`` layer before them supplies."""
 SHOWN_NAMES = 3
 """How many layer names a problem lists before "and N more"."""
 
@@ -186,6 +190,39 @@ def _post_order(outputs: Sequence[Any], known: dict[int, Any]) -> list[Any]:
     return order
 
 
+_TENSOR_NAME = re.compile(r"keras_tensor(?:_(\d+))?")
+
+
+def _in_creation_order(calls: list[_Call]) -> list[_Call]:
+    """The calls in the order Keras created their outputs (their automatic names count up: ``keras_tensor``,
+    ``keras_tensor_1``, ...), each after the calls it reads whatever the names say: Kahn's topological
+    sort, taking the earliest created of the calls whose inputs are placed."""
+
+    def created(index: int, call: _Call) -> tuple[float, int]:
+        found = _TENSOR_NAME.fullmatch(str(call.node.outputs[0].name)) if call.node.outputs else None
+        return (int(found.group(1) or 0) if found else math.inf), index
+
+    keys = {id(call): created(index, call) for index, call in enumerate(calls)}
+    waiting: dict[int, int] = {}
+    readers: dict[int, list[_Call]] = {}
+    for call in calls:
+        sources = {id(source) for source in call.reads if isinstance(source, _Call)}
+        waiting[id(call)] = len(sources)
+        for source in sources:
+            readers.setdefault(source, []).append(call)
+    ready = [(keys[id(call)], call) for call in calls if not waiting[id(call)]]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, call = heapq.heappop(ready)
+        order.append(call)
+        for reader in readers.get(id(call), ()):
+            waiting[id(reader)] -= 1
+            if not waiting[id(reader)]:
+                heapq.heappush(ready, (keys[id(reader)], reader))
+    return order
+
+
 def _names(calls: list[_Call]) -> None:
     """Give every call its spec name: its own, prefixed with the models it is nested in where the
     same name is used more than once."""
@@ -213,11 +250,12 @@ def from_model(model: Any, *, input_shape: Sequence[int] | None = None) -> Spec:
         raise UnsupportedModel(model.name, [f"it has {len(model.inputs)} inputs; a spec has one"])
     graph = _Graph()
     outputs = graph.walk(model, [INPUT], ())
-    _names(graph.calls)
+    calls = _in_creation_order(graph.calls)
+    _names(calls)
     problems: list[str] = []
     shape = _input_shape(tuple(model.inputs[0].shape[1:]), input_shape, problems)
-    data_format = _data_format(graph.calls, problems)
-    layers = _Converter(graph.calls, data_format, outputs).layers()
+    data_format = _data_format(calls, problems)
+    layers = _Converter(calls, data_format, outputs).layers()
     problems.extend(_listed(layers.problems))
     if problems:
         raise UnsupportedModel(model.name, problems)

@@ -3,8 +3,9 @@
 ``build`` instantiates these; ``cnncalc export --to keras`` prints them as code. Arguments are
 Keras' own, given only where they differ from Keras' defaults (``data_format`` is always given,
 so that a model never depends on the user's ``keras.json``). Explicit padding, and ``same``
-padding with a ``padding_mode`` other than zeros, become a padding layer named ``<name>_pad``
-before the layer, which then pads ``valid``.
+padding with a ``padding_mode`` other than zeros, become a padding layer named ``<name>.pad``
+before the layer, which then pads ``valid``. (The dot keeps these apart from the padding layers people
+and Keras Applications write, ``<name>_pad``: importing folds back only the bridge's own.)
 """
 
 from __future__ import annotations
@@ -53,8 +54,8 @@ from cnncalc.spec.models import (
     ZeroPad2D,
 )
 
-PAD_SUFFIX = "_pad"
-"""The padding layer of layer ``conv2d`` is called ``conv2d_pad``."""
+PAD_SUFFIX = ".pad"
+"""The padding layer of layer ``conv2d`` is called ``conv2d.pad``."""
 
 CUSTOM_PADDING = "Padding2D"
 """The custom layer (``cnncalc.backends.keras.layers``) for replicate and reflect padding."""

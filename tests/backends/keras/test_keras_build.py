@@ -50,10 +50,10 @@ def test_names_are_kept_and_padding_layers_named_after_their_layer(bridge: Simpl
     model = bridge.build.build_model(ROOT / "examples" / "replicate_padding.yaml")
     assert model.name == "replicate_padding"
     assert [layer.name for layer in model.layers[1:]] == [  # after the InputLayer
-        "conv2d_pad",
+        "conv2d.pad",
         "conv2d",
         "max_pooling2d",
-        "conv2d_1_pad",
+        "conv2d_1.pad",
         "conv2d_1",
         "max_pooling2d_1",
         "flatten",
@@ -69,11 +69,12 @@ def test_a_layer_named_like_a_padding_layer_is_refused_clearly(bridge: SimpleNam
         "input": [8, 8, 1],
         "layers": [
             {"type": "conv2d", "filters": 2, "kernel_size": 3, "padding": 1},
-            {"type": "dense", "units": 2, "name": "conv2d_pad"},
+            {"type": "dense", "units": 2, "name": "conv2d.pad"},
         ],
     }
     with pytest.raises(
-        CnncalcError, match="layer name conv2d_pad is taken: cnncalc gives it to the padding layer of conv2d"
+        CnncalcError,
+        match=r"layer name conv2d\.pad is taken: cnncalc gives it to the padding layer of conv2d",
     ):
         bridge.build.build_model(spec)
 

@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 
 import cnncalc
-from tests.backends.keras.specs import network_only
+from tests.backends.keras.specs import network_only, spec_files
 
 pytestmark = pytest.mark.keras
 
-ROOT = Path(__file__).resolve().parents[3]
-VALID = [path for path in sorted((ROOT / "examples").glob("*.yaml")) if cnncalc.analyze(path).ok]
+VALID = spec_files()
 
 
 @pytest.mark.parametrize("path", VALID, ids=[path.stem for path in VALID])
@@ -109,17 +108,17 @@ def test_a_residual_model_imports_as_a_graph(bridge: SimpleNamespace, keras: Mod
     )
 
 
-def test_branches_come_out_whole_first_input_first(bridge: SimpleNamespace, keras: ModuleType) -> None:
-    # Keras lists layers by depth (c1, b, c2, d here); the import writes each branch whole, as one writes
-    # code: the first input's branch, then the second's, then the merge.
+def test_layers_come_in_the_order_keras_created_them(bridge: SimpleNamespace, keras: ModuleType) -> None:
+    # Keras lists layers by depth from the output (a, b, c, d here); the import keeps the order the code
+    # created them in (c, a, b, d), so a spec comes back from Keras in its own order.
     inputs = keras.Input((6, 6, 2))
-    b = keras.layers.Conv2D(2, 1, name="b")(inputs)
-    c1 = keras.layers.Conv2D(2, 1, name="c1")(inputs)
-    c2 = keras.layers.Conv2D(2, 1, name="c2")(c1)
-    model = keras.Model(inputs, keras.layers.Concatenate(name="d")([b, c2]))
-    assert [layer.name for layer in model.layers[1:]] == ["c1", "b", "c2", "d"]
+    c = keras.layers.Conv2D(2, 1, name="c")(inputs)
+    a = keras.layers.Conv2D(2, 1, name="a")(inputs)
+    b = keras.layers.Conv2D(2, 1, name="b")(a)
+    model = keras.Model(inputs, keras.layers.Concatenate(name="d")([b, c]))
+    assert [layer.name for layer in model.layers[1:]] == ["a", "b", "c", "d"]
     spec = bridge.convert.from_model(model)
-    assert spec.layer_names == ["b", "c1", "c2", "d"]
+    assert spec.layer_names == ["c", "a", "b", "d"]
     cnncalc.assert_output_shape(spec, "d", (6, 6, 4))
 
 
@@ -268,3 +267,43 @@ def test_a_zero_padding_layer_of_another_name_stays_a_layer(
     assert [layer.type for layer in spec.layers] == ["zeropad2d", "conv2d"]
     assert spec.layers[0].padding == ((0, 1), (2, 3))  # type: ignore[union-attr]
     cnncalc.assert_output_shape(spec, "conv", (7, 11, 2))  # 8 + 1 − 2 = 7, 8 + 5 − 2 = 11
+
+
+def test_only_the_bridges_own_padding_layers_fold_into_the_layer_after_them(
+    bridge: SimpleNamespace, keras: ModuleType
+) -> None:
+    def padded(pad_name: str) -> Any:
+        return keras.Sequential(
+            [
+                keras.Input((8, 8, 1)),
+                keras.layers.ZeroPadding2D(((0, 1), (0, 1)), name=pad_name),
+                keras.layers.Conv2D(2, 3, strides=2, name="conv"),
+            ]
+        )
+
+    kept = bridge.convert.from_model(padded("conv_pad"))  # as Keras Applications name theirs
+    assert [layer.type for layer in kept.layers] == ["zeropad2d", "conv2d"]
+    folded = bridge.convert.from_model(padded("conv.pad"))  # as the bridge names its own
+    assert [layer.type for layer in folded.layers] == ["conv2d"]
+    assert folded.layers[0].padding == ((0, 1), (0, 1))  # type: ignore[attr-defined]
+
+
+def test_a_channel_axis_written_out_comes_back_as_the_default(bridge: SimpleNamespace) -> None:
+    # A Keras model cannot tell "the channel axis" from an axis that happens to be it: import gives the
+    # default, which means the same.
+    spec = cnncalc.load(
+        {
+            "input": [4, 4, 2],
+            "layers": [
+                {"type": "conv2d", "filters": 3, "kernel_size": 1},
+                {"type": "concatenate", "inputs": ["input", "conv2d"], "axis": 3},
+            ],
+        }
+    )
+    back = bridge.convert.from_model(bridge.build.build_model(spec))
+    assert back.layers[1].axis is None  # type: ignore[attr-defined]
+    assert (
+        cnncalc.analyze(back).layers[1].output_shape
+        == cnncalc.analyze(spec).layers[1].output_shape
+        == (4, 4, 5)
+    )

@@ -97,7 +97,7 @@ def test_importing_cnncalc_registers_its_layers_with_keras_without_importing_it(
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'tensorflow', 'keras'}))\n"
         "import keras\n"
         f"model = keras.saving.load_model({str(model)!r})\n"
-        "print(type(model.get_layer('conv2d_pad')).__module__)\n"
+        "print(type(model.get_layer('conv2d.pad')).__module__)\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert result.stdout.splitlines() == ["[]", "cnncalc.backends.keras.layers"]
