@@ -14,10 +14,11 @@ import pytest
 
 import cnncalc
 from cnncalc.errors import CnncalcError
+from tests.backends.keras.specs import spec_files
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-VALID = [path for path in EXAMPLES if cnncalc.analyze(path).ok]
+VALID = spec_files()
 INVALID = [path for path in EXAMPLES if not cnncalc.analyze(path).ok]
 
 # TensorFlow's tensors under NumPy 2 (inside Keras' convert_to_numpy): not ours to fix.
@@ -43,6 +44,26 @@ def test_keras_rejects_the_layer_the_engine_stops_at(bridge: SimpleNamespace, pa
     assert result.rejection.index == analysis.errors[0].layer
     with pytest.raises(bridge.build.KerasRejection, match=re.escape(result.rejection.reason)):
         bridge.build.build_model(analysis)
+
+
+@pytest.mark.keras
+def test_an_error_stops_only_the_layers_that_read_it_in_keras_too(bridge: SimpleNamespace) -> None:
+    spec = {
+        "input": [8, 8, 3],
+        "layers": [
+            {"type": "conv2d", "name": "wide", "filters": 4, "kernel_size": 9},  # 9 > 8: refused
+            {"type": "flatten", "name": "after"},
+            {"type": "conv2d", "name": "fine", "filters": 4, "kernel_size": 3, "inputs": "input"},
+            {"type": "globalavgpool2d", "name": "pool"},
+        ],
+        "outputs": ["after", "pool"],
+    }
+    result = bridge.crosscheck.crosscheck(spec)
+    assert result.ok
+    assert [r.name for r in result.rejections] == ["wide"]
+    shapes = {c.record.name: c.keras_shape for c in result.layers}
+    assert shapes == {"wide": None, "after": None, "fine": (6, 6, 4), "pool": (4,)}
+    assert result.model is None
 
 
 @pytest.mark.keras
