@@ -266,3 +266,22 @@ def test_expansion_is_bounded_in_time_whatever_the_nesting() -> None:
     text = f"input: [4]\nblocks:\n{blocks}  b15:\n    layers: [{{type: dense, units: 1}}]\nlayers: [{{block: b0}}]\n"
     with pytest.raises(SpecError, match=r"200,000 layers|too deeply"):
         parse_text(text)
+
+
+def test_repeat_and_start_may_be_parameters_and_count_on_across_stages() -> None:
+    text = """\
+input: [8, 8, 2]
+blocks:
+  unit:
+    layers:
+      - {name: conv, type: conv2d, filters: 2, kernel_size: 1}
+  stage:
+    params: {units: required, first: 1}
+    layers:
+      - {block: unit, name: "block_{i}", repeat: $units, start: $first}
+layers:
+  - {block: stage, units: 2}
+  - {block: stage, units: 3, first: 3}
+"""
+    names = [r.name for r in cnncalc.analyze(text).layers]
+    assert names == [f"block_{n}_conv" for n in range(1, 6)]
