@@ -87,6 +87,7 @@ class LayerBase(BaseModel):
 
 
 Windowed = TypeVar("Windowed", bound="WindowedLayer")
+Pooled = TypeVar("Pooled", bound="Pool2D")
 
 
 class WindowedLayer(LayerBase):
@@ -196,6 +197,14 @@ class Pool2D(WindowedLayer):
     reads_same_padding = False
     pool_size: Size = Field(default=(2, 2), validation_alias=Aliases("pool_size", "pool"))
     strides: Size | None = Field(default=None, validation_alias=Aliases("strides", "stride"))  # type: ignore[assignment]
+
+    @model_validator(mode="after")
+    def _default_strides(self: Pooled) -> Pooled:
+        """``strides`` equal to ``pool_size`` are the default, as in Keras (which saves them either way):
+        pools that compute the same then compare equal."""
+        if self.strides is None or self.strides != self.pool_size:
+            return self
+        return self.model_copy(update={"strides": None})
 
     @property
     def effective_strides(self) -> Pair:
