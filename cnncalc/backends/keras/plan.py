@@ -75,6 +75,8 @@ class KerasLayer:
     class_name: str
     arguments: dict[str, Any]
     defaults: dict[str, Any] = field(default_factory=dict)
+    order: tuple[str, ...] = ()
+    """Every argument's name (given or not), in the order Keras' signature has them."""
 
 
 def keras_layers(layer: LayerBase, data_format: DataFormat, input_shape: Shape) -> list[KerasLayer]:
@@ -91,6 +93,7 @@ def keras_layers(layer: LayerBase, data_format: DataFormat, input_shape: Shape) 
         }
         | {"name": layer.name},
         {key: default for key, (value, default) in arguments.items() if default is not _REQUIRED},
+        (*arguments, "name"),
     )
     if isinstance(layer, WindowedLayer) and layer.padding != "valid" and _keras_padding(layer) == "valid":
         return [_padding_layer(layer, data_format, input_shape), main]
@@ -117,6 +120,11 @@ def _keras_padding(layer: WindowedLayer) -> str:
 
 def _padding_layer(layer: WindowedLayer, data_format: DataFormat, input_shape: Shape) -> KerasLayer:
     """The layer that pads before ``layer``: ZeroPadding2D, or the custom one for other modes."""
+    padding_layer = _padding_layer_arguments(layer, data_format, input_shape)
+    return KerasLayer(padding_layer.class_name, padding_layer.arguments, order=tuple(padding_layer.arguments))
+
+
+def _padding_layer_arguments(layer: WindowedLayer, data_format: DataFormat, input_shape: Shape) -> KerasLayer:
     name = f"{layer.name}{PAD_SUFFIX}"
     padding, mode = layer.padding, layer.padding_mode
     if isinstance(padding, str):  # "same" with replicate or reflect: Keras' split, padded in that mode
