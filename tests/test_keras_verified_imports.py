@@ -63,3 +63,26 @@ def test_a_noise_shape_keras_refuses_when_it_drops_is_an_error() -> None:
         {"input": [4, 4, 3], "layers": [{"type": "dropout", "rate": 0.5, "noise_shape": [2, 1, 1]}]}
     )
     assert [d.code for d in analysis.errors] == ["CNN106"]
+
+
+def test_depthwise_and_separable_convolutions_stride_and_dilate_at_once() -> None:
+    # Keras 3.15 builds and runs DepthwiseConv2D(3, strides=2, dilation_rate=2) on (9, 9, 2): (9, 9, 2) →
+    # (3, 3, 2) with 20 parameters, then SeparableConv2D(4, 3, strides=2, dilation_rate=2, padding="same"):
+    # (2, 2, 4) with 30 (found by the graphs' differential test; Conv2D refuses the combination).
+    analysis = cnncalc.analyze(
+        {
+            "input": [9, 9, 2],
+            "layers": [
+                {"type": "depthwiseconv2d", "kernel_size": 3, "strides": 2, "dilation_rate": 2},
+                {
+                    "type": "separableconv2d",
+                    "filters": 4,
+                    "kernel_size": 3,
+                    "strides": 2,
+                    "dilation_rate": 2,
+                    "padding": "same",
+                },
+            ],
+        }
+    )
+    assert [(r.output_shape, r.params) for r in analysis.layers] == [((3, 3, 2), 20), ((2, 2, 4), 30)]
