@@ -19,7 +19,7 @@ from cnncalc.backends.keras import keras_required
 from cnncalc.backends.keras.plan import CUSTOM_LAYERS, KerasLayer, keras_layers
 from cnncalc.errors import CnncalcError
 from cnncalc.files import write_atomic
-from cnncalc.spec.models import INPUT, Dropout, Spec
+from cnncalc.spec.models import INPUT, Dropout, Normalization, Rescaling, Spec
 
 keras = keras_required()
 
@@ -76,7 +76,7 @@ def build_layers(spec: Spec) -> Built:
             continue  # reads a layer Keras refused
         sources = [tensors[source] for source in layer.inputs]
         try:
-            outputs = sources[0] if len(sources) == 1 else sources
+            outputs: Any = sources[0] if len(sources) == 1 else sources
             planned = keras_layers(layer, spec.data_format, tuple(sources[0].shape[1:]))
             keras_layers_built = []
             for step in planned:
@@ -84,9 +84,13 @@ def build_layers(spec: Spec) -> Built:
                 keras_layer = instantiate(step)
                 outputs = keras_layer(outputs)
                 keras_layers_built.append(keras_layer)
-            if isinstance(layer, Dropout) and layer.noise_shape is not None:
-                _drop_once(keras_layers_built[-1], tuple(sources[0].shape[1:]))
-        except ValueError as exc:
+            if isinstance(layer, RUN_ONCE):
+                _run_once(keras_layers_built[-1], tuple(sources[0].shape[1:]))
+            if 0 in outputs.shape[1:]:  # a transposed convolution too small: Keras builds it empty
+                raise ValueError(f"Keras builds it with an empty output, of shape {tuple(outputs.shape)}")
+        except CnncalcError:
+            raise
+        except Exception as exc:  # Keras refuses with ValueError mostly, IndexError for an axis too large
             built.rejections.append(KerasRejection(index, name, keras_reason(exc)))
             continue
         tensors[name] = built.outputs[name] = outputs
@@ -94,20 +98,25 @@ def build_layers(spec: Spec) -> Built:
     return built
 
 
-def _drop_once(dropout: Any, shape: tuple[int, ...]) -> None:
-    """Keras checks a dropout's ``noise_shape`` only when it drops: drop once, on zeros of the input's
-    shape, and refuse what fails or changes the shape (``ValueError``, as Keras' own refusals)."""
-    zeros = keras.ops.zeros((1, *shape))
+RUN_ONCE = (Dropout, Rescaling, Normalization)
+"""Layers whose Keras checks wait until they run (a noise_shape, values per channel): the bridge runs
+them once on zeros and takes a failure, or an output of another shape than Keras declared, as Keras
+refusing them."""
+
+
+def _run_once(layer: Any, shape: tuple[int, ...]) -> None:
+    """Run a built Keras layer once (training, so that a dropout drops) on zeros of the input's shape.
+    The batch is larger than any axis: Keras lines a ``noise_shape`` of the wrong rank up with the input
+    from the right, batch size included, which a batch of 1 would let pass."""
+    zeros = keras.ops.zeros((max(shape) + 1, *shape))
     try:
-        dropped = dropout(zeros, training=True)
+        result = layer(zeros, training=True)
     except Exception as exc:  # TensorFlow's InvalidArgumentError, or an IndexError from Keras
+        raise ValueError(f"it fails when it runs on an input of shape {tuple(zeros.shape)}: {exc}") from None
+    if tuple(result.shape) != tuple(zeros.shape):
         raise ValueError(
-            f"noise_shape {dropout.noise_shape} fails on an input of shape {zeros.shape}: {exc}"
-        ) from None
-    if tuple(dropped.shape) != tuple(zeros.shape):
-        raise ValueError(
-            f"noise_shape {dropout.noise_shape} turns an input of shape {tuple(zeros.shape)} into "
-            f"{tuple(dropped.shape)}"
+            f"when it runs, it turns an input of shape {tuple(zeros.shape)} into {tuple(result.shape)}, not "
+            "the shape Keras declares"
         )
 
 

@@ -311,8 +311,12 @@ def _layernorm(layer: LayerNorm, data_format: DataFormat, shape: Shape) -> Argum
 
 def _normalization(layer: Normalization, data_format: DataFormat, shape: Shape) -> Arguments:
     axis = None if layer.axis is None else _one(layer.axis)
-    mean = None if layer.mean is None else _one(layer.mean)
-    variance = None if layer.variance is None else _one(layer.variance)
+    mean, variance = layer.mean, layer.variance
+    if mean is not None and variance is not None and len(mean) != len(variance):  # Keras wants one shape
+        count = max(len(mean), len(variance))
+        mean, variance = (values * count if len(values) == 1 else values for values in (mean, variance))
+    mean = None if mean is None else _one(mean)
+    variance = None if variance is None else _one(variance)
     return {
         "axis": (axis, -1),
         "mean": (mean, None),
