@@ -6,10 +6,11 @@ import gc
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeAlias
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from cnncalc.diagnostics import Diagnostic
-from cnncalc.errors import CnncalcError
+from cnncalc.errors import CnncalcError, Problem, SpecError
 from cnncalc.linter.config import LintConfig, selectors
 from cnncalc.linter.runner import lint as lint_analysis
 from cnncalc.shapes.engine import analyze as analyze_spec
@@ -17,6 +18,9 @@ from cnncalc.shapes.records import Analysis, LayerRecord
 from cnncalc.shapes.text import format_shape
 from cnncalc.spec.loader import LoadedSpec, SourceMap, load_file, parse_text, validate
 from cnncalc.spec.models import Spec
+
+if TYPE_CHECKING:  # the drawing code loads only when a picture is asked for
+    from cnncalc.pictures import DiagramStyle, Direction, ThemeName
 
 SpecSource: TypeAlias = Spec | Analysis | LoadedSpec | str | os.PathLike[str] | Mapping[str, Any]
 """Anything a spec can be given as: a spec, an analysis, a path (``Path`` or a string ending in
@@ -97,6 +101,43 @@ def lint(
     return lint_analysis(analyze_spec(loaded.spec, loaded.source), config, loaded.source).diagnostics
 
 
+def diagram(
+    source: SpecSource,
+    *,
+    style: DiagramStyle = "blocks",
+    direction: Direction | None = None,
+    theme: ThemeName = "light",
+) -> str:
+    """The network drawn as an SVG document: ``blocks`` draws each feature map as a block sized by its
+    shape (left to right by default), ``graph`` a box per layer with its shapes (top to bottom).
+
+    >>> svg = diagram("input: [28, 28, 1]\\nlayers: [{type: conv2d, filters: 6, kernel_size: 5}]")
+    >>> svg.startswith("<svg"), "24 × 24 × 6" in svg
+    (True, True)
+    """
+    from cnncalc.pictures import draw
+
+    return draw(analyze(source), style=style, direction=direction, theme=theme)
+
+
+def report(source: SpecSource, *, theme: ThemeName = "light") -> str:
+    """One self-contained HTML page about the network: its diagram, the sortable layer table, totals,
+    every lint finding with its hint and rule, and each layer's formulas with the numbers in.
+
+    >>> html = report("input: [28, 28, 1]\\nlayers: [{type: conv2d, filters: 6, kernel_size: 5}]")
+    >>> html.startswith("<!DOCTYPE html>"), "conv2d" in html
+    (True, True)
+    """
+    from cnncalc.pictures.report import render_report
+
+    if isinstance(source, Spec | Analysis):
+        linted = lint_analysis(analyze(source))
+    else:
+        loaded = _load(source)
+        linted = lint_analysis(analyze_spec(loaded.spec, loaded.source), None, loaded.source)
+    return render_report(linted, theme=theme)
+
+
 def _load(source: LoadedSpec | str | os.PathLike[str] | Mapping[str, Any]) -> LoadedSpec:
     if isinstance(source, LoadedSpec):
         return source
@@ -104,9 +145,29 @@ def _load(source: LoadedSpec | str | os.PathLike[str] | Mapping[str, Any]) -> Lo
         isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml", ".json"))
     ):
         return load_file(os.fspath(source))
+    if isinstance(source, str) and _names_a_file(source):
+        return load_file(_spec_path(source))
     if isinstance(source, str):
         return parse_text(source)
     return LoadedSpec(validate(source), SourceMap(None))
+
+
+def _names_a_file(text: str) -> bool:
+    """Whether one line of text can only be a path: YAML for a spec has a ``:``, a path has none (or
+    names a file that exists)."""
+    return "\n" not in text and (":" not in text or Path(text).is_file())
+
+
+def _spec_path(text: str) -> str:
+    """``text`` as a path to load; a missing path gets a located "did you mean" instead of being read
+    as YAML (``examples/lenet5`` for ``examples/lenet5.yaml``)."""
+    path = Path(text)
+    if path.is_file():
+        return text
+    nearby = [str(path.with_name(path.name + suffix)) for suffix in (".yaml", ".yml", ".json")]
+    found = [candidate for candidate in nearby if Path(candidate).is_file()]
+    hint = f"did you mean {found[0]}?" if found else "give a path to a .yaml or .json spec, or YAML text"
+    raise SpecError([Problem("no such file, and not a YAML spec either", file=text, hint=hint)])
 
 
 def assert_output_shape(source: SpecSource, layer: str, expected: Sequence[int]) -> None:
@@ -134,26 +195,44 @@ def assert_params(source: SpecSource, layer: str, expected: int, *, trainable: i
     ...               "conv2d", 56)
     """
     analysis, record = _record(source, layer)
-    actual = (record.params, record.trainable_params)
-    wanted = (expected, actual[1] if trainable is None else trainable)
-    if actual != wanted:
-        raise AssertionError(
-            f"parameters of layer {layer!r}: expected {wanted[0]} ({wanted[1]} trainable), "
-            f"got {actual[0]} ({actual[1]} trainable)\n" + _chain(analysis, record)
-        )
+    mismatch = _params_mismatch((record.params, record.trainable_params), expected, trainable)
+    if mismatch:
+        raise AssertionError(f"parameters of layer {layer!r}: {mismatch}\n" + _chain(analysis, record))
 
 
 def assert_total_params(source: SpecSource, expected: int, *, trainable: int | None = None) -> None:
     """Assert the network's total parameter count (and, if given, its trainable part)."""
     analysis = _valid(source)
-    actual = (analysis.total_params, analysis.trainable_params)
-    wanted = (expected, actual[1] if trainable is None else trainable)
-    if actual != wanted:
+    mismatch = _params_mismatch((analysis.total_params, analysis.trainable_params), expected, trainable)
+    if mismatch:
         per_layer = "\n".join(f"  {r.name:<24} {r.params:>12,}" for r in analysis.layers)
-        raise AssertionError(
-            f"total parameters: expected {wanted[0]:,} ({wanted[1]:,} trainable), "
-            f"got {actual[0]:,} ({actual[1]:,} trainable)\n{per_layer}"
-        )
+        raise AssertionError(f"total parameters: {mismatch}\n{per_layer}")
+
+
+def _params_mismatch(actual: tuple[int | None, int | None], expected: int, trainable: int | None) -> str:
+    """``expected 60,000, got 61,706`` (with the trainable part only when it was asked about); empty
+    when the counts match.
+
+    >>> _params_mismatch((61_706, 61_706), 60_000, None)
+    'expected 60,000, got 61,706'
+    >>> _params_mismatch((100, 80), 100, 90)
+    'expected 100 (90 trainable), got 100 (80 trainable)'
+    >>> _params_mismatch((100, 80), 100, None)
+    ''
+    """
+    total, trainable_actual = actual
+    if total == expected and (trainable is None or trainable_actual == trainable):
+        return ""
+    if trainable is None:
+        return f"expected {expected:,}, got {_count(total)}"
+    return (
+        f"expected {expected:,} ({trainable:,} trainable), "
+        f"got {_count(total)} ({_count(trainable_actual)} trainable)"
+    )
+
+
+def _count(value: int | None) -> str:
+    return "unknown" if value is None else f"{value:,}"
 
 
 def assert_valid(source: SpecSource) -> None:

@@ -170,7 +170,8 @@ def train(
     if console is not None:
         console.print(
             f"test accuracy {test_accuracy:.2%}, test loss {test_loss:.4f} ({len(x_test):,} digits); "
-            f"trained in {metrics.train_seconds:.1f} s, {metrics.samples_per_second:,.0f} samples/s",
+            f"trained in {metrics.train_seconds:.1f} s, {metrics.samples_per_second:,.0f} samples/s"
+            + (" after the first epoch (its warm-up left out)" if epochs > 1 else ""),
             soft_wrap=True,
         )
     return metrics, trainer

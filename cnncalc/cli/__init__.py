@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from cnncalc import __version__
-from cnncalc.cli import check, export, keras, lint, train
-from cnncalc.cli.common import reporting_errors
+from cnncalc.cli import check, export, keras, lint, pictures, train
+from cnncalc.cli.common import paragraphs, reporting_errors
 
 app = typer.Typer(
     name="cnncalc",
@@ -29,8 +29,10 @@ for command in (
     keras.import_keras,
     export.export,
     train.train,
+    pictures.diagram,
+    pictures.report,
 ):
-    app.command()(reporting_errors(command))
+    app.command(help=paragraphs(command.__doc__ or ""))(reporting_errors(command))
 
 
 def _version(value: bool) -> None:

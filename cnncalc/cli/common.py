@@ -1,10 +1,11 @@
-"""What every command shares: exit codes, output formats, consoles and common options."""
+"""What every command shares: exit codes, consoles, error reporting and common options."""
 
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
-from enum import IntEnum, StrEnum
+from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -13,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from cnncalc.errors import CnncalcError
+from cnncalc.render.formats import OutputFormat
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -26,25 +28,48 @@ class ExitCode(IntEnum):
     ERROR = 2
 
 
-class OutputFormat(StrEnum):
-    """How ``check`` prints its report."""
-
-    TABLE = "table"
-    JSON = "json"
-    MARKDOWN = "markdown"
-    GITHUB = "github"
-    TREE = "tree"
-
-
 SpecFiles = Annotated[
     list[Path],
-    typer.Argument(help="Spec files (YAML).", show_default=False, metavar="FILE..."),
+    typer.Argument(
+        help="Spec files (YAML or JSON), folders to search for them, or - for standard input.",
+        show_default=False,
+        metavar="FILE",
+    ),
 ]
 FormatOption = Annotated[
-    OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    OutputFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format: " + ", ".join(f.value for f in OutputFormat) + ".",
+        case_sensitive=False,
+        metavar="FORMAT",
+        show_choices=False,
+    ),
 ]
 
 ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
+
+
+def paragraphs(docstring: str) -> str:
+    r"""A docstring's paragraphs, each on one line, for typer to wrap at the terminal's width (it
+    keeps the docstring's own line breaks, which break lines mid-sentence at 80 columns).
+
+    >>> paragraphs("One line.\n\n    Two\n    lines.\n")
+    'One line.\n\nTwo lines.'
+    """
+    return "\n\n".join(" ".join(part.split()) for part in inspect.cleandoc(docstring).split("\n\n"))
+
+
+def refuse_to_overwrite(output: Path | None, force: bool) -> None:
+    """Fail before the slow work, not after it, when the output exists and ``--force`` is not given,
+    or its folder does not exist (``write_atomic`` checks again when writing)."""
+    if output is None:
+        return
+    if output.exists() and not force:
+        raise CnncalcError(f"{output} already exists; pass --force to overwrite it")
+    if not output.parent.is_dir():
+        raise CnncalcError(f"folder {output.parent} does not exist")
 
 
 def reporting_errors(command: Callable[P, R]) -> Callable[P, R]:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import ForceOption
+from cnncalc.cli.common import ForceOption, refuse_to_overwrite
 from cnncalc.errors import CnncalcError
 from cnncalc.export import TARGETS
 from cnncalc.export import export as export_spec
@@ -40,10 +40,3 @@ def export(
         raise CnncalcError(f"--to {to} writes a binary file: give it a name with -o model{target.suffix}")
     else:
         typer.echo(data, nl=False)
-
-
-def refuse_to_overwrite(output: Path | None, force: bool) -> None:
-    """Fail before the slow work, not after it, when the output exists and ``--force`` is not given
-    (``write_atomic`` checks again when writing)."""
-    if output is not None and output.exists() and not force:
-        raise CnncalcError(f"{output} already exists; pass --force to overwrite it")

@@ -6,14 +6,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from cnncalc.cli.check import check_file
-from cnncalc.cli.common import ExitCode, ForceOption, SpecFiles, stdout
-from cnncalc.cli.export import OutputFile, refuse_to_overwrite
+from cnncalc.cli.common import ForceOption, SpecFiles, refuse_to_overwrite, stdout
+from cnncalc.cli.export import OutputFile
+from cnncalc.cli.reports import check_file, crosscheck_report
 from cnncalc.files import write_atomic
-from cnncalc.render import Failure, Report
-from cnncalc.shapes.records import Analysis
 
 
 def crosscheck(files: SpecFiles) -> None:
@@ -26,34 +23,8 @@ def crosscheck(files: SpecFiles) -> None:
     for number, report in enumerate(check_file(path) for path in files):
         if number:
             console.print()
-        codes.append(_crosscheck(report, console))
+        codes.append(crosscheck_report(report, console))
     raise typer.Exit(max(codes))
-
-
-def crosscheck_reports(reports: list[Report]) -> ExitCode:
-    """``check --keras``: cross-check every spec that loaded (``check`` has reported the others)."""
-    console = stdout()
-    codes = [ExitCode.OK]
-    for report in reports:
-        if isinstance(report, Analysis):
-            console.print()
-            codes.append(_crosscheck(report, console))
-    return max(codes)
-
-
-def _crosscheck(report: Report, console: Console) -> ExitCode:
-    """Print one file's cross-check: 2 if it cannot be read, 1 if Keras disagrees or the spec has
-    errors, else 0."""
-    from cnncalc.backends.keras.crosscheck import crosscheck as compare
-    from cnncalc.render.crosscheck import render_crosscheck
-    from cnncalc.render.table import render_table
-
-    if isinstance(report, Failure):
-        render_table([report], console)
-        return ExitCode.ERROR
-    result = compare(report)
-    render_crosscheck(result, console)
-    return ExitCode.OK if result.ok and report.ok else ExitCode.FINDINGS
 
 
 def import_keras(
@@ -78,7 +49,8 @@ def import_keras(
     refuse_to_overwrite(output, force)
     check_model_file(model_file)  # milliseconds, before TensorFlow's seconds
     shape = _shape(input_shape)
-    from cnncalc.backends.keras.convert import from_model, load_model, spec_yaml
+    from cnncalc.backends.keras.convert import from_model, load_model
+    from cnncalc.spec.writer import spec_yaml
 
     spec = from_model(load_model(model_file), input_shape=shape)
     comment = (

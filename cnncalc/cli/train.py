@@ -8,11 +8,14 @@ from typing import Annotated
 import typer
 
 from cnncalc.api import load
-from cnncalc.cli.common import ForceOption, stdout
+from cnncalc.cli.common import ForceOption, refuse_to_overwrite, stdout
 from cnncalc.errors import CnncalcError
 from cnncalc.files import write_atomic
 from cnncalc.train import Backend
 from cnncalc.train import train as train_model
+
+SAVED_SUFFIX = {Backend.NUMPY: ".npz", Backend.KERAS: ".keras"}
+"""What ``--save-weights`` writes: the NumPy backend's weights, the Keras backend's whole model."""
 
 
 def train(
@@ -29,13 +32,22 @@ def train(
     metrics_json: Annotated[
         Path | None, typer.Option(help="Write test accuracy, loss and timings to this JSON file.")
     ] = None,
-    save_weights: Annotated[Path | None, typer.Option(help="Write the trained weights to this file.")] = None,
+    save_weights: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the trained model: its weights as .npz (numpy backend), or the whole model, "
+            "architecture and weights, as .keras (keras backend, for keras.saving.load_model)."
+        ),
+    ] = None,
     force: ForceOption = False,
 ) -> None:
     """Train the spec's model on MNIST and report its test accuracy."""
+    if save_weights is not None and save_weights.suffix != SAVED_SUFFIX[backend]:
+        raise CnncalcError(
+            f"--backend {backend} saves a {SAVED_SUFFIX[backend]} file; got --save-weights {save_weights}"
+        )
     for output in (metrics_json, save_weights):
-        if output is not None and output.exists() and not force:  # fail before training, not after
-            raise CnncalcError(f"{output} already exists; pass --force to overwrite it")
+        refuse_to_overwrite(output, force)  # fail before training, not after
     metrics, trainer = train_model(
         load(file),
         backend=backend,

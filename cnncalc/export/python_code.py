@@ -7,8 +7,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-LINE_LENGTH = 110
-"""The longest line written (the project's, as in pyproject.toml)."""
+from cnncalc.export.source_parts import LINE_LENGTH
 
 
 def literal(value: Any) -> str:

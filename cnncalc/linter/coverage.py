@@ -104,11 +104,11 @@ def untiled(analysis: Analysis) -> Iterator[Untiled]:
     image = spatial(analysis.input_shape, analysis.data_format)
     if image is None:
         return
-    reaches = {INPUT: _Reach((0, 0), (image[0], image[1]), ReceptiveField((1, 1), (1, 1)))}
+    reaches = {INPUT: _Reach((0, 0), (image[0], image[1]), ReceptiveField.identity())}
     for record in analysed(analysis):
         sources = [reaches.get(name) for name in record.inputs]
-        if record.receptive_field is None or None in sources:
-            continue
+        if record.receptive_field is None or not record.receptive_field.regular or None in sources:
+            continue  # the field ended, or upsampling broke the grid of windows
         first = sources[0]
         assert first is not None
         offsets, seen = list(first.offsets), [max(s.seen[axis] for s in sources if s) for axis in range(2)]
@@ -118,9 +118,10 @@ def untiled(analysis: Analysis) -> Iterator[Untiled]:
             for axis, window in enumerate(record.windows):
                 dropped = dropped_cells(window)
                 last = window.size - 1 - dropped
-                reach = min(seen[axis], offsets[axis] + last * field.jump[axis] + field.size[axis])
+                jump = int(field.jump[axis])  # whole: the field is regular
+                reach = min(seen[axis], offsets[axis] + last * jump + field.size[axis])
                 axes.append(AxisCoverage(window, dropped, seen[axis] - reach))
-                offsets[axis] -= window.pad_before * field.jump[axis]
+                offsets[axis] -= window.pad_before * jump
                 seen[axis] = reach
             if any(a.dropped for a in axes) and not any(a.gaps for a in axes):
                 yield Untiled(record, axes[0], axes[1], (image[0], image[1]))

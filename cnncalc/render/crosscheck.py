@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cnncalc.backends.keras.crosscheck import Crosscheck, LayerComparison, Params
+from cnncalc.render.table import print_whole
 from cnncalc.shapes.text import format_shape
 
 AGREE = Text("✓", style="green")
@@ -20,15 +21,16 @@ def render_crosscheck(result: Crosscheck, console: Console) -> None:
     if analysis.file:
         title.append(f"  {analysis.file}", style="dim")
     title.append(f"  cnncalc vs Keras {result.keras_version}", style="dim")
-    table = Table(title=title, title_justify="left", header_style="bold", caption_justify="left")
+    console.print(title, soft_wrap=True)
+    table = Table(header_style="bold", caption_justify="left")
     table.caption = "params: trainable (+ non-trainable)"
-    table.add_column("#", justify="right", style="dim")
-    table.add_column("Layer")
-    table.add_column("cnncalc shape")
-    table.add_column("Keras shape")
-    table.add_column("cnncalc params", justify="right")
-    table.add_column("Keras params", justify="right")
-    table.add_column("")
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
+    table.add_column("Layer", no_wrap=True)
+    table.add_column("cnncalc shape", no_wrap=True)
+    table.add_column("Keras shape", no_wrap=True)
+    table.add_column("cnncalc params", justify="right", no_wrap=True)
+    table.add_column("Keras params", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
     input_shape = format_shape(analysis.input_shape)
     table.add_row("", "input", input_shape, input_shape, style="dim")
     for layer in result.layers:
@@ -44,7 +46,7 @@ def render_crosscheck(result: Crosscheck, console: Console) -> None:
             Text(_params(layer.keras_params), style=params_style),
             AGREE if layer.ok else DISAGREE,
         )
-    console.print(table)
+    print_whole(console, table)
     layers = len(result.layers)
     if result.ok:
         console.print(Text(f"✓ cnncalc and Keras agree on all {layers} layers", style="green"))

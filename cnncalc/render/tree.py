@@ -12,8 +12,8 @@ from rich.text import Text
 from rich.tree import Tree
 
 from cnncalc.render import Failure, Report
-from cnncalc.render.table import print_failure
-from cnncalc.render.text import params_text, shape_text, totals
+from cnncalc.render.table import print_failure, print_whole
+from cnncalc.render.text import count_text, shape_text, totals
 from cnncalc.shapes.records import Analysis, LayerRecord
 from cnncalc.shapes.text import format_int, format_shape
 from cnncalc.spec.models import INPUT
@@ -27,7 +27,7 @@ def render_tree(reports: list[Report], console: Console) -> None:
         if isinstance(report, Failure):
             print_failure(report, console)
         else:
-            console.print(analysis_tree(report))
+            print_whole(console, analysis_tree(report))  # a label never wraps, a name is never cut
             for label, value in totals(report):
                 console.print(f"[bold]{label}:[/bold] {value}", highlight=False)
 
@@ -55,9 +55,9 @@ def analysis_tree(analysis: Analysis) -> Tree:
 def _layer_label(record: LayerRecord, previous: str) -> Text:
     label = Text(record.name, style="red" if record.output_shape is None else "")
     label.append(f" ({record.layer.keras_class})", style="dim")
-    label.append(f"  {shape_text(record)}")
+    label.append(f"  {shape_text(record.output_shape)}")
     if record.params:
-        label.append(f"  {params_text(record)} params", style="dim")
+        label.append(f"  {count_text(record.params)} params", style="dim")
     if record.inputs != (previous,):
         label.append(f"  ← {', '.join(record.inputs)}", style="cyan")
     return label
@@ -68,6 +68,6 @@ def _use_label(analysis: Analysis, path: tuple[str, ...]) -> Text:
     layers = [record for record in analysis.layers if record.block[: len(path)] == path]
     params = sum(record.params or 0 for record in layers)
     label = Text(path[-1], style="bold")
-    label.append(f"  {shape_text(layers[-1])}")
+    label.append(f"  {shape_text(layers[-1].output_shape)}")
     label.append(f"  {format_int(params)} params", style="dim")
     return label

@@ -8,10 +8,12 @@ consumer still sees exactly one record per spec layer.
 
 from __future__ import annotations
 
+from cnncalc.cost.layers import layer_cost
 from cnncalc.diagnostics import Diagnostic, Severity
-from cnncalc.shapes.inference import Inferred, ShapeError
+from cnncalc.shapes.inference import ShapeError
 from cnncalc.shapes.layers import infer
-from cnncalc.shapes.records import Analysis, AxisWindow, LayerRecord, ReceptiveField, Shape
+from cnncalc.shapes.receptive import input_field, next_field
+from cnncalc.shapes.records import Analysis, LayerRecord, ReceptiveField, Shape
 from cnncalc.spec.loader import SourceMap
 from cnncalc.spec.models import INPUT, Spec
 
@@ -19,7 +21,7 @@ from cnncalc.spec.models import INPUT, Spec
 def analyze(spec: Spec, source: SourceMap | None = None) -> Analysis:
     """Analyse a validated spec: shapes, weights, windows and receptive fields, layer by layer."""
     shapes: dict[str, Shape | None] = {INPUT: spec.input}
-    fields: dict[str, ReceptiveField | None] = {INPUT: _input_field(spec.input)}
+    fields: dict[str, ReceptiveField | None] = {INPUT: input_field(spec.input)}
     records: list[LayerRecord] = []
     diagnostics: list[Diagnostic] = []
     for index, (layer, origin) in enumerate(zip(spec.layers, spec.origins, strict=True)):
@@ -66,7 +68,9 @@ def analyze(spec: Spec, source: SourceMap | None = None) -> Analysis:
             )
             shapes[name] = fields[name] = None
             continue
-        field = _next_field([fields[source] for source in layer.inputs], inferred)
+        field = next_field(
+            layer, [fields[source] for source in layer.inputs], known, inferred, spec.data_format
+        )
         records.append(
             LayerRecord(
                 index,
@@ -81,33 +85,8 @@ def analyze(spec: Spec, source: SourceMap | None = None) -> Analysis:
                 layer.inputs,
                 input_shapes,
                 block,
+                layer_cost(layer, known, inferred, spec.data_format),
             )
         )
         shapes[name], fields[name] = inferred.output_shape, field
     return Analysis(spec, tuple(records), tuple(diagnostics), source.file if source else None)
-
-
-def _input_field(shape: Shape) -> ReceptiveField | None:
-    """Each input pixel sees itself."""
-    return ReceptiveField((1, 1), (1, 1)) if len(shape) == 3 else None
-
-
-def _next_field(inputs: list[ReceptiveField | None], inferred: Inferred) -> ReceptiveField | None:
-    """The standard recurrence ``r += (k − 1)·j; j *= s`` (``k`` the dilated kernel's span), from the
-    widest of the inputs' fields; ``None`` once the output is no feature map of the input's cells."""
-    if any(field is None for field in inputs) or len(inferred.output_shape) != 3 or inferred.regrids:
-        return None
-    field = inputs[0]
-    assert field is not None
-    for other in inputs[1:]:
-        assert other is not None
-        field = field.widest(other)
-    if inferred.windows is None:
-        return field
-    axes = [_axis_field(field, axis, w) for axis, w in enumerate(inferred.windows)]
-    return ReceptiveField((axes[0][0], axes[1][0]), (axes[0][1], axes[1][1]))
-
-
-def _axis_field(field: ReceptiveField, axis: int, window: AxisWindow) -> tuple[int, int]:
-    size, jump = field.size[axis], field.jump[axis]
-    return size + (window.span - 1) * jump, jump * window.strides

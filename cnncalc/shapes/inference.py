@@ -22,6 +22,7 @@ REFLECT_PADDING_TOO_LARGE = "CNN105"
 SHAPES_MISMATCH = "CNN106"
 RESHAPE_SIZE_MISMATCH = "CNN107"
 AXIS_OUT_OF_RANGE = "CNN108"
+CONNECTIONS_OUT_OF_RANGE = "CNN109"
 
 
 class ShapeError(Exception):
@@ -42,9 +43,6 @@ class Inferred:
     weights: tuple[Weight, ...] = ()
     windows: tuple[AxisWindow, AxisWindow] | None = None
     explanation: tuple[str, ...] = ()
-    regrids: bool = False
-    """Whether output cells are not input cells seen through windows (upsampling, transposed
-    convolution, reshape): the receptive-field recurrence does not go through."""
 
 
 def feature_map(layer: LayerBase, shape: Shape, data_format: DataFormat) -> tuple[int, int, int]:

@@ -8,12 +8,13 @@ refused, never executed. The composed node tree is kept to map validation errors
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -67,6 +68,23 @@ class SourceMap:
                 mark = node.start_mark
         return mark.line + 1, mark.column + 1
 
+    def end_line(self, path: tuple[str | int, ...]) -> int | None:
+        """The last line of the node at ``path`` (1-based), ``None`` if there is no such node."""
+        node = self.root
+        for part in path:
+            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+                node = next((value for key, value in reversed(node.value) if key.value == part), None)
+            elif (
+                isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value)
+            ):
+                node = node.value[part]
+            else:
+                return None
+        # A block collection ends where the next token starts: its last line is its last item's.
+        while isinstance(node, yaml.CollectionNode) and not node.flow_style and node.value:
+            node = node.value[-1][1] if isinstance(node, yaml.MappingNode) else node.value[-1]
+        return None if node is None else int(node.end_mark.line) + 1
+
     def lines(self, origin: Origin) -> tuple[int | None, int | None]:
         """The line a layer is written on and, for a layer a block made, the line of the outermost use."""
         where = self.locate(origin.path)
@@ -95,8 +113,10 @@ def load_file(path: str | Path) -> LoadedSpec:
         raise _error(f"cannot read: {exc.strerror or exc}", name) from None
     if len(raw) > MAX_FILE_BYTES:
         raise _error(f"file is larger than {MAX_FILE_BYTES // 2**20} MiB; not a spec", name)
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise _error("the file is UTF-16 text; cnncalc reads UTF-8: save it as UTF-8", name)
     if b"\0" in raw:
-        raise _error("binary file, not a YAML spec", name)
+        raise _error("binary file, not a YAML spec (if it is text, save it as UTF-8)", name)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -112,7 +132,7 @@ def parse_text(text: str, file: str | None = None) -> LoadedSpec:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, file) from None
+        raise _yaml_error(exc, file, text) from None
     except ValueError:  # an integer longer than Python converts (4,300 digits)
         raise _error("a number in the file has too many digits to read", file) from None
     finally:
@@ -145,15 +165,26 @@ def _error(message: str, file: str | None, line: int | None = None) -> SpecError
     return SpecError([Problem(message, file=file, line=line)])
 
 
-def _yaml_error(exc: yaml.YAMLError, file: str | None) -> SpecError:
+def _yaml_error(exc: yaml.YAMLError, file: str | None, text: str) -> SpecError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     message = f"invalid YAML: {context}, {problem}" if context else f"invalid YAML: {problem}"
+    hint = None
     if "constructor for the tag" in str(problem):
         message = f"YAML tags are not allowed in a spec ({problem.split('tag ')[-1]})"
+    elif mark is not None and "\t" in _indentation(text, mark.line):
+        message = "a tab indents this line; YAML indents with spaces only"
+        hint = "replace the tabs at the start of the line with spaces (2 per level)"
     line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-    return SpecError([Problem(message, file=file, line=line, column=column)])
+    return SpecError([Problem(message, file=file, line=line, column=column, hint=hint)])
+
+
+def _indentation(text: str, line: int) -> str:
+    """The leading blanks (and list dashes) of ``text``'s line number ``line`` (from 0)."""
+    lines = text.splitlines()
+    content = lines[line] if 0 <= line < len(lines) else ""
+    return content[: len(content) - len(content.lstrip(" \t-"))]
 
 
 @dataclass
@@ -204,7 +235,7 @@ def _scan(text: str, file: str | None) -> None:
                     event.start_mark,
                 )
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, file) from None
+        raise _yaml_error(exc, file, text) from None
 
 
 def _check_key(event: yaml.Event, frame: _Frame, located: Any) -> None:
@@ -302,7 +333,9 @@ def _describe(error: ErrorDetails, path: FieldPath, data: Mapping[str, Any]) -> 
         ctx = error["ctx"]
         return ctx["message"], ctx["hint"]
     if kind == "unknown_layer_type":
-        raw = error["input"].get("type") if isinstance(error["input"], dict) else None
+        if not isinstance(error["input"], Mapping):
+            return f"a layer must be a mapping, got {_kind_of(error['input'])}", _LAYERS_EXAMPLE
+        raw = error["input"].get("type")
         if raw is None:
             return "layer has no `type`", f"one of: {', '.join(TYPE_NAMES)}"
         return f"unknown layer type {show_value(raw)}", _did_you_mean(str(raw), TYPE_NAMES)
@@ -313,15 +346,36 @@ def _describe(error: ErrorDetails, path: FieldPath, data: Mapping[str, Any]) -> 
         if owner is not None:
             return f"`{last}` is another name for `{owner}`, which is also given", "keep one"
         return f"unknown field `{last}`", _did_you_mean(str(last), sorted(allowed))
+    if (kind == "missing" and isinstance(last, int)) or (kind == "too_long" and _takes_pair(path, data)):
+        value = _value_at(path[:-1] if kind == "missing" else path, data)
+        name = path[-2] if kind == "missing" else last
+        return (
+            f"expected an integer or a pair [height, width], got {show_value(value)}",
+            f"`{name}: 3` means 3×3; `{name}: [3, 5]` is 3 high and 5 wide",
+        )
     if kind == "missing":
         hint = "e.g. `input: [28, 28, 1]` (height, width, channels)" if path == ("input",) else None
         return f"required field `{last}` is missing", hint
+    if path == ("layers",) and kind in {"too_short", "list_type"}:
+        return f"must be a list of at least one layer, got {_kind_of(error['input'])}", _LAYERS_EXAMPLE
+    if path == ("input",) and kind in {"too_short", "too_long", "tuple_type"}:
+        return (
+            f"must be a list of 1 to 3 sizes, got {show_value(_value_at(path, data))}",
+            "[height, width, channels] for images, such as [28, 28, 1]; [features] for vectors",
+        )
+    if kind in {"model_type", "dict_type"}:
+        example = _MAPPING_EXAMPLES.get(str(last), "")
+        return f"must be a mapping of settings, got {_kind_of(error['input'])}", example or None
     template = _PLAIN_MESSAGES.get(kind)
     message = template.format(**error.get("ctx", {})) if template else error["msg"]
     if kind not in _CUSTOM_TYPES and _is_scalar(error["input"]):
         message = f"{message}, got {show_value(error['input'])}"
     return message, None
 
+
+_LAYERS_EXAMPLE = "one mapping per layer, such as `- {type: conv2d, filters: 32, kernel_size: 3}`"
+_MAPPING_EXAMPLES = {"lint": "such as `lint: {ignore: [CNN110]}`"}
+"""Hints for sections that must be mappings, by field name."""
 
 _CUSTOM_TYPES = {
     "size_type",
@@ -363,6 +417,42 @@ def _model_at(path: FieldPath, data: Mapping[str, Any]) -> type[BaseModel] | Non
         return layer_class(tag) if tag else None
     field = Spec.model_fields.get(str(path[0])) if len(path) == 1 else None
     return _model_in(field.annotation) if field else None
+
+
+def _value_at(path: tuple[str | int, ...], data: Mapping[str, Any]) -> Any:
+    """The user's value at ``path``, ``None`` where there is none."""
+    value: Any = data
+    for part in path:
+        value = _child(value, part)
+    return value
+
+
+def _kind_of(value: object) -> str:
+    """``a list``, ``a mapping``, ``a string``: what the user wrote, in YAML's words."""
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "an empty list" if not value else "a list"
+    return show_value(value)
+
+
+def _takes_pair(path: tuple[str | int, ...], data: Mapping[str, Any]) -> bool:
+    """Whether the field at ``path`` is a size pair (``kernel_size``, ``strides``, ...)."""
+    model = _model_at(path[:-1], data) if path else None
+    if model is None:
+        return False
+    field = next(
+        (
+            f
+            for n, f in model.model_fields.items()
+            if path[-1] in (n, *getattr(f.validation_alias, "choices", ()))
+        ),
+        None,
+    )
+    annotations = [field.annotation, *get_args(field.annotation)] if field else []
+    return any(
+        get_origin(a) is tuple and len(get_args(a)) == 2 and ... not in get_args(a) for a in annotations
+    )
 
 
 def _child(value: Any, part: str | int) -> Any:

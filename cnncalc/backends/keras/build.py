@@ -16,7 +16,7 @@ from typing import Any
 
 from cnncalc.api import SpecSource, load
 from cnncalc.backends.keras import keras_required
-from cnncalc.backends.keras.plan import CUSTOM_LAYERS, KerasLayer, keras_layers
+from cnncalc.backends.keras.plan import CUSTOM_LAYERS, KerasLayer, keras_layers, refusal
 from cnncalc.errors import CnncalcError
 from cnncalc.files import write_atomic
 from cnncalc.spec.models import INPUT, Dropout, Normalization, Rescaling, Spec
@@ -75,6 +75,10 @@ def build_layers(spec: Spec) -> Built:
         if any(source not in tensors for source in layer.inputs):
             continue  # reads a layer Keras refused
         sources = [tensors[source] for source in layer.inputs]
+        reason = refusal(layer)
+        if reason is not None:  # what the spec language has and Keras has not
+            built.rejections.append(KerasRejection(index, name, reason))
+            continue
         try:
             outputs: Any = sources[0] if len(sources) == 1 else sources
             planned = keras_layers(layer, spec.data_format, tuple(sources[0].shape[1:]))

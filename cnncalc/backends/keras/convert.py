@@ -30,15 +30,13 @@ from dataclasses import dataclass, field
 from typing import Any, get_args
 
 import numpy as np
-import yaml
 
 from cnncalc.backends.keras import keras_required
 from cnncalc.backends.keras.files import check_model_file, unloadable_layers
 from cnncalc.backends.keras.plan import PAD_SUFFIX
 from cnncalc.errors import CnncalcError, SpecError
-from cnncalc.spec.blocks import expand
 from cnncalc.spec.loader import validate
-from cnncalc.spec.models import INPUT, KERAS_NAMES, ActivationName, Pool2D, Spec
+from cnncalc.spec.models import INPUT, ActivationName, Spec
 
 keras = keras_required()
 
@@ -101,6 +99,16 @@ def _one_line(error: Exception) -> str:
 # --- the graph ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _ModelInput:
+    """The model's input, as what a call reads."""
+
+    name: str = INPUT
+
+
+MODEL_INPUT = _ModelInput()
+
+
 @dataclass(eq=False)
 class _Call:
     """One layer or operation called in the model: what it reads (earlier calls, or ``input``) and
@@ -110,13 +118,13 @@ class _Call:
     node: Any
     scope: tuple[str, ...]
     """The names of the models it is nested in, outermost first (empty at the top)."""
-    arguments: list[_Call | str | Any]
-    """The positional arguments, flattened: a call or ``input`` for a tensor, else the value."""
+    arguments: list[Any]
+    """The positional arguments, flattened: a call or :data:`MODEL_INPUT` for a tensor, else the value."""
     name: str = ""
 
     @property
-    def reads(self) -> list[_Call | str]:
-        return [argument for argument in self.arguments if isinstance(argument, _Call | str)]
+    def reads(self) -> list[_Call | _ModelInput]:
+        return [argument for argument in self.arguments if _is_tensor(argument)]
 
     @property
     def kind(self) -> str:
@@ -132,6 +140,10 @@ class _Call:
         return tuple(self.node.arguments.keras_tensors[0].shape)
 
 
+def _is_tensor(argument: Any) -> bool:
+    return isinstance(argument, _Call | _ModelInput)
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -142,9 +154,11 @@ class _Graph:
 
     calls: list[_Call] = field(default_factory=list)
 
-    def walk(self, model: Any, sources: Sequence[_Call | str], scope: tuple[str, ...]) -> list[_Call | str]:
+    def walk(
+        self, model: Any, sources: Sequence[_Call | _ModelInput], scope: tuple[str, ...]
+    ) -> list[_Call | _ModelInput]:
         """Add the calls of ``model`` whose inputs are ``sources``; return what its outputs are."""
-        known: dict[int, _Call | str] = {
+        known: dict[int, _Call | _ModelInput] = {
             id(tensor): source for tensor, source in zip(model.inputs, sources, strict=True)
         }
         for node in _post_order(model.outputs, known):
@@ -154,7 +168,7 @@ class _Graph:
             ]
             operation = node.operation
             if isinstance(operation, keras.Model):
-                inner = [argument for argument in arguments if isinstance(argument, _Call | str)]
+                inner = [argument for argument in arguments if _is_tensor(argument)]
                 results = self.walk(operation, inner, (*scope, operation.name))
             else:
                 call = _Call(operation, node, scope, arguments)
@@ -249,7 +263,7 @@ def from_model(model: Any, *, input_shape: Sequence[int] | None = None) -> Spec:
     if len(model.inputs) != 1:
         raise UnsupportedModel(model.name, [f"it has {len(model.inputs)} inputs; a spec has one"])
     graph = _Graph()
-    outputs = graph.walk(model, [INPUT], ())
+    outputs = graph.walk(model, [MODEL_INPUT], ())
     calls = _in_creation_order(graph.calls)
     _names(calls)
     problems: list[str] = []
@@ -259,7 +273,7 @@ def from_model(model: Any, *, input_shape: Sequence[int] | None = None) -> Spec:
     problems.extend(_listed(layers.problems))
     if problems:
         raise UnsupportedModel(model.name, problems)
-    output_names = [output if isinstance(output, str) else output.name for output in outputs]
+    output_names = [output.name for output in outputs]
     data = {
         "name": model.name,
         "input": list(shape),
@@ -322,7 +336,7 @@ class _Converter:
 
     calls: list[_Call]
     data_format: str
-    outputs: list[_Call | str]
+    outputs: list[_Call | _ModelInput]
 
     def layers(self) -> _Layers:
         result = _Layers()
@@ -343,14 +357,18 @@ class _Converter:
             if pad is not None:
                 fields.update(_padding_of(pad.operation))
                 reads = pad.reads
-            names = [source if isinstance(source, str) else source.name for source in reads]
+            names = [source.name for source in reads]
             result.fields.append({**fields, "name": call.name, "inputs": names})
         return result
 
     def _pad_of(self, call: _Call, readers: Counter[int]) -> _Call | None:
         """The padding layer ``call`` reads that becomes its ``padding``, as :mod:`~.plan` makes it."""
         reads = call.reads
-        if len(reads) != 1 or isinstance(reads[0], str) or type(call.operation).__name__ not in WINDOWED:
+        if (
+            len(reads) != 1
+            or not isinstance(reads[0], _Call)
+            or type(call.operation).__name__ not in WINDOWED
+        ):
             return None
         pad = reads[0]
         operation = pad.operation
@@ -740,7 +758,7 @@ def _operands(call: _Call) -> tuple[str | None, bool, list[float] | None]:
     whether the tensor comes first and the constant's values (one, or one per value of the last axis);
     else a problem."""
     arguments = call.arguments
-    is_tensor = [isinstance(argument, _Call | str) for argument in arguments]
+    is_tensor = [_is_tensor(argument) for argument in arguments]
     if len(arguments) != 2 or not any(is_tensor):
         return "no spec layer computes it", False, None
     if all(is_tensor):
@@ -868,78 +886,3 @@ _OPERATIONS: dict[str, OperationConverter] = {
 }
 """Spec fields for Keras' operations (``keras.ops``, and the operators on symbolic tensors), by class
 name; those missing here have no spec layer."""
-
-
-# --- writing a spec back as YAML --------------------------------------------------------------
-
-
-def spec_yaml(spec: Spec, *, comment: str | None = None) -> str:
-    """The spec as YAML in the examples' style: one flow mapping per layer, defaults left out,
-    ``n`` for ``[n, n]``, ``inputs`` only where a layer does not read the one before it, and names
-    only where Keras' default naming would not give them back."""
-    names = _needed_names(spec)
-    lines = [f"# {line}" for line in (comment.splitlines() if comment else [])]
-    lines += [_flow({"name": spec.name})[1:-1], f"input: {_flow(list(spec.input))}"]
-    if spec.data_format != "channels_last":
-        lines.append(f"data_format: {spec.data_format}")
-    lines.append("layers:")
-    previous = INPUT
-    for layer, keep_name in zip(spec.layers, names, strict=True):
-        fields = layer.model_dump(exclude_defaults=True, exclude={"type", "name", "inputs"})
-        if isinstance(layer, Pool2D):  # written even when it is the default, as everyone does
-            fields = {"pool_size": layer.pool_size} | fields
-        fields = {key: fields[key] for key in FIRST_FIELDS if key in fields} | fields
-        entry = {"type": layer.type} | {key: _compact(value, key) for key, value in fields.items()}
-        if keep_name:
-            entry["name"] = layer.name
-        if layer.inputs != (previous,):
-            entry["inputs"] = layer.inputs[0] if len(layer.inputs) == 1 else list(layer.inputs)
-        lines.append(f"  - {_flow(entry)}")
-        previous = layer.name or ""
-    if spec.outputs != (previous,):
-        outputs = spec.outputs[0] if len(spec.outputs) == 1 else list(spec.outputs)
-        lines.append(f"outputs: {_flow(outputs)}")
-    return "\n".join(lines) + "\n"
-
-
-def _needed_names(spec: Spec) -> list[bool]:
-    """Which layer names must be written: those default naming would not give back."""
-
-    def names(keep: list[bool]) -> list[str]:
-        items = [
-            {"type": layer.type, **({"name": layer.name} if k else {})}
-            for layer, k in zip(spec.layers, keep, strict=True)
-        ]
-        expansion = expand({"layers": items}, KERAS_NAMES)
-        assert expansion is not None
-        return [item["name"] for item in expansion.layers]
-
-    keep = [
-        name != default
-        for name, default in zip(spec.layer_names, names([False] * len(spec.layers)), strict=True)
-    ]
-    return keep if names(keep) == spec.layer_names else [True] * len(keep)
-
-
-FIRST_FIELDS = ("filters", "units", "kernel_size", "pool_size")
-"""Written first, as in Keras' signatures (``Conv2D(filters, kernel_size, ...)``)."""
-ONE_OR_MORE = frozenset({"axis", "shared_axes", "scale", "offset", "mean", "variance"})
-"""Fields that take one value or several, written as the value when there is one."""
-
-
-def _compact(value: Any, key: str = "") -> Any:
-    """``(n, n)`` → ``n``, recursively (so ``((1, 1), (2, 2))`` padding → ``[1, 2]``), tuples → lists,
-    and ``(a,)`` → ``a`` for the fields that take one value or several."""
-    if isinstance(value, tuple | list):
-        items = [_compact(item) for item in value]
-        if len(items) == 2 and items[0] == items[1] and isinstance(items[0], int):
-            return items[0]
-        if len(items) == 1 and key in ONE_OR_MORE:
-            return items[0]
-        return items
-    return value
-
-
-def _flow(value: Any) -> str:
-    text: str = yaml.safe_dump(value, default_flow_style=True, sort_keys=False, width=1 << 16)
-    return text.strip().removesuffix("...").strip()

@@ -18,6 +18,7 @@ from cnncalc.errors import CnncalcError
 from cnncalc.shapes.formulas import same_padding
 from cnncalc.shapes.records import Analysis, Shape
 from cnncalc.spec.models import (
+    RBF,
     Activation,
     BatchNorm,
     Concatenate,
@@ -49,6 +50,7 @@ from cnncalc.spec.models import (
     SeparableConv2D,
     Softmax,
     SpatialDropout2D,
+    Subsample2D,
     UpSampling2D,
     WindowedLayer,
     ZeroPad2D,
@@ -79,10 +81,38 @@ class KerasLayer:
     """Every argument's name (given or not), in the order Keras' signature has them."""
 
 
+NOT_IN_KERAS_ACTIVATIONS = frozenset({"lecun_tanh"})
+"""Activations of the spec language that Keras has no function for."""
+
+
+NOT_IN_KERAS_LAYERS: dict[type[LayerBase], str] = {
+    Subsample2D: "LeNet-5's trainable subsampling",
+    RBF: "LeNet-5's radial basis function output",
+}
+"""Layer types of the spec language that Keras has no layer for."""
+
+
+def refusal(layer: LayerBase) -> str | None:
+    """Why Keras cannot build ``layer``, by name, for what the spec language has and Keras has not."""
+    missing = NOT_IN_KERAS_LAYERS.get(type(layer))
+    if missing is not None:
+        return f"Keras has no layer for {layer.type} ({missing}): layer {layer.name}"
+    if isinstance(layer, Conv2D) and layer.connections is not None:
+        return f"Keras has no convolution with a connections table (layer {layer.name})"
+    activation = getattr(layer, "activation", "linear")
+    if activation in NOT_IN_KERAS_ACTIVATIONS:
+        return f"Keras has no activation {activation} (layer {layer.name}); the NumPy backend runs it"
+    return None
+
+
 def keras_layers(layer: LayerBase, data_format: DataFormat, input_shape: Shape) -> list[KerasLayer]:
     """The Keras layers for one spec layer reading an input of ``input_shape`` (batch excluded;
     the first input's for a merge), which decides the axis of ``batchnorm`` and ``concatenate`` and
-    the split of ``same`` padding in a padding layer."""
+    the split of ``same`` padding in a padding layer. Raises :class:`CnncalcError` for what Keras has
+    not."""
+    reason = refusal(layer)
+    if reason is not None:
+        raise CnncalcError(reason)
     arguments = _ARGUMENTS[type(layer)](layer, data_format, input_shape)
     main = KerasLayer(
         layer.keras_class,

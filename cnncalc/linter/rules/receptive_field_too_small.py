@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from math import ceil
 
 from cnncalc.diagnostics import Severity
 from cnncalc.linter.rule import Finding, LintRule, analysed, downstream, plural, size_text, spatial, upstream
@@ -80,7 +81,7 @@ class ReceptiveFieldTooSmall(LintRule):
             if not isinstance(record.layer, GlobalAvgPool2D | GlobalMaxPool2D) or _gate(analysis, record):
                 continue
             (source,) = analysis.inputs_of(record)
-            field = source.receptive_field if source else ReceptiveField((1, 1), (1, 1))
+            field = source.receptive_field if source else ReceptiveField.identity()
             if field is None or (field.size[0] >= image[0] and field.size[1] >= image[1]):
                 continue
             deepest = next((r.name for r in upstream(analysis, record) if r.windows is not None), "the input")
@@ -89,7 +90,8 @@ class ReceptiveFieldTooSmall(LintRule):
                 for size, seen, jump in zip(image[:2], field.size, field.jump, strict=True)
             )
             wider = [
-                seen + more * (KERNEL - 1) * jump for seen, jump in zip(field.size, field.jump, strict=True)
+                ceil(seen + more * (KERNEL - 1) * jump)  # a jump is a fraction after upsampling
+                for seen, jump in zip(field.size, field.jump, strict=True)
             ]
             yield Finding(
                 record.index,

@@ -35,6 +35,16 @@ def test_every_example_cross_checks_green(bridge: SimpleNamespace, path: Path) -
 
 
 @pytest.mark.keras
+def test_what_keras_has_not_is_a_rejection_by_name(bridge: SimpleNamespace) -> None:
+    result = bridge.crosscheck.crosscheck(ROOT / "examples" / "lenet5_1998.yaml")
+    assert result.rejection is not None
+    assert str(result.rejection) == (
+        "Keras rejects layer C1 (layers[0]): Keras has no activation lecun_tanh (layer C1); "
+        "the NumPy backend runs it"
+    )
+
+
+@pytest.mark.keras
 @pytest.mark.parametrize("path", INVALID, ids=[path.stem for path in INVALID])
 def test_keras_rejects_the_layer_the_engine_stops_at(bridge: SimpleNamespace, path: Path) -> None:
     analysis = cnncalc.analyze(path)
@@ -207,7 +217,9 @@ def test_without_keras_the_error_says_what_to_install(monkeypatch: pytest.Monkey
     from cnncalc.backends.keras import keras_required
 
     monkeypatch.setitem(sys.modules, "keras", None)  # what `import keras` sees when it is missing
-    with pytest.raises(CnncalcError, match=r"keras is not installed: pip install 'cnncalc\[keras\]'"):
+    with pytest.raises(
+        CnncalcError, match=r"keras is not installed: pip install '\.\[keras\]' in cnncalc's folder"
+    ):
         keras_required()
 
 

@@ -152,7 +152,7 @@ def test_export_code_to_stdout_or_a_file_never_over_one(tmp_path: Path) -> None:
     assert code == 2
     assert target.read_text() == "# my code\n"
     assert run("export", LENET, "--to", "keras", "-o", str(target), "--force")[0] == 0
-    assert "def build_model():" in target.read_text()
+    assert "def build_model() -> keras.Model:" in target.read_text()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,90 @@
+"""Checking spec files into reports, deciding the exit code, and cross-checking reports with Keras:
+what ``check`` and ``crosscheck`` share, below both."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+
+from cnncalc.api import paused_collection
+from cnncalc.cli.common import ExitCode
+from cnncalc.diagnostics import Severity
+from cnncalc.errors import Problem, SpecError
+from cnncalc.linter.config import LintConfig
+from cnncalc.linter.runner import lint
+from cnncalc.render import Failure, Report
+from cnncalc.shapes.engine import analyze
+from cnncalc.shapes.records import Analysis
+from cnncalc.spec.loader import MAX_FILE_BYTES, LoadedSpec, load_file, parse_text
+
+STDIN = Path("-")
+"""The ``FILE`` that stands for standard input."""
+STDIN_NAME = "<stdin>"
+"""How reports name standard input."""
+
+
+def check_file(path: Path, config: LintConfig | None = None) -> Report:
+    """Load, analyse and lint one file (``-``: standard input); a file that cannot be read or
+    validated becomes a failure."""
+    try:
+        with paused_collection():
+            loaded = read_stdin() if path == STDIN else load_file(path)
+            return lint(analyze(loaded.spec, loaded.source), config, loaded.source)
+    except SpecError as exc:
+        return Failure(STDIN_NAME if path == STDIN else str(path), exc)
+
+
+def read_stdin() -> LoadedSpec:
+    """A spec from standard input, read up to the size limit of spec files."""
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        message = f"more than {MAX_FILE_BYTES // 2**20} MiB on standard input; not a spec"
+        raise SpecError([Problem(message, file=STDIN_NAME)])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        message = f"not UTF-8 text (byte {exc.start}); not a YAML spec"
+        raise SpecError([Problem(message, file=STDIN_NAME)]) from None
+    return parse_text(text, file=STDIN_NAME)
+
+
+def exit_code(
+    reports: Sequence[Report],
+    configs: Sequence[LintConfig],
+    *,
+    max_warnings: int | None = None,
+    exit_zero: bool = False,
+) -> ExitCode:
+    """2 when a file cannot be loaded; else 1 when an error or a warning is reported (ruff: what is
+    reported fails), or an info finding in strict mode; else 0.
+
+    ``max_warnings`` (ESLint's) lets warnings pass up to that many over all files; ``exit_zero``
+    (ruff's) turns 1 into 0. Neither changes 2.
+    """
+    if any(isinstance(report, Failure) for report in reports):
+        return ExitCode.ERROR
+    analyses = [(r, c) for r, c in zip(reports, configs, strict=True) if isinstance(r, Analysis)]
+    severities = [(d.severity, c.strict) for r, c in analyses for d in r.diagnostics]
+    warnings = sum(severity is Severity.WARNING for severity, _ in severities)
+    failing = any(
+        s is Severity.ERROR or (s is Severity.INFO and strict) for s, strict in severities
+    ) or warnings > (max_warnings or 0)
+    return ExitCode.FINDINGS if failing and not exit_zero else ExitCode.OK
+
+
+def crosscheck_report(report: Report, console: Console) -> ExitCode:
+    """Build one checked spec in Keras and print the comparison: 2 if the file could not be read,
+    1 if Keras disagrees or the spec has errors, else 0."""
+    from cnncalc.backends.keras.crosscheck import crosscheck as compare
+    from cnncalc.render.crosscheck import render_crosscheck
+    from cnncalc.render.table import print_failure
+
+    if isinstance(report, Failure):
+        print_failure(report, console)
+        return ExitCode.ERROR
+    result = compare(report)
+    render_crosscheck(result, console)
+    return ExitCode.OK if result.ok and report.ok else ExitCode.FINDINGS
