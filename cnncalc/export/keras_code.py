@@ -22,8 +22,8 @@ from cnncalc.backends.keras.plan import CUSTOM_LAYERS, logits_output
 from cnncalc.data.mnist import MNIST_SIDE, prepare
 from cnncalc.errors import CnncalcError, DataError
 from cnncalc.export.keras_blocks import program
-from cnncalc.export.python_code import LINE_LENGTH, literal
-from cnncalc.export.source_parts import Definition, SourceParts, names_read
+from cnncalc.export.python_code import literal
+from cnncalc.export.source_parts import LINE_LENGTH, Definition, SourceParts, names_read
 from cnncalc.shapes.records import Analysis
 
 PARTS = ("cnncalc.backends.keras.layers", "cnncalc.export.keras_script")
