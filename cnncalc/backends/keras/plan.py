@@ -16,7 +16,7 @@ from typing import Any
 
 from cnncalc.errors import CnncalcError
 from cnncalc.shapes.formulas import same_padding
-from cnncalc.shapes.records import Analysis, Shape
+from cnncalc.shapes.records import Analysis, LayerRecord, Shape
 from cnncalc.spec.models import (
     RBF,
     Activation,
@@ -429,18 +429,38 @@ _ARGUMENTS: dict[type[LayerBase], Callable[[Any, DataFormat, Shape], Arguments]]
 
 
 def logits_output(analysis: Analysis) -> bool:
-    """Whether the loss must read the network's outputs as logits: unless the last activation in the
-    network is a softmax, as Keras' trainer and the NumPy backend both decide.
+    """Whether the loss must read the network's output as logits: unless the output comes out of a
+    softmax (an activation, or a softmax layer, with only layers that change no value after it), as
+    Keras' trainer and the NumPy backend both decide.
 
     Raises :class:`CnncalcError` when the network cannot be trained as a classifier.
     """
     name = analysis.name
     if not analysis.ok:
         raise CnncalcError(f"cannot train {name}: {analysis.errors[0].message}")
+    if len(analysis.outputs) > 1:
+        raise CnncalcError(f"cannot train {name} as a classifier: it has {len(analysis.outputs)} outputs")
     if analysis.output_shape is None or len(analysis.output_shape) != 1:
         raise CnncalcError(
             f"cannot train {name} as a classifier: its output {analysis.output_shape} is not a vector of "
             "class scores (end with flatten or a global pool, then dense)"
         )
-    last = next((layer for layer in reversed(analysis.spec.layers) if hasattr(layer, "activation")), None)
-    return getattr(last, "activation", "linear") != "softmax"
+    record: LayerRecord | None = analysis.layer(analysis.outputs[0])
+    while record is not None:  # back from the output to the layer that last changed the values
+        layer = record.layer
+        if isinstance(layer, Softmax):
+            return False
+        activation = getattr(layer, "activation", None)
+        if activation not in (None, "linear"):
+            return bool(activation != "softmax")
+        if not isinstance(layer, PASSES_VALUES) and not (
+            isinstance(layer, Activation) and activation == "linear"
+        ):
+            return True
+        record = analysis.inputs_of(record)[0]
+    return True
+
+
+PASSES_VALUES = (Dropout, SpatialDropout2D, GaussianNoise, Flatten, Reshape, Identity)
+"""Layers that leave a softmax's output a probability distribution (dropout and noise are off at test
+time, reshaping moves values only)."""
