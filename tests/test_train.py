@@ -237,5 +237,5 @@ def test_save_weights_takes_the_backend_s_file_before_training(
         *("--backend", backend, "--data", str(small_mnist), "--save-weights", str(tmp_path / name)),
     )
     assert code == 2
-    assert f"--backend {backend} saves a " in output
+    assert f"--backend {backend} writes a " in output
     assert "epoch" not in output

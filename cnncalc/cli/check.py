@@ -17,7 +17,6 @@ from cnncalc.cli.common import (
     ForceOption,
     FormatOption,
     SpecFiles,
-    refuse_to_overwrite,
     stderr,
     stdout,
 )
@@ -25,7 +24,7 @@ from cnncalc.cli.reports import STDIN, check_file, crosscheck_report, exit_code
 from cnncalc.cost.conventions import Convention
 from cnncalc.cost.measures import Measures
 from cnncalc.cost.memory import Dtype
-from cnncalc.files import write_atomic
+from cnncalc.files import Output, check_outputs, write_atomic
 from cnncalc.linter.config import LintConfig, find_config, selectors
 from cnncalc.linter.registry import RULES
 from cnncalc.linter.rule import LintRule
@@ -157,7 +156,8 @@ def check(
         raise typer.BadParameter("give --batch-size or --batch-axis, not both", param_hint="'--batch-axis'")
     if statistics and output_format not in {OutputFormat.TABLE, OutputFormat.CONCISE, OutputFormat.JSON}:
         raise typer.BadParameter("--statistics prints text, or JSON with --format json")
-    refuse_to_overwrite(output_file, force)
+    if output_file is not None:
+        check_outputs([Output(output_file, "--output-file")], force=force)
     shown_columns = None if columns is None else parse_columns(columns)
     measures = Measures(flops_convention, dtype, batch_size or 1)
     chosen = None if select is None else selectors(select, "--select", ignoring=False)
@@ -306,6 +306,8 @@ def schema(
     """Print the JSON Schema of the spec language (for yaml-language-server and editors)."""
     from cnncalc.spec.schema import spec_json_schema
 
+    if output is not None:
+        check_outputs([Output(output, "-o")], force=force)
     text = json.dumps(spec_json_schema(), indent=2) + "\n"
     if output is None:
         typer.echo(text, nl=False)

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import ForceOption, SpecFiles, refuse_to_overwrite, stdout
+from cnncalc.cli.common import ForceOption, SpecFiles, stdout
 from cnncalc.cli.export import OutputFile
 from cnncalc.cli.reports import check_file, crosscheck_report
-from cnncalc.files import write_atomic
+from cnncalc.files import Output, check_outputs, write_atomic
 
 
 def crosscheck(files: SpecFiles) -> None:
@@ -46,7 +46,8 @@ def import_keras(
     safe_mode: no Python code stored in the file (Lambda layers) runs."""
     from cnncalc.backends.keras.files import check_model_file
 
-    refuse_to_overwrite(output, force)
+    if output is not None:
+        check_outputs([Output(output, "-o")], force=force)
     check_model_file(model_file)  # milliseconds, before TensorFlow's seconds
     shape = _shape(input_shape)
     from cnncalc.backends.keras.convert import from_model, load_model

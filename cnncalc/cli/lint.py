@@ -11,7 +11,7 @@ import typer
 
 from cnncalc.cli.common import ExitCode, ForceOption, stdout
 from cnncalc.errors import CnncalcError
-from cnncalc.files import write_atomic
+from cnncalc.files import Output, check_outputs, write_atomic
 from cnncalc.linter.docs import pages, rule_page, rule_url
 from cnncalc.linter.registry import RULES, find_rule
 from cnncalc.linter.solver import Solution
@@ -27,6 +27,10 @@ class ListFormat(StrEnum):
 
     TABLE = "table"
     JSON = "json"
+
+
+SHOWN = 20
+"""How many solutions ``cnncalc solve`` lists at most (an input of a billion has millions)."""
 
 
 class PaddingChoice(StrEnum):
@@ -55,9 +59,8 @@ def rules(
     """List every rule: code, name, default severity and summary."""
     if docs is not None:
         written = {docs / name: text for name, text in pages().items()}
-        existing = [path for path in written if path.exists()]
-        if existing and not force:
-            raise CnncalcError(f"{existing[0]} already exists; pass --force to overwrite the pages")
+        if docs.is_dir():
+            check_outputs([Output(path, "--docs") for path in written], force=force)
         docs.mkdir(parents=True, exist_ok=True)
         for path, text in written.items():
             write_atomic(path, text, force=force)
@@ -134,7 +137,10 @@ def solve(
         strides=stride,
         dilation=dilation,
         padding=None if padding is None else padding.value,
+        limit=SHOWN + 1,
     )
+    more = len(found) > SHOWN
+    found = found[:SHOWN]
     match output_format:
         case ListFormat.TABLE:
             console = stdout()
@@ -145,6 +151,12 @@ def solve(
 
                 console.print(f"{input_size} → {output_size} with a kernel of {kernel}")
                 print_whole(console, _solutions_table(found))
+                if more:
+                    console.print(
+                        f"There are more; the {SHOWN} simplest are shown. "
+                        "Fix --stride, --dilation or --padding to see others.",
+                        soft_wrap=True,
+                    )
         case ListFormat.JSON:
             listing = [
                 {

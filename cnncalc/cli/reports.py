@@ -3,7 +3,6 @@ what ``check`` and ``crosscheck`` share, below both."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,18 +11,17 @@ from rich.console import Console
 from cnncalc.api import paused_collection
 from cnncalc.cli.common import ExitCode
 from cnncalc.diagnostics import Severity
-from cnncalc.errors import Problem, SpecError
+from cnncalc.errors import SpecError
 from cnncalc.linter.config import LintConfig
 from cnncalc.linter.runner import lint
 from cnncalc.render import Failure, Report
 from cnncalc.shapes.engine import analyze
 from cnncalc.shapes.records import Analysis
-from cnncalc.spec.loader import MAX_FILE_BYTES, LoadedSpec, load_file, parse_text
+from cnncalc.spec.loader import STDIN as STDIN_ARGUMENT
+from cnncalc.spec.loader import STDIN_NAME, load_file
 
-STDIN = Path("-")
+STDIN = Path(STDIN_ARGUMENT)
 """The ``FILE`` that stands for standard input."""
-STDIN_NAME = "<stdin>"
-"""How reports name standard input."""
 
 
 def check_file(path: Path, config: LintConfig | None = None) -> Report:
@@ -31,24 +29,10 @@ def check_file(path: Path, config: LintConfig | None = None) -> Report:
     validated becomes a failure."""
     try:
         with paused_collection():
-            loaded = read_stdin() if path == STDIN else load_file(path)
+            loaded = load_file(path)  # "-" reads standard input, with a limit and a timeout
             return lint(analyze(loaded.spec, loaded.source), config, loaded.source)
     except SpecError as exc:
         return Failure(STDIN_NAME if path == STDIN else str(path), exc)
-
-
-def read_stdin() -> LoadedSpec:
-    """A spec from standard input, read up to the size limit of spec files."""
-    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
-    if len(data) > MAX_FILE_BYTES:
-        message = f"more than {MAX_FILE_BYTES // 2**20} MiB on standard input; not a spec"
-        raise SpecError([Problem(message, file=STDIN_NAME)])
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        message = f"not UTF-8 text (byte {exc.start}); not a YAML spec"
-        raise SpecError([Problem(message, file=STDIN_NAME)]) from None
-    return parse_text(text, file=STDIN_NAME)
 
 
 def exit_code(

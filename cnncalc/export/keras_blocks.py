@@ -22,6 +22,7 @@ from typing import Any
 
 from cnncalc.backends.keras.plan import CUSTOM_LAYERS, PAD_SUFFIX, KerasLayer, keras_layers
 from cnncalc.export.python_code import call, identifier, literal
+from cnncalc.render.escape import python_text
 from cnncalc.shapes.records import Analysis
 from cnncalc.spec.blocks import REQUIRED, Use, expand
 from cnncalc.spec.expressions import ExpressionError, evaluate, is_expression
@@ -538,7 +539,7 @@ class _Body:
             return None
         if is_expression(name):
             return f'f"{{name}}_{{{_code(name)}}}"' if self.named else _code(name)
-        text = str(name).replace("{", "{{").replace("}", "}}")
+        text = python_text(str(name)).replace("{", "{{").replace("}", "}}")
         return f'f"{{name}}_{text}"' if self.named else literal(str(name))
 
     def _arguments(
@@ -582,7 +583,7 @@ class _Body:
         if template is not None and function.named:
             if not isinstance(template, str) or is_expression(template):
                 raise _Unwritable
-            text = template.replace("{", "{{").replace("}", "}}").replace("{{i}}", "{i}")
+            text = python_text(template).replace("{", "{{").replace("}", "}}").replace("{{i}}", "{i}")
             if self.named:
                 name = [f'f"{{name}}_{text}"']
             else:
@@ -638,7 +639,11 @@ def _code(value: Any) -> str:
         return "[" + ", ".join(_code(item) for item in value) + "]"
     if is_expression(value):
         text = str(value)
-        return text[2:-1].strip() if text.startswith("$(") else text[1:]
+        if not text.startswith("$("):
+            return text[1:]
+        code = text[2:-1].strip()
+        # A comment or a line break (inside brackets) is valid in an expression but not on one line.
+        return code if not set(code) & {"#", "\n", "\r"} else ast.unparse(ast.parse(code, mode="eval"))
     return literal(value)
 
 

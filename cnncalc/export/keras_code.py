@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import textwrap
 
-import numpy as np
-
 from cnncalc.backends.keras.plan import CUSTOM_LAYERS, logits_output
-from cnncalc.data.mnist import MNIST_SIDE, prepare
+from cnncalc.data.mnist import require_mnist_input
 from cnncalc.errors import CnncalcError, DataError
 from cnncalc.export.keras_blocks import program
 from cnncalc.export.python_code import literal
 from cnncalc.export.source_parts import LINE_LENGTH, Definition, SourceParts, names_read
+from cnncalc.render.escape import python_text
 from cnncalc.shapes.records import Analysis
 
 PARTS = ("cnncalc.backends.keras.layers", "cnncalc.export.keras_script")
@@ -38,7 +37,7 @@ def keras_code(analysis: Analysis, *, script: str = "model.py") -> str:
     model = program(analysis)
     try:
         from_logits = logits_output(analysis)
-        prepare(np.zeros((1, MNIST_SIDE, MNIST_SIDE), np.uint8), spec.input, spec.data_format)  # can it?
+        require_mnist_input(spec.input, spec.data_format)
         reason = None
     except (CnncalcError, DataError) as exc:
         from_logits, reason = False, str(exc)
@@ -66,10 +65,12 @@ def keras_code(analysis: Analysis, *, script: str = "model.py") -> str:
 
 def _docstring(analysis: Analysis, script: str, reason: str | None) -> str:
     layers, params = len(analysis.layers), analysis.total_params
-    source = analysis.file or "a spec"
-    head = f"{analysis.name}: {layers} layers, {params:,} parameters.\nWritten by cnncalc from {source}."
+    name, source = python_text(analysis.name), python_text(analysis.file or "a spec")
+    head = f"{name}: {layers} layers, {params:,} parameters.\nWritten by cnncalc from {source}."
     if reason:
-        why = textwrap.fill(f"It cannot be trained on MNIST as it is: {reason}", LINE_LENGTH - 10)
+        why = textwrap.fill(
+            f"It cannot be trained on MNIST as it is: {python_text(reason)}", LINE_LENGTH - 10
+        )
         body = f"Build the model and print Keras' summary:\n\n    python {script}\n\n{why}"
     else:
         body = (

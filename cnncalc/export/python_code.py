@@ -8,12 +8,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from cnncalc.export.source_parts import LINE_LENGTH
+from cnncalc.render.escape import python_text
 
 
 def literal(value: Any) -> str:
-    """Python source for a value, strings in double quotes (as ruff formats them)."""
+    """Python source for a value, strings in double quotes (as ruff formats them), any character in
+    them escaped (a layer name may hold quotes, backslashes, newlines, terminal controls)."""
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f'"{python_text(value)}"'
     if isinstance(value, list):
         return "[" + ", ".join(literal(item) for item in value) + "]"
     if isinstance(value, tuple):

@@ -3,8 +3,8 @@
 line or from the ``[tool.cnncalc]`` table of the nearest ``pyproject.toml``; a spec's own
 ``lint: ignore``, and a layer's, add to them.
 
-Files that cannot be loaded (CNN001) and errors the engine stops at (CNN101–CNN105) are always
-reported and cannot be ignored.
+Files that cannot be loaded (CNN001) and errors the engine stops at (CNN101–CNN109, CNN117) are
+always reported and cannot be ignored.
 """
 
 from __future__ import annotations
@@ -122,8 +122,21 @@ def selector_problem(selector: str, *, ignoring: bool) -> tuple[str, str | None]
 
 def selectors(values: Iterable[str], origin: str, *, ignoring: bool) -> tuple[str, ...]:
     """Normalised selectors; a comma-separated value counts as several. Raises :class:`ConfigError`
-    naming ``origin`` (``--select``, ``pyproject.toml: [tool.cnncalc] ignore``) for a bad one."""
-    result = tuple(normalise(part) for value in values for part in value.split(",") if part.strip())
+    naming ``origin`` (``--select``, ``pyproject.toml: [tool.cnncalc] ignore``) for a bad one, an
+    empty one included: ``--select ''`` selecting nothing would silently turn every rule off.
+
+    >>> selectors(["CNN110,cnn2"], "--select", ignoring=False)
+    ('CNN110', 'CNN2')
+    >>> selectors([""], "--select", ignoring=False)
+    Traceback (most recent call last):
+    cnncalc.linter.config.ConfigError: --select: an empty rule selector selects nothing; give codes ...
+    """
+    result = tuple(normalise(part) for value in values for part in value.split(","))
+    if "" in result:
+        raise ConfigError(
+            f"{origin}: an empty rule selector selects nothing; give codes (CNN110), prefixes (CNN2) "
+            "or names (unseen-input-pixels)"
+        )
     for selector in result:
         problem = selector_problem(selector, ignoring=ignoring)
         if problem is not None:
@@ -135,7 +148,10 @@ def selectors(values: Iterable[str], origin: str, *, ignoring: bool) -> tuple[st
 def find_config(directory: Path) -> LintConfig:
     """The settings of the nearest ``pyproject.toml`` with a ``[tool.cnncalc]`` table, looking from
     ``directory`` upwards (as ruff does); the defaults if there is none."""
-    directory = directory.absolute()
+    try:
+        directory = directory.absolute()
+    except FileNotFoundError:  # os.getcwd() of a deleted folder
+        raise ConfigError("the working folder no longer exists; cd to an existing one") from None
     for folder in (directory, *directory.parents):
         candidate = folder / "pyproject.toml"
         if candidate.is_file():

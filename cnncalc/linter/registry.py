@@ -23,6 +23,8 @@ from cnncalc.linter.rules.receptive_field_too_small import ReceptiveFieldTooSmal
 from cnncalc.linter.rules.reflect_padding_too_large import ReflectPaddingTooLarge
 from cnncalc.linter.rules.reshape_size_mismatch import ReshapeSizeMismatch
 from cnncalc.linter.rules.shapes_mismatch import ShapesMismatch
+from cnncalc.linter.rules.size_out_of_range import SizeOutOfRange
+from cnncalc.linter.rules.skipped_input_pixels import SkippedInputPixels
 from cnncalc.linter.rules.softmax_not_last import SoftmaxNotLast
 from cnncalc.linter.rules.strides_with_dilation import StridesWithDilation
 from cnncalc.linter.rules.unseen_input_pixels import UnseenInputPixels
@@ -45,6 +47,8 @@ RULES: tuple[Rule, ...] = (
     DenseOnFeatureMap(),
     PoolLargerThanMap(),
     UnusedLayer(),
+    SkippedInputPixels(),
+    SizeOutOfRange(),
     ParameterExplosion(),
     DeadKernelTaps(),
     ConsecutiveLinearLayers(),

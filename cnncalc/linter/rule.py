@@ -135,7 +135,10 @@ def upstream(analysis: Analysis, record: LayerRecord) -> Iterator[LayerRecord]:
 
 
 def downstream(analysis: Analysis, record: LayerRecord) -> list[LayerRecord]:
-    """Every layer that depends on ``record``, in spec order."""
+    """Every layer that depends on ``record``, in spec order (in a chain, every later layer: a slice,
+    not a walk)."""
+    if not analysis.branches:
+        return list(analysis.layers[record.index + 1 :])
     reached = {record.name}
     for later in analysis.layers[record.index + 1 :]:
         if reached.intersection(later.inputs):

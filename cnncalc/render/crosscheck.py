@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cnncalc.backends.keras.crosscheck import Crosscheck, LayerComparison, Params
+from cnncalc.render.escape import visible
 from cnncalc.render.table import print_whole
 from cnncalc.shapes.text import format_shape
 
@@ -17,9 +18,9 @@ DISAGREE = Text("✗", style="bold red")
 def render_crosscheck(result: Crosscheck, console: Console) -> None:
     """Print the comparison table, the verdict, both sides' errors, then ``model.summary()``."""
     analysis = result.analysis
-    title = Text(analysis.name, style="bold")
+    title = Text(visible(analysis.name), style="bold")
     if analysis.file:
-        title.append(f"  {analysis.file}", style="dim")
+        title.append(f"  {visible(analysis.file)}", style="dim")
     title.append(f"  cnncalc vs Keras {result.keras_version}", style="dim")
     console.print(title, soft_wrap=True)
     table = Table(header_style="bold", caption_justify="left")
@@ -39,7 +40,7 @@ def render_crosscheck(result: Crosscheck, console: Console) -> None:
         params_style = "" if layer.params_match else "bold red"
         table.add_row(
             str(record.index),
-            record.name,
+            Text(visible(record.name)),
             Text(_engine_shape(result, layer), style=shape_style),
             Text(_keras_shape(result, layer), style=shape_style),
             Text(_params(layer.engine_params), style=params_style),
@@ -51,7 +52,7 @@ def render_crosscheck(result: Crosscheck, console: Console) -> None:
     if result.ok:
         console.print(Text(f"✓ cnncalc and Keras agree on all {layers} layers", style="green"))
     else:
-        names = ", ".join(layer.record.name for layer in result.mismatches)
+        names = visible(", ".join(layer.record.name for layer in result.mismatches))
         console.print(
             Text(f"✗ cnncalc and Keras disagree on {len(result.mismatches)} of {layers} layers: {names}"),
             style="bold red",
@@ -59,15 +60,16 @@ def render_crosscheck(result: Crosscheck, console: Console) -> None:
         )
     for diagnostic in analysis.errors:
         line = Text(f"cnncalc: error {diagnostic.code} ", style="red")
-        line.append(f"{analysis.layers[diagnostic.layer or 0].name}: {diagnostic.message}", style="")
+        line.append(visible(f"{analysis.layers[diagnostic.layer or 0].name}: {diagnostic.message}"), style="")
         console.print(line, soft_wrap=True)
     for rejection in result.rejections:
         line = Text("Keras: rejects ", style="red")
-        line.append(f"{rejection.name}: {rejection.reason}", style="")
+        line.append(visible(f"{rejection.name}: {rejection.reason}"), style="")
         console.print(line, soft_wrap=True)
     if result.keras_summary is not None:
         console.print()
-        console.print(result.keras_summary, markup=False, highlight=False, soft_wrap=True)
+        summary = "\n".join(visible(line) for line in result.keras_summary.split("\n"))
+        console.print(summary, markup=False, highlight=False, soft_wrap=True)
 
 
 def _engine_shape(result: Crosscheck, layer: LayerComparison) -> str:

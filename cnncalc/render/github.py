@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from cnncalc.diagnostics import Severity
 from cnncalc.render import Report, entries
+from cnncalc.render.escape import visible
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -37,9 +38,11 @@ def command(level: str, message: str, hint: str | None, **properties: str | int 
     '::warning file=a%2Cb.yaml,line=3::50%25 done%0Ahint: a, b: c'
     """
     fields = ",".join(
-        f"{key}={_escape(str(value), True)}" for key, value in properties.items() if value is not None
+        f"{key}={_escape(visible(str(value)), True)}"
+        for key, value in properties.items()
+        if value is not None
     )
-    text = message + (f"\nhint: {hint}" if hint else "")
+    text = visible(message) + (f"\nhint: {visible(hint)}" if hint else "")
     return f"::{level} {fields}::{_escape(text, False)}"
 
 

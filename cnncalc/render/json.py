@@ -14,6 +14,7 @@ from cnncalc.errors import Problem
 from cnncalc.linter.docs import rule_url
 from cnncalc.linter.rules.invalid_spec import InvalidSpec
 from cnncalc.render import Failure, Report
+from cnncalc.render.escape import json_document
 from cnncalc.shapes.records import Analysis, LayerRecord, ReceptiveField
 
 
@@ -28,7 +29,8 @@ def render_json(
     folder was checked)."""
     objects = [report_dict(report, measures=measures, batch_size=batch_size) for report in reports]
     single = len(objects) == 1 and not as_list
-    return json.dumps(objects[0] if single else objects, indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(objects[0] if single else objects, indent=2, ensure_ascii=False)
+    return json_document(text) + "\n"  # valid UTF-8 whatever the file names, no terminal controls
 
 
 def report_dict(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cnncalc.render import PLAIN, Failure, Report, View
 from cnncalc.render.columns import SPECS, chosen_columns, cost_totals, row_cells, rows
+from cnncalc.render.escape import markdown, visible
 from cnncalc.render.text import findings_summary, shape_text, totals, where
 from cnncalc.shapes.records import Analysis
 
@@ -19,7 +20,7 @@ def render_markdown(reports: list[Report], view: View = PLAIN) -> str:
 
 
 def _analysis(analysis: Analysis, view: View) -> str:
-    heading = f"### {analysis.name}" + (f" (`{analysis.file}`)" if analysis.file else "")
+    heading = f"### {markdown(analysis.name)}" + (f" (`{visible(analysis.file)}`)" if analysis.file else "")
     explain = view.explain
     columns = chosen_columns(analysis, view)
     lines = [
@@ -35,10 +36,10 @@ def _analysis(analysis: Analysis, view: View) -> str:
         + ("---|" if explain else ""),
     ]
     for row in rows(analysis, view):
-        cells = row_cells(row, columns, view)
+        cells = [markdown(cell) for cell in row_cells(row, columns, view)]
         if explain:
-            cells.append("<br>".join(row.formulas))
-        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+            cells.append("<br>".join(markdown(line) for line in row.formulas))
+        lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines.extend(
         f"**{label}:** {value}  "
@@ -48,19 +49,16 @@ def _analysis(analysis: Analysis, view: View) -> str:
         lines.append(f"**Findings:** {findings_summary(analysis.diagnostics)}  ")
         lines.append("")
         for d in analysis.diagnostics:
-            location = where(analysis, d)
-            hint = f" *Hint: {d.hint}*" if d.hint else ""
+            location = markdown(where(analysis, d))
+            hint = f" *Hint: {markdown(d.hint)}*" if d.hint else ""
             lines.append(
-                f"- **{d.severity.value} {d.code}**{' ' + location if location else ''}: {d.message}.{hint}"
+                f"- **{d.severity.value} {d.code}**{' ' + location if location else ''}: "
+                f"{markdown(d.message)}.{hint}"
             )
     return "\n".join(lines)
 
 
 def _failure(failure: Failure) -> str:
-    lines = [f"### `{failure.file}`", ""]
-    lines.extend(f"- **error**: {_cell(str(problem))}" for problem in failure.error.problems)
+    lines = [f"### `{visible(failure.file)}`", ""]
+    lines.extend(f"- **error**: {markdown(str(problem))}" for problem in failure.error.problems)
     return "\n".join(lines)
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")

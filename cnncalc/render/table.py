@@ -26,6 +26,7 @@ from cnncalc.render.columns import (
     row_cells,
     rows,
 )
+from cnncalc.render.escape import visible
 from cnncalc.render.text import findings_summary, totals, where
 from cnncalc.shapes.records import Analysis
 
@@ -66,9 +67,9 @@ def print_whole(console: Console, renderable: RenderableType) -> None:
 
 
 def _print_analysis(analysis: Analysis, console: Console, view: View) -> None:
-    title = Text(analysis.name, style="bold")
+    title = Text(visible(analysis.name), style="bold")
     if analysis.file:
-        title.append(f"  {analysis.file}", style="dim")
+        title.append(f"  {visible(analysis.file)}", style="dim")
     console.print(title, soft_wrap=True)
     table_rows = rows(analysis, view)
     columns = chosen_columns(analysis, view)
@@ -79,7 +80,7 @@ def _print_analysis(analysis: Analysis, console: Console, view: View) -> None:
         console.print("[bold]Formulas:[/bold]", highlight=False)
         for row in table_rows:
             for formula in row.formulas:
-                console.print(Text(f"  {row.records[0].name}: {formula}"), soft_wrap=True)
+                console.print(Text(visible(f"  {row.records[0].name}: {formula}")), soft_wrap=True)
     else:
         print_whole(console, table)
     for label, value in [*totals(analysis), *cost_totals(analysis, columns, view)]:
@@ -111,9 +112,9 @@ def _table(
         unreached = all(record.output_shape is None for record in row.records)
         style = "red" if indexes & failed else ("dim" if unreached else "")
         style = style or ("yellow" if indexes & warned else "")
-        cells = row_cells(row, columns, view)
+        cells = [Text(visible(cell)) for cell in row_cells(row, columns, view)]  # never markup
         if formulas:
-            cells.append("\n".join(row.formulas))
+            cells.append(Text("\n".join(visible(line) for line in row.formulas)))
         table.add_row(*cells, style=style)
     return table
 
@@ -126,18 +127,18 @@ def _print_diagnostic(console: Console, diagnostic: Diagnostic, location: str) -
     line = Text()
     line.append(f"{diagnostic.severity.value} {diagnostic.code}", style=SEVERITY_STYLE[diagnostic.severity])
     if location:
-        line.append(f" {location}", style="bold")
-    line.append(f": {diagnostic.message}")
+        line.append(f" {visible(location)}", style="bold")
+    line.append(f": {visible(diagnostic.message)}")
     console.print(line, soft_wrap=True)
     if diagnostic.hint:
-        console.print(Text(f"  hint: {diagnostic.hint}", style="dim"), soft_wrap=True)
+        console.print(Text(f"  hint: {visible(diagnostic.hint)}", style="dim"), soft_wrap=True)
 
 
 def print_failure(failure: Failure, console: Console) -> None:
     """The problems that keep a file from loading, one per line, each with its hint."""
     for problem in failure.error.problems:
         line = Text("error", style=SEVERITY_STYLE[Severity.ERROR])
-        line.append(f" {problem}")
+        line.append(f" {visible(str(problem))}")
         console.print(line, soft_wrap=True)
         if problem.hint:
-            console.print(Text(f"  hint: {problem.hint}", style="dim"), soft_wrap=True)
+            console.print(Text(f"  hint: {visible(problem.hint)}", style="dim"), soft_wrap=True)

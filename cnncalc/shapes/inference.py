@@ -23,6 +23,12 @@ SHAPES_MISMATCH = "CNN106"
 RESHAPE_SIZE_MISMATCH = "CNN107"
 AXIS_OUT_OF_RANGE = "CNN108"
 CONNECTIONS_OUT_OF_RANGE = "CNN109"
+SIZE_OUT_OF_RANGE = "CNN117"
+
+MAX_DIGITS = 1000
+"""The most digits a dimension or a receptive field is analysed with. Arithmetic on Python ints is
+exact at any size, but a few hundred layers that each multiply a size (upsampling, strides on a 1×1
+map) make numbers that take minutes to multiply and that Python refuses to write (4,300 digits)."""
 
 
 class ShapeError(Exception):

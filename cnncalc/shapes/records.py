@@ -308,7 +308,7 @@ class Analysis:
         """The (first) output's shape, ``None`` when an error stopped analysis before it."""
         return self.layer(self.outputs[0]).output_shape
 
-    @property
+    @cached_property  # rules ask for every layer: a walk each time would make them O(layers²)
     def branches(self) -> bool:
         """Whether the network is not a plain chain (a layer reads another than the one before it,
         or several inputs)."""

@@ -1,18 +1,29 @@
 """YAML text → :class:`Spec`, with every problem located by file, line, column and field.
 
+Reading is bounded: at most :data:`MAX_FILE_BYTES` plus one byte, from a regular file or standard
+input (``-``, where :data:`STDIN_TIMEOUT` seconds without data is an error). Devices, named pipes
+and folders are refused, so no input makes cnncalc hang or fill the memory.
+
 The YAML is scanned as an event stream first (no recursion, constant memory) to refuse documents
 that nest too deep, expand through aliases beyond reason (the "billion laughs") or repeat a key.
 Only then is it composed once, with ``safe`` constructors: tags such as ``!!python/object`` are
-refused, never executed. The composed node tree is kept to map validation errors back to lines.
+refused, never executed. Scalars follow the YAML 1.2 core schema (``yes`` and ``1:30`` are text,
+``1e-3`` a number); an integer with a leading zero, which YAML 1.1 reads as octal, is refused. The
+composed node tree is kept to map validation errors back to lines.
 """
 
 from __future__ import annotations
 
 import codecs
 import difflib
+import io
+import os
 import re
+import select
+import stat
+import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -25,6 +36,16 @@ from cnncalc.spec.blocks import FieldPath, Origin, expand
 from cnncalc.spec.models import KERAS_NAMES, TYPE_NAMES, Spec, canonical_type, layer_class
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
+STDIN = "-"
+"""The path that means standard input."""
+STDIN_NAME = "<stdin>"
+"""How standard input is named in messages and reports."""
+STDIN_TIMEOUT = 10.0
+"""Seconds standard input may stay silent before reading it is an error."""
+MAX_INT_DIGITS = 300
+"""The longest integer literal read. Analysis is exact on Python ints of any size, but writes them
+as text, which Python refuses beyond 4,300 digits: a product of a dozen numbers of 300 digits stays
+below that, and no network has a size near 10³⁰⁰."""
 MAX_DEPTH = 64
 MAX_NODES = 2_000_000
 MAX_PROBLEMS = 20
@@ -33,14 +54,65 @@ _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 
 
 class _SpecLoader(_BaseLoader):  # type: ignore[valid-type, misc]
-    """Safe YAML, plus YAML 1.2 floats such as ``1e-3`` that YAML 1.1 reads as strings."""
+    """Safe YAML whose plain scalars are read by the YAML 1.2 core schema, not YAML 1.1's."""
 
 
-_SpecLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
+_LEADING_ZERO = "tag:cnncalc,2025:leading-zero-int"
+"""An integer such as ``010``: octal 8 in YAML 1.1, decimal 10 in YAML 1.2; refused where the two
+differ (``07`` is 7 to both, ``019`` is no YAML 1.1 number)."""
+_CORE_SCHEMA = (  # YAML 1.2.2, 10.3.2 "Tag Resolution"; ``<<`` merge keys kept from YAML 1.1
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    (_LEADING_ZERO, r"^[-+]?0[0-7]+$", list("-+0")),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+.0123456789"),
+    ),
+    ("tag:yaml.org,2002:merge", r"^<<$", ["<"]),
 )
+_SpecLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in _CORE_SCHEMA:
+    _SpecLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """A YAML 1.2 integer: decimal, ``0o`` octal or ``0x`` hexadecimal."""
+    text = str(node.value)
+    if len(text) > MAX_INT_DIGITS:
+        raise _located(
+            f"a number with too many digits ({len(text):,}; at most {MAX_INT_DIGITS}): no size is that large",
+            node,
+        )
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text)
+
+
+def _refuse_leading_zero(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """``07`` as 7; ``010`` refused, saying what to write instead."""
+    value = _construct_int(loader, node)
+    text = str(node.value)
+    octal = int(text, 8)
+    if octal == value:
+        return value
+    raise _located(
+        f"`{text}` is {octal} (octal) to YAML 1.1 and {value} to YAML 1.2; "
+        f"write {value} (or {octal:#o} for {octal}, '{text}' for text)",
+        node,
+    )
+
+
+_SpecLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_SpecLoader.add_constructor(_LEADING_ZERO, _refuse_leading_zero)
+
+
+def _located(message: str, node: yaml.Node) -> SpecError:
+    """A problem at ``node``; the file is filled in by :func:`parse_text`."""
+    mark = node.start_mark
+    return SpecError([Problem(message, line=mark.line + 1, column=mark.column + 1)])
 
 
 @dataclass(frozen=True)
@@ -101,18 +173,14 @@ class LoadedSpec:
 
 
 def load_file(path: str | Path) -> LoadedSpec:
-    """Read and validate a spec file; raise :class:`SpecError` naming the file on any problem."""
+    """Read and validate a spec file, or standard input for ``-``; raise :class:`SpecError` naming
+    the file on any problem (see the module's docstring for what is refused)."""
     name = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise _error("no such file", name) from None
-    except IsADirectoryError:
-        raise _error("is a directory, not a spec file", name) from None
-    except OSError as exc:
-        raise _error(f"cannot read: {exc.strerror or exc}", name) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise _error(f"file is larger than {MAX_FILE_BYTES // 2**20} MiB; not a spec", name)
+    if name == STDIN:
+        name = STDIN_NAME
+    raw = _read_stdin() if name == STDIN_NAME else _read_file(name)
+    if raw is None or len(raw) > MAX_FILE_BYTES:
+        raise _error(f"larger than {MAX_FILE_BYTES // 2**20} MiB; not a spec", name)
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise _error("the file is UTF-16 text; cnncalc reads UTF-8: save it as UTF-8", name)
     if b"\0" in raw:
@@ -124,6 +192,90 @@ def load_file(path: str | Path) -> LoadedSpec:
     return parse_text(text, file=name)
 
 
+def _read_file(name: str) -> bytes | None:
+    """The bytes of a regular file (``None`` if larger than the limit); :class:`SpecError` for
+    anything else. ``/dev/stdin`` and the like are read as standard input."""
+    try:  # without O_NONBLOCK, opening a named pipe waits for a writer, maybe forever
+        descriptor = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise _error("no such file", name) from None
+    except OSError as exc:
+        raise _error(f"cannot read: {exc.strerror or exc}", name) from None
+    try:
+        info = os.fstat(descriptor)
+        if stat.S_ISDIR(info.st_mode):
+            raise _error("is a directory, not a spec file", name)
+        os.set_blocking(descriptor, True)
+        if stat.S_ISREG(info.st_mode):
+            if info.st_size > MAX_FILE_BYTES:
+                return None
+            return _read_at_most(descriptor, MAX_FILE_BYTES + 1)
+        if _is_stdin(info):
+            return _read_stream(descriptor, name)
+        raise _error(f"{_kind(info.st_mode)}, not a regular file; give a stream as `-` (stdin)", name)
+    except OSError as exc:
+        raise _error(f"cannot read: {exc.strerror or exc}", name) from None
+    finally:
+        os.close(descriptor)
+
+
+def _read_stdin() -> bytes:
+    """Standard input, up to the limit and with the timeout."""
+    if sys.stdin is None:  # pythonw, or closed by the caller
+        raise _error("there is no standard input", STDIN_NAME)
+    try:
+        descriptor = sys.stdin.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):  # replaced by a test harness
+        return sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    try:
+        return _read_stream(descriptor, STDIN_NAME)
+    except OSError as exc:
+        raise _error(f"cannot read: {exc.strerror or exc}", STDIN_NAME) from None
+
+
+def _read_stream(descriptor: int, name: str) -> bytes:
+    """Read until end of file, at most the limit plus one byte; :class:`SpecError` after
+    :data:`STDIN_TIMEOUT` seconds without data."""
+    chunks, size = [], 0
+    while size <= MAX_FILE_BYTES:
+        ready, _, _ = select.select([descriptor], [], [], STDIN_TIMEOUT)
+        if not ready:
+            raise _error(
+                f"no data for {STDIN_TIMEOUT:g} s; pipe a spec into it: `cnncalc check - < net.yaml`",
+                name,
+            )
+        chunk = os.read(descriptor, min(1 << 16, MAX_FILE_BYTES + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _read_at_most(descriptor: int, limit: int) -> bytes:
+    chunks, size = [], 0
+    while size < limit:
+        chunk = os.read(descriptor, min(1 << 20, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _is_stdin(info: os.stat_result) -> bool:
+    """Whether ``info`` is standard input's file (``/dev/stdin``, ``/proc/self/fd/0``)."""
+    try:
+        return os.path.samestat(info, os.fstat(0))
+    except OSError:
+        return False
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a named pipe"))
+    return next((kind for test, kind in kinds if test(mode)), "a socket")
+
+
 def parse_text(text: str, file: str | None = None) -> LoadedSpec:
     """Parse and validate YAML text (JSON is YAML too)."""
     _scan(text, file)
@@ -133,6 +285,8 @@ def parse_text(text: str, file: str | None = None) -> LoadedSpec:
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, file, text) from None
+    except SpecError as exc:  # from a constructor, which knows the line but not the file
+        raise SpecError([replace(problem, file=file) for problem in exc.problems]) from None
     except ValueError:  # an integer longer than Python converts (4,300 digits)
         raise _error("a number in the file has too many digits to read", file) from None
     finally:

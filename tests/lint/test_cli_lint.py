@@ -159,7 +159,7 @@ def test_rules_json_lists_every_rule() -> None:
     code, output = run("rules", "--format", "json")
     assert code == 0
     listing = json.loads(output)
-    assert len(listing) == 24
+    assert len(listing) == 26
     assert all(set(entry) == {"code", "name", "severity", "summary"} for entry in listing)
     assert listing[0]["code"] == "CNN001"
     assert listing[1] == {
@@ -195,7 +195,7 @@ def test_rule_explains_one_by_code_or_name() -> None:
 def test_rules_docs_writes_the_pages_and_never_overwrites_without_force(tmp_path: Path) -> None:
     target = tmp_path / "rules"
     assert run("rules", "--docs", str(target))[0] == 0
-    assert len(list(target.glob("*.md"))) == 25
+    assert len(list(target.glob("*.md"))) == 27
     assert (target / "CNN201.md").read_text().startswith("# CNN201 `parameter-explosion`")
     code, output = run("rules", "--docs", str(target))
     assert code == 2

@@ -18,7 +18,7 @@ from cnncalc.api import SpecSource, load
 from cnncalc.backends.keras import keras_required
 from cnncalc.backends.keras.plan import CUSTOM_LAYERS, KerasLayer, keras_layers, refusal
 from cnncalc.errors import CnncalcError
-from cnncalc.files import write_atomic
+from cnncalc.files import unwinding_on_termination, write_atomic
 from cnncalc.spec.models import INPUT, Dropout, Normalization, Rescaling, Spec
 
 keras = keras_required()
@@ -162,8 +162,9 @@ def keras_reason(error: Exception) -> str:
 
 
 def model_bytes(model: Any) -> bytes:
-    """The model as a ``.keras`` file's bytes (architecture and weights)."""
-    with tempfile.TemporaryDirectory() as folder:
+    """The model as a ``.keras`` file's bytes (architecture and weights); a SIGTERM meanwhile
+    leaves no temporary folder behind."""
+    with unwinding_on_termination(), tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         model.save(path)
         return path.read_bytes()

@@ -12,6 +12,7 @@ from math import prod
 from typing import TYPE_CHECKING, Any
 
 from cnncalc.api import SpecSource, analyze
+from cnncalc.memory import estimate, require_memory
 from cnncalc.shapes.records import Analysis, LayerRecord, Shape
 
 if TYPE_CHECKING:
@@ -87,10 +88,12 @@ class Crosscheck:
 
 
 def crosscheck(source: SpecSource) -> Crosscheck:
-    """Analyse the spec and build it in Keras; compare every layer's shape and parameter counts."""
+    """Analyse the spec and build it in Keras; compare every layer's shape and parameter counts.
+    A model whose weights do not fit in memory is refused before Keras is imported."""
+    analysis = analyze(source)
+    require_memory(estimate(analysis), f"build {analysis.name} in Keras")
     from cnncalc.backends.keras.build import build_layers, functional, keras
 
-    analysis = analyze(source)
     built = build_layers(analysis.spec)
     layers = []
     for record in analysis.layers:

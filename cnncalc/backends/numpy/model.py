@@ -270,12 +270,15 @@ class NumpyModel:
             )
         self._assign(dict(zip(self.variables, weights, strict=True)))
 
-    def save(self, path: str | os.PathLike[str], *, force: bool = False) -> None:
-        """Write every weight to an ``.npz`` keyed ``"<layer name>/<weight name>"`` (atomically;
-        an existing file only with ``force``)."""
+    def npz_bytes(self) -> bytes:
+        """Every weight as the bytes of an ``.npz`` file keyed ``"<layer name>/<weight name>"``."""
         buffer = io.BytesIO()
         np.savez(buffer, **self.variables)  # type: ignore[arg-type]  # numpy's stubs mistype **kwds
-        write_atomic(Path(path), buffer.getvalue(), force=force)
+        return buffer.getvalue()
+
+    def save(self, path: str | os.PathLike[str], *, force: bool = False) -> None:
+        """Write :meth:`npz_bytes` to ``path`` (atomically; an existing file only with ``force``)."""
+        write_atomic(Path(path), self.npz_bytes(), force=force)
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Read weights written by :meth:`save`; every key and shape must match this model."""

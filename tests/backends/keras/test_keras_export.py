@@ -227,3 +227,25 @@ def test_the_script_trains_on_the_mnist_sample_offline(tmp_path: Path) -> None:
     accuracy = float(result.stdout.rsplit("test accuracy ", 1)[1].split("%")[0])
     assert accuracy > 50  # one epoch on the 4,000 sample digits; chance is 10%
     assert "(1000 digits)" in result.stdout
+
+
+@pytest.mark.keras
+def test_any_name_is_written_safely(bridge: SimpleNamespace, keras: ModuleType, tmp_path: Path) -> None:
+    spec = {
+        "name": 'odd """ name\\',
+        "input": [8, 8, 1],
+        "blocks": {
+            "unit": {"layers": [{"name": 'c"{i}\\', "type": "conv2d", "filters": 2, "kernel_size": 3}]},
+        },
+        "layers": [
+            {"type": "conv2d", "filters": 2, "kernel_size": 1, "name": "line\nbreak"},
+            {"block": "unit", "name": "u{i}", "repeat": 2},
+            {"type": "flatten", "name": "é\u202e"},
+            {"type": "dense", "units": 10, "name": "a'b"},
+        ],
+    }
+    target = tmp_path / "odd.py"
+    target.write_text(script(spec))
+    module = load_script(target)
+    keras.utils.clear_session()
+    assert bridge.convert.from_model(module.build_model()) == network_only(cnncalc.load(spec))
