@@ -62,9 +62,9 @@ def render_crosscheck(result: Crosscheck, console: Console) -> None:
         line = Text(f"cnncalc: error {diagnostic.code} ", style="red")
         line.append(visible(f"{analysis.layers[diagnostic.layer or 0].name}: {diagnostic.message}"), style="")
         console.print(line, soft_wrap=True)
-    if result.rejection is not None:
+    for rejection in result.rejections:
         line = Text("Keras: rejects ", style="red")
-        line.append(visible(f"{result.rejection.name}: {result.rejection.reason}"), style="")
+        line.append(visible(f"{rejection.name}: {rejection.reason}"), style="")
         console.print(line, soft_wrap=True)
     if result.keras_summary is not None:
         console.print()
@@ -83,8 +83,8 @@ def _engine_shape(result: Crosscheck, layer: LayerComparison) -> str:
 def _keras_shape(result: Crosscheck, layer: LayerComparison) -> str:
     if layer.keras_shape is not None:
         return format_shape(layer.keras_shape)
-    rejection = result.rejection
-    return "rejected" if rejection is not None and rejection.index == layer.record.index else "—"
+    refused = any(rejection.index == layer.record.index for rejection in result.rejections)
+    return "rejected" if refused else "—"
 
 
 def _params(params: Params | None) -> str:

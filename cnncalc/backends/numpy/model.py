@@ -58,6 +58,7 @@ from cnncalc.backends.numpy.parallel import (
 from cnncalc.errors import CnncalcError
 from cnncalc.files import write_atomic
 from cnncalc.shapes.records import Analysis, LayerRecord, Shape
+from cnncalc.spec.models import LayerScale
 
 __all__ = ["INITIALISERS", "NumpyModel"]
 
@@ -75,7 +76,8 @@ INITIALISERS: dict[str, Callable[[Shape, np.random.Generator, npt.DTypeLike], Ar
     "variance": lambda shape, rng, dtype: ones(shape, dtype),
     "count": lambda shape, rng, dtype: zeros(shape, dtype),
 }
-"""Keras' default initialiser of each weight, by weight name."""
+"""Keras' default initialiser of each weight, by weight name (``LayerScale``'s ``gamma`` starts at its
+``init_values``)."""
 
 
 class NumpyModel:
@@ -104,7 +106,7 @@ class NumpyModel:
         self.analysis: Analysis = analysis
         self.dtype = np.dtype(dtype)
         self.rng = np.random.default_rng(seed)
-        weights = [(record.name, weight) for record in analysis.layers for weight in record.weights or ()]
+        weights = [(record, weight) for record in analysis.layers for weight in record.weights or ()]
         trainable = [weight.shape for _, weight in weights if weight.trainable]
         self.parameters, parameter_views = flat_buffer(trainable, self.dtype)
         self.gradients, gradient_views = flat_buffer(trainable, self.dtype)
@@ -115,11 +117,14 @@ class NumpyModel:
         """The gradient of every trainable weight, keyed like :attr:`variables`."""
         values: dict[str, dict[str, Array]] = {}
         parameters, gradients, states = iter(parameter_views), iter(gradient_views), iter(state_views)
-        for layer_name, weight in weights:
-            key = f"{layer_name}/{weight.name}"
+        for record, weight in weights:
+            key = f"{record.name}/{weight.name}"
             value = self.variables[key] = next(parameters) if weight.trainable else next(states)
-            value[...] = INITIALISERS[weight.name](weight.shape, self.rng, self.dtype)
-            values.setdefault(layer_name, {})[weight.name] = value
+            if isinstance(record.layer, LayerScale):
+                value[...] = record.layer.init_values
+            else:
+                value[...] = INITIALISERS[weight.name](weight.shape, self.rng, self.dtype)
+            values.setdefault(record.name, {})[weight.name] = value
             if weight.trainable:
                 self.variable_gradients[key] = next(gradients)
         self._workers = Workers(available_cores() if workers is None else workers)

@@ -18,6 +18,7 @@ from cnncalc.spec.models import (
     Concatenate,
     ConvLayer,
     LayerBase,
+    LayerScale,
     Normalization,
     Pool2D,
     Rescaling,
@@ -29,7 +30,7 @@ SKIPPED_FIELDS = {"type", "name", "inputs", "padding_mode", "lint", "connections
 """Spec fields that are no Keras arguments (padding_mode: only zeros here; connections: refused)."""
 
 
-def keras_arguments(layer: LayerBase, data_format: str, rank: int) -> dict[str, Any]:
+def keras_arguments(layer: LayerBase, data_format: str, shape: tuple[int, ...]) -> dict[str, Any]:
     """The Keras constructor arguments of a spec layer: its fields, as Keras spells their values."""
     arguments: dict[str, Any] = {
         key: list(value) if isinstance(value, tuple) and key in ("axis", "shared_axes") else value
@@ -38,12 +39,15 @@ def keras_arguments(layer: LayerBase, data_format: str, rank: int) -> dict[str, 
     }
     if isinstance(layer, ConvLayer | Pool2D) and not isinstance(layer.padding, str):
         arguments["padding"] = "valid"  # after a ZeroPadding2D
+    channels = 1 if data_format == "channels_first" and len(shape) == 3 else -1
     if isinstance(layer, BatchNorm):
-        arguments["axis"] = 1 if data_format == "channels_first" and rank == 3 else -1
+        arguments["axis"] = channels
     if isinstance(layer, Concatenate) and layer.axis is None:
-        arguments["axis"] = 1 if data_format == "channels_first" and rank == 3 else -1
+        arguments["axis"] = channels
     if isinstance(layer, Softmax):
         arguments["axis"] = layer.axis[0] if len(layer.axis) == 1 else layer.axis
+    if isinstance(layer, LayerScale):
+        arguments["projection_dim"] = shape[-1]
     if isinstance(layer, Rescaling | Normalization):
         for key in ("scale", "offset", "mean", "variance"):
             if arguments.get(key) is not None:
@@ -60,16 +64,25 @@ def keras_buildable(spec: Any) -> bool:
     )
 
 
+def keras_class(keras: ModuleType, layer: LayerBase) -> Any:
+    """Keras' class of a spec layer: from ``keras.layers``, or Keras Applications' ConvNeXt for
+    ``LayerScale``, which Keras defines only there."""
+    if isinstance(layer, LayerScale):
+        from keras.src.applications.convnext import LayerScale as KerasLayerScale
+
+        return KerasLayerScale
+    return getattr(keras.layers, layer.keras_class)
+
+
 def keras_model(keras: ModuleType, spec: Any, dtype: str = "float32") -> Any:
     """The spec as a functional ``keras.Model`` computing in ``dtype``; explicit padding is a
     ``ZeroPadding2D`` before its layer, as the spec language defines it."""
     loaded: Spec = load(spec)
     tensors = {"input": keras.Input(loaded.input, dtype=dtype)}
     for layer in loaded.layers:
-        cls = getattr(keras.layers, layer.keras_class)
+        cls = keras_class(keras, layer)
         sources = [tensors[name] for name in layer.inputs]
-        rank = len(sources[0].shape) - 1
-        arguments = keras_arguments(layer, loaded.data_format, rank)
+        arguments = keras_arguments(layer, loaded.data_format, tuple(sources[0].shape[1:]))
         if "data_format" in inspect.signature(cls).parameters:
             arguments["data_format"] = loaded.data_format
         if isinstance(layer, ConvLayer | Pool2D) and not isinstance(layer.padding, str):
@@ -79,6 +92,13 @@ def keras_model(keras: ModuleType, spec: Any, dtype: str = "float32") -> Any:
             sources if len(sources) > 1 else sources[0]
         )
     return keras.Model(tensors["input"], tensors[loaded.outputs[0]])
+
+
+def weight_key(weight: Any) -> str:
+    """The NumPy model's key of a Keras weight: its path, where Keras Applications' ``LayerScale``,
+    which leaves its weight unnamed (``variable``, ``variable_1``, ...), means ``gamma``."""
+    layer, name = weight.path.rsplit("/", 1)
+    return f"{layer}/gamma" if name.startswith("variable") else weight.path
 
 
 def random_weights(model: NumpyModel, rng: np.random.Generator) -> None:

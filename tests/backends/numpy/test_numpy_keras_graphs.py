@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from cnncalc.api import analyze
 from cnncalc.backends.numpy.layers import DropoutLayer
 from cnncalc.backends.numpy.model import NumpyModel
-from tests.backends.numpy.keras_reference import keras_model, load_into, random_weights
+from tests.backends.numpy.keras_reference import keras_model, load_into, random_weights, weight_key
 from tests.conftest import EXAMPLES
 
 pytestmark = pytest.mark.keras
@@ -86,7 +86,7 @@ def compare(
         expected_gradient = np.asarray(keras_gradient)
         scale = max(1.0, float(np.max(np.abs(expected_gradient))))
         np.testing.assert_allclose(
-            model.variable_gradients[weight.path],
+            model.variable_gradients[weight_key(weight)],
             expected_gradient,
             rtol=relative,
             atol=floor * scale,

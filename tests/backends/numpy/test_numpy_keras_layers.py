@@ -13,7 +13,7 @@ import pytest
 from cnncalc.api import load
 from cnncalc.backends.numpy.model import NumpyModel
 from cnncalc.spec.models import Dropout, GaussianNoise, SpatialDropout2D
-from tests.backends.numpy.keras_reference import keras_buildable, keras_model, load_into
+from tests.backends.numpy.keras_reference import keras_buildable, keras_model, load_into, weight_key
 from tests.backends.numpy.test_numpy_layers import CASES, gradient_graph, to_internal, to_public
 
 pytestmark = pytest.mark.keras
@@ -66,7 +66,7 @@ def test_layer_matches_keras(case: str, keras: ModuleType) -> None:
     for weight, expected_grad in zip(reference.trainable_weights, expected_grads, strict=True):
         scale = max(1.0, float(np.abs(expected_grad).max()))
         np.testing.assert_allclose(
-            grads[weight.path],
+            grads[weight_key(weight)],
             expected_grad.numpy(),
             atol=OUTPUT_TOLERANCE * scale,
             rtol=1e-3,

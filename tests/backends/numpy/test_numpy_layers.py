@@ -327,6 +327,12 @@ CASES: dict[str, dict[str, Any]] = {
         "data_format": "channels_first",
         "layers": [{"type": "rescaling", "scale": [2.0, -1.0], "offset": [1.0, 0.5]}],
     },
+    "layerscale-channels-last": {"input": [2, 3, 4], "layers": [{"type": "layerscale", "init_values": 1e-6}]},
+    "layerscale-channels-first-on-the-width": {
+        "input": [2, 3, 2],
+        "data_format": "channels_first",
+        "layers": [{"type": "layerscale", "init_values": 0.5}],
+    },
     "normalization-adapted-weights": {"input": [3, 2, 3], "layers": [{"type": "normalization"}]},
     "normalization-given-per-channel-invert": {
         "input": [2, 3, 3],

@@ -26,6 +26,7 @@ from cnncalc.backends.numpy.layers.pointwise import (
     ActivationLayer,
     DenseLayer,
     IdentityLayer,
+    LayerScaleLayer,
     LeakyReLULayer,
     PReLULayer,
     ReLULayer,
@@ -67,6 +68,7 @@ from cnncalc.spec.models import (
     Identity,
     LayerBase,
     LayerNorm,
+    LayerScale,
     LeakyReLU,
     Maximum,
     MaxPool2D,
@@ -124,6 +126,7 @@ LAYERS: dict[type[LayerBase], type[BaseLayer]] = {
     LayerNorm: LayerNormLayer,
     Normalization: NormalizationLayer,
     Rescaling: RescalingLayer,
+    LayerScale: LayerScaleLayer,
     Activation: ActivationLayer,
     ReLU: ReLULayer,
     LeakyReLU: LeakyReLULayer,
@@ -148,6 +151,8 @@ def unsupported(record: LayerRecord) -> str | None:
     layer = record.layer
     if getattr(layer, "connections", None) is not None:
         return "a connections table"
+    if getattr(layer, "noise_shape", None) is not None:
+        return "dropout with a noise_shape"
     if type(layer) not in LAYERS:
         return layer.keras_class
     if isinstance(layer, UpSampling2D) and layer.interpolation not in INTERPOLATIONS:

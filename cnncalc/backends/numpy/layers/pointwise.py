@@ -224,6 +224,26 @@ class RescalingLayer(Layer):
         return np.multiply(dy, self.scale, out=dy) if need_dx else None
 
 
+class LayerScaleLayer(Layer):
+    """``LayerScale``: each value of the last axis times its own learned factor ``gamma``."""
+
+    def __init__(self, record: LayerRecord, context: LayerContext) -> None:
+        super().__init__(record, context)
+        per_value = (1,) * (len(input_shape(record)) - 1)
+        shape = (*per_value, *self.params["gamma"].shape)
+        self.gamma = as_internal(self.params["gamma"], shape, context.data_format)
+        self.dgamma = as_internal(self.grads["gamma"], shape, context.data_format)
+
+    def forward(self, x: Array, training: bool) -> Array:
+        self._x = x
+        return np.multiply(x, self.gamma, out=self.workspace.empty("scaled", x.shape, x.dtype))
+
+    def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
+        axes = tuple(axis for axis, size in enumerate(self.gamma.shape) if size == 1)
+        self.dgamma[...] = np.sum(dy * self._x, axis=axes, keepdims=True)
+        return np.multiply(dy, self.gamma, out=dy) if need_dx else None
+
+
 class IdentityLayer(Layer):
     """``Identity``: its input, and its gradient, passed on."""
 
