@@ -39,10 +39,6 @@ def test_the_numpy_backend_trains_the_small_resnet(numpy_metrics: TrainingMetric
 def test_keras_trains_it_as_well_within_a_point_and_a_half(
     numpy_metrics: TrainingMetrics, keras: ModuleType
 ) -> None:
-    from cnncalc.backends.keras import build
-
-    if not hasattr(build, "functional"):  # lands with the Keras bridge's graphs (branch keras-graphs)
-        pytest.skip("the Keras bridge builds Sequential models only: no residual network yet")
     keras_metrics = trained(Backend.KERAS)
     assert keras_metrics.test_accuracy >= GOAL
     assert abs(keras_metrics.test_accuracy - numpy_metrics.test_accuracy) <= AGREEMENT
