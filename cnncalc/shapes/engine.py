@@ -8,6 +8,8 @@ consumer still sees exactly one record per spec layer.
 
 from __future__ import annotations
 
+from itertools import chain
+
 from cnncalc.cost.layers import layer_cost
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.errors import digit_count
@@ -98,9 +100,10 @@ def _in_range(inferred: Inferred, name: str) -> Inferred:
 
 def _bounded(field: ReceptiveField | None) -> ReceptiveField | None:
     """``field``, unless it has grown past :data:`MAX_DIGITS` digits (strides on a 1×1 map grow it
-    without end, and nothing reads it any more)."""
+    without end, and nothing reads it any more): its cells' pixels, shift and period bound all it reports."""
     if field is None:
         return None
-    jumps = [part for jump in field.jump for part in (jump.numerator, jump.denominator)]
-    numbers = [*field.size, *field.start, *jumps]
-    return field if max(abs(number).bit_length() for number in numbers) <= _MAX_BITS else None
+    largest = max(
+        max(axis.period, *map(abs, chain((axis.shift,), *axis.cells))) for axis in (field.rows, field.columns)
+    )
+    return field if largest.bit_length() <= _MAX_BITS else None
