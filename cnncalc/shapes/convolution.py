@@ -8,6 +8,7 @@ from math import prod
 from typing import Any, Literal
 
 from cnncalc.shapes.formulas import (
+    ceil_window_output_size,
     conv_weight_shapes,
     resolve_padding,
     transposed_output_size,
@@ -58,8 +59,10 @@ def _windows(
     padding: Literal["valid", "same"] | PadPair,
     padding_mode: str,
     what: Literal["kernel", "pool window"],
+    ceil_mode: bool = False,
 ) -> tuple[AxisWindow, AxisWindow]:
     windows = []
+    count = ceil_window_output_size if ceil_mode else window_output_size
     for axis in range(2):
         if isinstance(padding, str):
             before, after = resolve_padding(padding, size[axis], kernel[axis], strides[axis], dilation[axis])
@@ -68,12 +71,20 @@ def _windows(
         same = padding == "same"
         span = dilation[axis] * (kernel[axis] - 1) + 1
         output = (
-            -(-size[axis] // strides[axis])
-            if same
-            else window_output_size(size[axis], span, strides[axis], before, after)
+            -(-size[axis] // strides[axis]) if same else count(size[axis], span, strides[axis], before, after)
         )
         windows.append(
-            AxisWindow(size[axis], kernel[axis], strides[axis], dilation[axis], before, after, output, same)
+            AxisWindow(
+                size[axis],
+                kernel[axis],
+                strides[axis],
+                dilation[axis],
+                before,
+                after,
+                output,
+                same,
+                ceil=ceil_mode,
+            )
         )
     if padding_mode == "reflect":
         for axis, window in enumerate(windows):
@@ -243,6 +254,7 @@ def _pool2d(layer: Pool2D, shape: Shape, data_format: DataFormat) -> Inferred:
         padding=layer.padding,
         padding_mode=layer.padding_mode,
         what="pool window",
+        ceil_mode=layer.ceil_mode,
     )
     return Inferred(
         feature_shape(rows.output, cols.output, channels, data_format),

@@ -196,6 +196,17 @@ class Pool2D(WindowedLayer):
     reads_same_padding = False
     pool_size: Size = Field(default=(2, 2), validation_alias=Aliases("pool_size", "pool"))
     strides: Size | None = Field(default=None, validation_alias=Aliases("strides", "stride"))  # type: ignore[assignment]
+    ceil_mode: StrictBool = False
+    """Round the number of windows up, as PyTorch's and ONNX's ``ceil_mode``: a last window that starts
+    inside the (padded) input may run past its end. Keras' pools have no such option. No effect with
+    ``same`` padding, where it reads back ``false``."""
+
+    @model_validator(mode="after")
+    def _ceil_mode_in_use(self) -> Pool2D:
+        """``same`` padding already gives ``⌈I / S⌉`` windows: ``ceil_mode`` reads back ``false``."""
+        if self.ceil_mode and self.padding == "same":
+            return self.model_copy(update={"ceil_mode": False})
+        return self
 
     @property
     def effective_strides(self) -> Pair:

@@ -52,11 +52,21 @@ class KerasLayer:
 
 def keras_layers(layer: LayerBase, data_format: DataFormat, input_shape: Shape) -> list[KerasLayer]:
     """The Keras layers for one spec layer; ``input_shape`` (batch excluded) is only read to split
-    ``same`` padding for a padding layer."""
+    ``same`` padding for a padding layer. Options Keras has no equivalent of are refused by name."""
+    _refuse_what_keras_lacks(layer)
     main = KerasLayer(layer.keras_class, _ARGUMENTS[type(layer)](layer, data_format) | {"name": layer.name})
     if isinstance(layer, Conv2D | Pool2D) and layer.padding != "valid" and _keras_padding(layer) == "valid":
         return [_padding_layer(layer, data_format, input_shape), main]
     return [main]
+
+
+def _refuse_what_keras_lacks(layer: LayerBase) -> None:
+    """PyTorch's pooling options (``ceil_mode``) that no Keras layer has."""
+    if isinstance(layer, Pool2D) and layer.ceil_mode:
+        raise CnncalcError(
+            f"Keras cannot build layer {layer.name}: {layer.keras_class} has no ceil_mode "
+            "(a PyTorch and ONNX option)"
+        )
 
 
 def _keras_padding(layer: Conv2D | Pool2D) -> str:

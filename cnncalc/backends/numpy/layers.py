@@ -393,10 +393,14 @@ LAYERS: dict[type[LayerBase], type[Layer]] = {
 def build_layers(record: LayerRecord, context: LayerContext) -> list[Layer]:
     """The layers that compute one spec layer: its own, then its activation if it is not linear."""
     activation = getattr(record.layer, "activation", "linear")
-    if type(record.layer) not in LAYERS or activation not in get_args(k.Activation):
-        unsupported = (
-            record.layer.keras_class if type(record.layer) not in LAYERS else f"activation {activation}"
-        )
+    unsupported = None
+    if type(record.layer) not in LAYERS:
+        unsupported = record.layer.keras_class
+    elif activation not in get_args(k.Activation):
+        unsupported = f"activation {activation}"
+    elif isinstance(record.layer, Pool2D) and record.layer.ceil_mode:
+        unsupported = f"{record.layer.keras_class} with ceil_mode"
+    if unsupported is not None:
         raise CnncalcError(f"the NumPy backend cannot run {unsupported} ({record.name}) yet")
     layers = [LAYERS[type(record.layer)](record, context)]
     if isinstance(record.layer, Conv2D | Dense) and record.layer.activation != "linear":

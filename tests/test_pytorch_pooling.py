@@ -1,0 +1,117 @@
+"""The pooling options PyTorch has and Keras does not: ``ceil_mode``.
+
+The expected sizes come from PyTorch 2.13 (``torch.nn.functional.max_pool2d(..., ceil_mode=True)``) and
+ONNX Runtime 1.32 (``MaxPool`` and ``AveragePool`` with ``ceil_mode=1``), which agree on every case
+below; the ``torch``-marked test asks PyTorch again on generated cases.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import cnncalc
+from cnncalc.backends.keras.plan import keras_layers
+from cnncalc.errors import CnncalcError
+
+# (input size, pool size, strides, padding on each side, output size with ceil_mode)
+CEIL_MODE = [
+    (112, 3, 2, 0, 56),  # Keras (floor) gives 55: ⌊109/2⌋ + 1
+    (112, 3, 2, 1, 57),
+    (55, 3, 2, 0, 27),  # 108/2 divides: the same as floor
+    (7, 2, 2, 0, 4),
+    (6, 3, 2, 1, 4),
+    (5, 2, 2, 1, 3),  # ⌈5/2⌉ + 1 = 4, but the 4th window would start at 6, in the right padding
+    (4, 3, 3, 1, 2),
+    (2, 3, 2, 0, 1),  # a window larger than the input still gives one output
+    (1, 2, 2, 0, 1),
+    (13, 3, 2, 0, 6),
+    (8, 2, 3, 1, 3),
+]
+
+
+def pool(kind: str, size: int, pool_size: int, strides: int, padding: int, **options: object) -> dict:
+    layer = {"type": kind, "pool_size": pool_size, "strides": strides, "padding": padding, **options}
+    return {"input": [size, size, 2], "layers": [layer]}
+
+
+@pytest.mark.parametrize("kind", ["maxpool2d", "avgpool2d"])
+@pytest.mark.parametrize(("size", "pool_size", "strides", "padding", "expected"), CEIL_MODE)
+def test_ceil_mode_counts_windows_as_pytorch_and_onnx_runtime(
+    kind: str, size: int, pool_size: int, strides: int, padding: int, expected: int
+) -> None:
+    analysis = cnncalc.analyze(pool(kind, size, pool_size, strides, padding, ceil_mode=True))
+    assert analysis.layers[0].output_shape == (expected, expected, 2)
+
+
+def test_ceil_mode_formula_says_when_the_last_window_is_dropped() -> None:
+    record = cnncalc.analyze(pool("maxpool2d", 5, 2, 2, 1, ceil_mode=True)).layers[0]
+    assert record.explanation[0] == (
+        "H, W: ⌈(5 − 2 + 2·1)/2⌉ + 1 − 1 = 3 (the last window would start in the padding)"
+    )
+    record = cnncalc.analyze(pool("maxpool2d", 112, 3, 2, 0, ceil_mode=True)).layers[0]
+    assert record.explanation[0] == "H, W: ⌈(112 − 3 + 2·0)/2⌉ + 1 = 56"
+
+
+def test_ceil_mode_leaves_no_cells_unseen() -> None:
+    # floor: ⌊(112 − 3)/2⌋ + 1 = 55 windows cover 2·54 + 3 = 111 rows, the last is never seen (CNN110)
+    floor = cnncalc.lint(pool("maxpool2d", 112, 3, 2, 0))
+    ceil = cnncalc.lint(pool("maxpool2d", 112, 3, 2, 0, ceil_mode=True))
+    assert "CNN110" in {d.code for d in floor}
+    assert "CNN110" not in {d.code for d in ceil}
+
+
+def test_ceil_mode_needs_a_window_that_starts_in_the_input() -> None:
+    # ⌈(1 − 5)/1⌉ + 1 = −3: no window at all
+    analysis = cnncalc.analyze(pool("maxpool2d", 1, 5, 1, 0, ceil_mode=True))
+    assert [d.code for d in analysis.errors] == ["CNN101"]
+
+
+def test_ceil_mode_reads_back_false_with_same_padding() -> None:
+    spec = cnncalc.load(
+        {"input": [7, 7, 1], "layers": [{"type": "maxpool2d", "padding": "same", "ceil_mode": True}]}
+    )
+    assert spec.layers[0].ceil_mode is False  # type: ignore[attr-defined]
+
+
+def test_keras_and_numpy_refuse_ceil_mode_by_name() -> None:
+    spec = cnncalc.load(pool("maxpool2d", 112, 3, 2, 0, ceil_mode=True))
+    with pytest.raises(
+        CnncalcError, match="Keras cannot build layer max_pooling2d: MaxPooling2D has no ceil_mode"
+    ):
+        keras_layers(spec.layers[0], spec.data_format, spec.input)
+    from cnncalc.backends.numpy.model import NumpyModel
+
+    with pytest.raises(CnncalcError, match=r"cannot run MaxPooling2D with ceil_mode \(max_pooling2d\)"):
+        NumpyModel(spec)
+
+
+@pytest.mark.torch
+@settings(max_examples=300, deadline=None)
+@given(
+    size=st.integers(1, 40),
+    pool_size=st.integers(1, 6),
+    strides=st.integers(1, 4),
+    padding=st.integers(0, 3),
+    ceil_mode=st.booleans(),
+    average=st.booleans(),
+)
+def test_pool_sizes_match_pytorch(
+    torch: ModuleType, size: int, pool_size: int, strides: int, padding: int, ceil_mode: bool, average: bool
+) -> None:
+    padding = min(padding, pool_size // 2)  # PyTorch's rule: at most half the window
+    kind = "avgpool2d" if average else "maxpool2d"
+    options = {"ceil_mode": ceil_mode}
+    analysis = cnncalc.analyze(pool(kind, size, pool_size, strides, padding, **options))
+    function = torch.nn.functional.avg_pool2d if average else torch.nn.functional.max_pool2d
+    try:
+        expected = function(
+            torch.zeros(1, 2, size, size), pool_size, strides, padding, ceil_mode=ceil_mode
+        ).shape
+    except RuntimeError:
+        assert [d.code for d in analysis.errors] == ["CNN101"]
+    else:
+        assert analysis.layers[0].output_shape == (expected[2], expected[3], 2)
