@@ -1,4 +1,5 @@
-"""The pooling options PyTorch has and Keras does not: ``ceil_mode``.
+"""The pooling options PyTorch has and Keras does not: ``ceil_mode`` and ignored explicit padding
+(``count_include_pad: false``).
 
 The expected sizes come from PyTorch 2.13 (``torch.nn.functional.max_pool2d(..., ceil_mode=True)``) and
 ONNX Runtime 1.32 (``MaxPool`` and ``AveragePool`` with ``ceil_mode=1``), which agree on every case
@@ -77,6 +78,34 @@ def test_ceil_mode_reads_back_false_with_same_padding() -> None:
     assert spec.layers[0].ceil_mode is False  # type: ignore[attr-defined]
 
 
+def test_ignored_padding_changes_no_shape_and_needs_no_fill() -> None:
+    # PyTorch's ResNet stem: MaxPool2d(3, 2, padding=1) on 112×112: ⌊(112 − 3 + 2·1)/2⌋ + 1 = 56
+    ignored = cnncalc.load(pool("maxpool2d", 112, 3, 2, 1, count_include_pad=False, padding_mode="reflect"))
+    assert cnncalc.analyze(ignored).layers[0].output_shape == (56, 56, 2)
+    assert ignored.layers[0].padding_mode == "zeros"  # type: ignore[attr-defined]  # no cell is filled
+
+
+def test_count_include_pad_reads_back_true_without_explicit_padding() -> None:
+    for padding in ("same", "valid", 0):
+        spec = cnncalc.load(
+            {
+                "input": [8, 8, 1],
+                "layers": [{"type": "avgpool2d", "padding": padding, "count_include_pad": False}],
+            }
+        )
+        assert spec.layers[0].count_include_pad is True  # type: ignore[attr-defined]
+
+
+def test_keras_and_numpy_refuse_ignored_padding_by_name() -> None:
+    spec = cnncalc.load(pool("maxpool2d", 112, 3, 2, 1, count_include_pad=False))
+    with pytest.raises(CnncalcError, match="MaxPooling2D has no explicit padding that the pool ignores"):
+        keras_layers(spec.layers[0], spec.data_format, spec.input)
+    from cnncalc.backends.numpy.model import NumpyModel
+
+    with pytest.raises(CnncalcError, match=r"cannot run MaxPooling2D with count_include_pad: false"):
+        NumpyModel(spec)
+
+
 def test_keras_and_numpy_refuse_ceil_mode_by_name() -> None:
     spec = cnncalc.load(pool("maxpool2d", 112, 3, 2, 0, ceil_mode=True))
     with pytest.raises(
@@ -104,7 +133,7 @@ def test_pool_sizes_match_pytorch(
 ) -> None:
     padding = min(padding, pool_size // 2)  # PyTorch's rule: at most half the window
     kind = "avgpool2d" if average else "maxpool2d"
-    options = {"ceil_mode": ceil_mode}
+    options = {"ceil_mode": ceil_mode, "count_include_pad": average}
     analysis = cnncalc.analyze(pool(kind, size, pool_size, strides, padding, **options))
     function = torch.nn.functional.avg_pool2d if average else torch.nn.functional.max_pool2d
     try:

@@ -100,12 +100,17 @@ class WindowedLayer(LayerBase):
     reads_same_padding: ClassVar[bool] = True
     """Whether ``same`` padding cells are read (convolutions) or ignored (Keras' pools)."""
 
+    @property
+    def reads_explicit_padding(self) -> bool:
+        """Whether explicit padding cells are read (a pool may ignore them)."""
+        return True
+
     @model_validator(mode="after")
     def _padding_mode_in_use(self: Windowed) -> Windowed:
         """Reset ``padding_mode`` to ``zeros`` where no padded cell is read: without padding, or with
         ``same`` on a pool. Layers that compute the same then compare equal."""
         if isinstance(self.padding, tuple):
-            padded = any(any(pads) for pads in self.padding)
+            padded = any(any(pads) for pads in self.padding) and self.reads_explicit_padding
         else:
             padded = self.padding == "same" and self.reads_same_padding
         if padded or self.padding_mode == "zeros":
@@ -200,13 +205,28 @@ class Pool2D(WindowedLayer):
     """Round the number of windows up, as PyTorch's and ONNX's ``ceil_mode``: a last window that starts
     inside the (padded) input may run past its end. Keras' pools have no such option. No effect with
     ``same`` padding, where it reads back ``false``."""
+    count_include_pad: StrictBool = True
+    """Whether explicit padding cells take part, filled according to ``padding_mode`` (as a padding layer
+    before the pool: Keras' ``ZeroPadding2D``), or are ignored: PyTorch's max pooling and its average
+    pooling with ``count_include_pad=False``. ``same`` padding is always ignored, as in Keras' pools;
+    without explicit padding this reads back ``true``."""
+
+    @property
+    def reads_explicit_padding(self) -> bool:
+        """Whether explicit padding cells take part in the pool."""
+        return self.count_include_pad
 
     @model_validator(mode="after")
-    def _ceil_mode_in_use(self) -> Pool2D:
-        """``same`` padding already gives ``⌈I / S⌉`` windows: ``ceil_mode`` reads back ``false``."""
+    def _pool_options_in_use(self) -> Pool2D:
+        """``same`` padding already gives ``⌈I / S⌉`` windows, so ``ceil_mode`` reads back ``false``;
+        without explicit padding cells ``count_include_pad`` reads back ``true``."""
+        update: dict[str, bool] = {}
         if self.ceil_mode and self.padding == "same":
-            return self.model_copy(update={"ceil_mode": False})
-        return self
+            update["ceil_mode"] = False
+        explicit = isinstance(self.padding, tuple) and any(any(pads) for pads in self.padding)
+        if not self.count_include_pad and not explicit:
+            update["count_include_pad"] = True
+        return self.model_copy(update=update) if update else self
 
     @property
     def effective_strides(self) -> Pair:

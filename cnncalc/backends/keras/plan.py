@@ -61,12 +61,19 @@ def keras_layers(layer: LayerBase, data_format: DataFormat, input_shape: Shape) 
 
 
 def _refuse_what_keras_lacks(layer: LayerBase) -> None:
-    """PyTorch's pooling options (``ceil_mode``) that no Keras layer has."""
-    if isinstance(layer, Pool2D) and layer.ceil_mode:
-        raise CnncalcError(
-            f"Keras cannot build layer {layer.name}: {layer.keras_class} has no ceil_mode "
-            "(a PyTorch and ONNX option)"
-        )
+    """PyTorch's pooling options (``ceil_mode``, ignored explicit padding) that no Keras layer has."""
+    if not isinstance(layer, Pool2D):
+        return
+    if layer.ceil_mode:
+        lacking = "ceil_mode"
+    elif not layer.count_include_pad:
+        lacking = "explicit padding that the pool ignores (count_include_pad: false)"
+    else:
+        return
+    raise CnncalcError(
+        f"Keras cannot build layer {layer.name}: {layer.keras_class} has no {lacking} "
+        "(a PyTorch and ONNX option)"
+    )
 
 
 def _keras_padding(layer: Conv2D | Pool2D) -> str:

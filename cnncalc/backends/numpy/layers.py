@@ -400,6 +400,8 @@ def build_layers(record: LayerRecord, context: LayerContext) -> list[Layer]:
         unsupported = f"activation {activation}"
     elif isinstance(record.layer, Pool2D) and record.layer.ceil_mode:
         unsupported = f"{record.layer.keras_class} with ceil_mode"
+    elif isinstance(record.layer, Pool2D) and not record.layer.count_include_pad:
+        unsupported = f"{record.layer.keras_class} with count_include_pad: false"
     if unsupported is not None:
         raise CnncalcError(f"the NumPy backend cannot run {unsupported} ({record.name}) yet")
     layers = [LAYERS[type(record.layer)](record, context)]
