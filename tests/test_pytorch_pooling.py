@@ -144,3 +144,84 @@ def test_pool_sizes_match_pytorch(
         assert [d.code for d in analysis.errors] == ["CNN101"]
     else:
         assert analysis.layers[0].output_shape == (expected[2], expected[3], 2)
+
+
+# Adaptive pooling. Keras 3.15 built each of these by hand (AdaptiveAveragePooling2D and
+# AdaptiveMaxPooling2D, both data formats): the output is output_size whatever the input, 0 parameters,
+# larger than the input included.
+ADAPTIVE = [
+    ((13, 11), (6, 6)),
+    ((13, 11), (7, 5)),
+    ((13, 11), (1, 1)),
+    ((13, 11), (13, 11)),
+    ((13, 11), (20, 3)),
+]
+
+
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+@pytest.mark.parametrize("kind", ["adaptiveavgpool2d", "adaptivemaxpool2d"])
+@pytest.mark.parametrize(("size", "output_size"), ADAPTIVE)
+def test_adaptive_pools_give_their_output_size(
+    data_format: str, kind: str, size: tuple[int, int], output_size: tuple[int, int]
+) -> None:
+    first = data_format == "channels_first"
+    spec = {
+        "input": [4, *size] if first else [*size, 4],
+        "data_format": data_format,
+        "layers": [{"type": kind, "output_size": list(output_size)}],
+    }
+    record = cnncalc.analyze(spec).layers[0]
+    assert record.output_shape == ((4, *output_size) if first else (*output_size, 4))
+    assert record.params == 0
+
+
+def test_adaptive_pool_windows_are_a_pools_where_the_size_divides() -> None:
+    # torchvision's VGG: AdaptiveAvgPool2d((7, 7)) on 14×14 averages 2×2 windows with stride 2
+    spec = {"input": [14, 14, 512], "layers": [{"type": "adaptiveavgpool2d", "output_size": 7}]}
+    record = cnncalc.analyze(spec).layers[0]
+    assert record.windows is not None
+    assert [(w.kernel, w.strides, w.output) for w in record.windows] == [(2, 2, 7), (2, 2, 7)]
+    assert record.receptive_field is not None
+    assert record.receptive_field.size == (2, 2)
+    uneven = cnncalc.analyze(
+        {"input": [13, 13, 8], "layers": [{"type": "adaptiveavgpool2d", "output_size": 6}]}
+    )
+    assert uneven.layers[0].receptive_field is None  # windows of 3 and 4 cells: no single recurrence
+
+
+def test_adaptive_pools_need_a_feature_map() -> None:
+    spec = {"input": [10], "layers": [{"type": "adaptiveavgpool2d", "output_size": 2}]}
+    assert [d.code for d in cnncalc.analyze(spec).errors] == ["CNN104"]
+
+
+@pytest.mark.keras
+@pytest.mark.parametrize("data_format", ["channels_last", "channels_first"])
+def test_adaptive_pools_match_keras(keras: ModuleType, data_format: str) -> None:
+    for size, output_size in ADAPTIVE:
+        shape = (4, *size) if data_format == "channels_first" else (*size, 4)
+        for kind, cls in (
+            ("adaptiveavgpool2d", keras.layers.AdaptiveAveragePooling2D),
+            ("adaptivemaxpool2d", keras.layers.AdaptiveMaxPooling2D),
+        ):
+            model = keras.Sequential([keras.Input(shape), cls(output_size, data_format=data_format)])
+            spec = {
+                "input": list(shape),
+                "data_format": data_format,
+                "layers": [{"type": kind, "output_size": list(output_size)}],
+            }
+            record = cnncalc.analyze(spec).layers[0]
+            assert record.output_shape == tuple(model.output_shape[1:])
+            assert record.params == model.count_params() == 0
+
+
+@pytest.mark.torch
+def test_adaptive_pools_match_pytorch(torch: ModuleType) -> None:
+    for size, output_size in ADAPTIVE:
+        for function in (torch.nn.functional.adaptive_avg_pool2d, torch.nn.functional.adaptive_max_pool2d):
+            expected = function(torch.zeros(1, 4, *size), output_size).shape
+            spec = {
+                "input": [4, *size],
+                "data_format": "channels_first",
+                "layers": [{"type": "adaptiveavgpool2d", "output_size": list(output_size)}],
+            }
+            assert cnncalc.analyze(spec).layers[0].output_shape == tuple(expected[1:])

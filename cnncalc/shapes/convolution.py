@@ -28,6 +28,9 @@ from cnncalc.shapes.inference import (
 from cnncalc.shapes.records import AxisWindow, Shape
 from cnncalc.shapes.text import axes_text, format_dims, format_int, window_formula
 from cnncalc.spec.models import (
+    AdaptiveAvgPool2D,
+    AdaptiveMaxPool2D,
+    AdaptivePool2D,
     AvgPool2D,
     Conv2D,
     Conv2DTranspose,
@@ -263,6 +266,20 @@ def _pool2d(layer: Pool2D, shape: Shape, data_format: DataFormat) -> Inferred:
     )
 
 
+def _adaptive_pool(layer: AdaptivePool2D, shape: Shape, data_format: DataFormat) -> Inferred:
+    """``output_size`` whatever the input; where it divides the input, the windows are a pool's with
+    ``pool_size = strides = I/O``, else their sizes vary and the receptive field ends here."""
+    height, width, channels = feature_map(layer, shape, data_format)
+    axes = list(zip((height, width), layer.output_size, strict=True))
+    output = feature_shape(*layer.output_size, channels, data_format)
+    if any(size % out for size, out in axes):
+        lines = [f"{format_int(size)} → {out}" for size, out in axes]
+        return Inferred(output, explanation=(axes_text(*lines),), regrids=True)
+    rows, cols = (AxisWindow(size, size // out, size // out, 1, 0, 0, out) for size, out in axes)
+    lines = [f"{format_int(size)}/{out}: windows of {size // out}" for size, out in axes]
+    return Inferred(output, windows=(rows, cols), explanation=(axes_text(*lines),))
+
+
 def _global_pool(layer: GlobalPool2D, shape: Shape, data_format: DataFormat) -> Inferred:
     height, width, channels = feature_map(layer, shape, data_format)
     output = feature_shape(1, 1, channels, data_format) if layer.keepdims else (channels,)
@@ -326,6 +343,8 @@ SPATIAL: dict[type[LayerBase], Callable[[Any, Shape, DataFormat], Inferred]] = {
     Conv2DTranspose: _conv2d_transpose,
     MaxPool2D: _pool2d,
     AvgPool2D: _pool2d,
+    AdaptiveAvgPool2D: _adaptive_pool,
+    AdaptiveMaxPool2D: _adaptive_pool,
     GlobalAvgPool2D: _global_pool,
     GlobalMaxPool2D: _global_pool,
     ZeroPad2D: _zeropad2d,

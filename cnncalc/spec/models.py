@@ -250,6 +250,30 @@ class AvgPool2D(Pool2D):
     type: Literal["avgpool2d"] = "avgpool2d"
 
 
+class AdaptivePool2D(LayerBase):
+    """Pooling to a fixed ``output_size`` whatever the input's size: along an axis of ``I`` cells, window
+    ``i`` of ``O`` covers cells ``⌊i·I/O⌋`` to ``⌈(i + 1)·I/O⌉ − 1``, as PyTorch's adaptive pools and Keras
+    3's compute them (torchvision's AlexNet and VGG pool to 6×6 and 7×7 so)."""
+
+    output_size: Size
+
+
+class AdaptiveAvgPool2D(AdaptivePool2D):
+    """Average over each adaptive window (``keras.layers.AdaptiveAveragePooling2D``)."""
+
+    keras_class = "AdaptiveAveragePooling2D"
+    keras_name = "adaptive_average_pooling2d"
+    type: Literal["adaptiveavgpool2d"] = "adaptiveavgpool2d"
+
+
+class AdaptiveMaxPool2D(AdaptivePool2D):
+    """Maximum over each adaptive window (``keras.layers.AdaptiveMaxPooling2D``)."""
+
+    keras_class = "AdaptiveMaxPooling2D"
+    keras_name = "adaptive_max_pooling2d"
+    type: Literal["adaptivemaxpool2d"] = "adaptivemaxpool2d"
+
+
 class GlobalPool2D(LayerBase):
     """Pooling over all positions of a feature map; ``keepdims`` keeps them as 1×1."""
 
@@ -576,6 +600,8 @@ LAYER_TYPES: tuple[type[LayerBase], ...] = (
     Conv2DTranspose,
     MaxPool2D,
     AvgPool2D,
+    AdaptiveAvgPool2D,
+    AdaptiveMaxPool2D,
     GlobalAvgPool2D,
     GlobalMaxPool2D,
     Dense,
