@@ -1,7 +1,9 @@
-"""``cnncalc crosscheck`` and ``cnncalc import-keras``: the commands that need Keras."""
+"""``cnncalc crosscheck`` and ``cnncalc import-keras``: the commands that need Keras (or, for
+``crosscheck --engine onnxruntime``, ONNX Runtime)."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -16,17 +18,41 @@ from cnncalc.render import Failure, Report
 from cnncalc.shapes.records import Analysis
 
 
-def crosscheck(files: SpecFiles) -> None:
-    """Build each spec in Keras and compare every layer's output shape and parameters with cnncalc's."""
-    from cnncalc.backends.keras import keras_required
+class Engine(StrEnum):
+    """The oracle a cross-check asks."""
 
-    keras_required()
+    KERAS = "keras"
+    ONNXRUNTIME = "onnxruntime"
+
+
+def crosscheck(
+    files: SpecFiles,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="keras builds each spec in Keras; onnxruntime exports it to ONNX and runs it.",
+            case_sensitive=False,
+        ),
+    ] = Engine.KERAS,
+) -> None:
+    """Build (or run) each spec in another engine and compare every layer's output shape and parameters
+    with cnncalc's."""
+    if engine is Engine.KERAS:
+        from cnncalc.backends.keras import keras_required
+
+        keras_required()
+    else:
+        from cnncalc.backends.onnx import onnx_required, onnxruntime_required
+
+        onnx_required()
+        onnxruntime_required()
     console = stdout()
     codes = []
     for number, report in enumerate(check_file(path) for path in files):
         if number:
             console.print()
-        codes.append(_crosscheck(report, console))
+        codes.append(_crosscheck(report, console, engine))
     raise typer.Exit(max(codes))
 
 
@@ -41,18 +67,24 @@ def crosscheck_reports(reports: list[Report]) -> ExitCode:
     return max(codes)
 
 
-def _crosscheck(report: Report, console: Console) -> ExitCode:
-    """Print one file's cross-check: 2 if it cannot be read, 1 if Keras disagrees or the spec has
+def _crosscheck(report: Report, console: Console, engine: Engine = Engine.KERAS) -> ExitCode:
+    """Print one file's cross-check: 2 if it cannot be read, 1 if the engines disagree or the spec has
     errors, else 0."""
-    from cnncalc.backends.keras.crosscheck import crosscheck as compare
-    from cnncalc.render.crosscheck import render_crosscheck
+    from cnncalc.render.crosscheck import keras_comparison, render_comparison
     from cnncalc.render.table import render_table
 
     if isinstance(report, Failure):
         render_table([report], console)
         return ExitCode.ERROR
-    result = compare(report)
-    render_crosscheck(result, console)
+    if engine is Engine.KERAS:
+        from cnncalc.backends.keras.crosscheck import crosscheck as keras_crosscheck
+
+        result = keras_comparison(keras_crosscheck(report))
+    else:
+        from cnncalc.backends.onnx.crosscheck import crosscheck as onnx_crosscheck
+
+        result = onnx_crosscheck(report)
+    render_comparison(result, console)
     return ExitCode.OK if result.ok and report.ok else ExitCode.FINDINGS
 
 

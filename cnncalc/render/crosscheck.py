@@ -1,33 +1,56 @@
-"""The cross-check report: cnncalc and Keras side by side with ✓/✗, then Keras' own summary."""
+"""The cross-check report: cnncalc and an oracle (Keras, ONNX Runtime) side by side with ✓/✗, then
+the oracle's own summary."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cnncalc.backends.keras.crosscheck import Crosscheck, LayerComparison, Params
+from cnncalc.backends.comparison import Comparison, LayerComparison, Params, Refusal
 from cnncalc.shapes.text import format_shape
+
+if TYPE_CHECKING:
+    from cnncalc.backends.keras.crosscheck import Crosscheck
 
 AGREE = Text("✓", style="green")
 DISAGREE = Text("✗", style="bold red")
 
 
 def render_crosscheck(result: Crosscheck, console: Console) -> None:
-    """Print the comparison table, the verdict, both sides' errors, then ``model.summary()``."""
+    """Print Keras' cross-check (see :func:`render_comparison`)."""
+    render_comparison(keras_comparison(result), console)
+
+
+def keras_comparison(result: Crosscheck) -> Comparison:
+    """Keras' cross-check as a :class:`Comparison`."""
+    layers = tuple(
+        LayerComparison(layer.record, layer.keras_shape, layer.keras_params, layer.engine_params)
+        for layer in result.layers
+    )
+    rejection = result.rejection
+    refusals = () if rejection is None else (Refusal(rejection.index, rejection.name, rejection.reason),)
+    return Comparison(result.analysis, layers, "Keras", result.keras_version, refusals, result.keras_summary)
+
+
+def render_comparison(result: Comparison, console: Console) -> None:
+    """Print the comparison table, the verdict, both sides' errors, then the oracle's summary."""
     analysis = result.analysis
+    oracle = result.oracle
     title = Text(analysis.name, style="bold")
     if analysis.file:
         title.append(f"  {analysis.file}", style="dim")
-    title.append(f"  cnncalc vs Keras {result.keras_version}", style="dim")
+    title.append(f"  cnncalc vs {oracle} {result.version}", style="dim")
     table = Table(title=title, title_justify="left", header_style="bold", caption_justify="left")
-    table.caption = "params: trainable (+ non-trainable)"
+    table.caption = result.params_caption
     table.add_column("#", justify="right", style="dim")
     table.add_column("Layer")
     table.add_column("cnncalc shape")
-    table.add_column("Keras shape")
+    table.add_column(f"{oracle} shape")
     table.add_column("cnncalc params", justify="right")
-    table.add_column("Keras params", justify="right")
+    table.add_column(f"{oracle} params", justify="right")
     table.add_column("")
     input_shape = format_shape(analysis.input_shape)
     table.add_row("", "input", input_shape, input_shape, style="dim")
@@ -39,19 +62,19 @@ def render_crosscheck(result: Crosscheck, console: Console) -> None:
             str(record.index),
             record.name,
             Text(_engine_shape(result, layer), style=shape_style),
-            Text(_keras_shape(result, layer), style=shape_style),
+            Text(_oracle_shape(result, layer), style=shape_style),
             Text(_params(layer.engine_params), style=params_style),
-            Text(_params(layer.keras_params), style=params_style),
+            Text(_params(layer.params), style=params_style),
             AGREE if layer.ok else DISAGREE,
         )
     console.print(table)
     layers = len(result.layers)
     if result.ok:
-        console.print(Text(f"✓ cnncalc and Keras agree on all {layers} layers", style="green"))
+        console.print(Text(f"✓ cnncalc and {oracle} agree on all {layers} layers", style="green"))
     else:
         names = ", ".join(layer.record.name for layer in result.mismatches)
         console.print(
-            Text(f"✗ cnncalc and Keras disagree on {len(result.mismatches)} of {layers} layers: {names}"),
+            Text(f"✗ cnncalc and {oracle} disagree on {len(result.mismatches)} of {layers} layers: {names}"),
             style="bold red",
             soft_wrap=True,
         )
@@ -59,16 +82,16 @@ def render_crosscheck(result: Crosscheck, console: Console) -> None:
         line = Text(f"cnncalc: error {diagnostic.code} ", style="red")
         line.append(f"{analysis.layers[diagnostic.layer or 0].name}: {diagnostic.message}", style="")
         console.print(line, soft_wrap=True)
-    if result.rejection is not None:
-        line = Text("Keras: rejects ", style="red")
-        line.append(f"{result.rejection.name}: {result.rejection.reason}", style="")
+    for refusal in result.refusals:
+        line = Text(f"{oracle}: rejects ", style="red")
+        line.append(f"{refusal.name}: {refusal.reason}", style="")
         console.print(line, soft_wrap=True)
-    if result.keras_summary is not None:
+    if result.summary is not None:
         console.print()
-        console.print(result.keras_summary, markup=False, highlight=False, soft_wrap=True)
+        console.print(result.summary, markup=False, highlight=False, soft_wrap=True)
 
 
-def _engine_shape(result: Crosscheck, layer: LayerComparison) -> str:
+def _engine_shape(result: Comparison, layer: LayerComparison) -> str:
     record = layer.record
     if record.output_shape is not None:
         return format_shape(record.output_shape)
@@ -76,11 +99,10 @@ def _engine_shape(result: Crosscheck, layer: LayerComparison) -> str:
     return f"error {error.code}" if error else "—"
 
 
-def _keras_shape(result: Crosscheck, layer: LayerComparison) -> str:
-    if layer.keras_shape is not None:
-        return format_shape(layer.keras_shape)
-    rejection = result.rejection
-    return "rejected" if rejection is not None and rejection.index == layer.record.index else "—"
+def _oracle_shape(result: Comparison, layer: LayerComparison) -> str:
+    if layer.shape is not None:
+        return format_shape(layer.shape)
+    return "rejected" if result.refused(layer.record.index) else "—"
 
 
 def _params(params: Params | None) -> str:
