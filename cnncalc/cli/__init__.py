@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from cnncalc import __version__
-from cnncalc.cli import check, export, keras, lint, train
+from cnncalc.cli import check, export, keras, lint, onnx, train
 from cnncalc.cli.common import reporting_errors
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ for command in (
     lint.solve,
     keras.crosscheck,
     keras.import_keras,
+    onnx.import_onnx,
     export.export,
     train.train,
 ):

@@ -24,7 +24,7 @@ from cnncalc.linter.config import LintConfig, find_config, selectors
 from cnncalc.linter.runner import lint
 from cnncalc.render import Failure, Report
 from cnncalc.shapes.engine import analyze
-from cnncalc.spec.loader import load_file
+from cnncalc.spec.loader import LoadedSpec, SourceMap, load_file
 
 SelectOption = Annotated[
     list[str] | None,
@@ -107,13 +107,21 @@ def check(
 
 
 def check_file(path: Path, config: LintConfig | None = None) -> Report:
-    """Load, analyse and lint one file; a file that cannot be read or validated becomes a failure."""
+    """Load, analyse and lint one file (a spec, or an ONNX model: ``.onnx``); a file that cannot be
+    read or validated becomes a failure."""
     try:
         with paused_collection():
-            loaded = load_file(path)
+            loaded = load_onnx(path) if path.suffix.lower() == ".onnx" else load_file(path)
             return lint(analyze(loaded.spec, loaded.source), config, loaded.source)
     except SpecError as exc:
         return Failure(str(path), exc)
+
+
+def load_onnx(path: Path) -> LoadedSpec:
+    """An ONNX model as a spec (ONNX is imported only here, for ``.onnx`` files)."""
+    from cnncalc.backends.onnx.convert import import_onnx
+
+    return LoadedSpec(import_onnx(path), SourceMap(str(path)))
 
 
 def exit_code(report: Report, strict: bool = False) -> ExitCode:

@@ -1,0 +1,1358 @@
+"""An ONNX model → a spec: any framework's network in the spec language, parameters from its initialisers.
+
+One loop over the nodes, in the graph's (topological) order. Each operation becomes the spec layer
+that computes the same thing; what cannot be expressed is collected and listed at once, by operation
+and node name. Layouts are followed as :mod:`~cnncalc.backends.onnx.export` writes them: an NCHW model
+is ``channels_first``; a model whose NHWC input is transposed to NCHW before use is ``channels_last``, and
+its ``Transpose`` nodes are views, not layers.
+
+PyTorch's idioms map to the spec as they are: a convolution without bias followed by batch
+normalisation stays two layers; ``ceil_mode`` and padding a pool ignores are the pools' own options;
+``Gemm`` or ``MatMul`` (+ ``Add`` of a bias) is a dense layer; ``Clip(0, 6)`` is ``relu6``;
+``Mul(x, Sigmoid(x))`` is ``silu``; a reflect or edge ``Pad`` is the padding of the convolution or pool
+that reads it. Layers are named after PyTorch's modules where the exporter recorded them
+(``layer1.0.conv1``), else as Keras would name them.
+
+A node carrying cnncalc's metadata (:data:`~cnncalc.backends.onnx.HINT`) stands with its helper nodes
+(``<layer>/...``) for one spec layer; the importer takes the layer's fields from it only when exporting
+them gives back exactly those nodes, else it translates the nodes one by one like any other.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from math import prod
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from cnncalc.backends.onnx import HINT, onnx_required
+from cnncalc.backends.onnx.export import GraphWriter, Layout, Refused, spec_layout, write_layer
+from cnncalc.backends.onnx.read import read_model, tensor_values
+from cnncalc.errors import Problem, SpecError
+from cnncalc.shapes.formulas import same_padding
+from cnncalc.shapes.inference import ShapeError
+from cnncalc.shapes.layers import infer
+from cnncalc.shapes.records import LayerRecord, Shape
+from cnncalc.spec.loader import validate
+from cnncalc.spec.models import INPUT, DataFormat, LayerBase, Spec, canonical_type, layer_class
+
+SPATIAL_OPS = frozenset(
+    {"Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Resize", "Pad"}
+)
+"""Operations that read NCHW: a model with none of them (and no transposes) has no data format."""
+
+GENERIC_NAMES = frozenset({"", "main_graph", "torch_jit", "torch-jit-export"})
+"""Graph names exporters give every model (PyTorch's): the file's name says more."""
+
+CONSTANT_LIMIT = 1 << 16
+"""The most values read from a tensor used as a number (pads, shapes, scales): weights are never read."""
+
+
+class Unsupported(Exception):
+    """One node the spec cannot express: why."""
+
+
+@dataclass(frozen=True)
+class Value:
+    """An ONNX tensor that holds a spec layer's output (or the model input) in ``layout``."""
+
+    layer: str
+    layout: Layout
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A node held back for the one node that reads it: a reflect or edge ``Pad`` (``kind`` ``pad``),
+    a ``MatMul`` awaiting its bias (``matmul``), a ``Sigmoid`` gating its own input (``gate``)."""
+
+    kind: str
+    value: Value
+    node: Any
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Importer:
+    """The translation of one graph; see :func:`from_model`."""
+
+    model: Any
+    file: str | None
+    folder: Path
+    onnx: Any = field(init=False)
+    data_format: DataFormat = "channels_first"
+    initializers: dict[str, Any] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    constants: dict[str, np.ndarray] = field(default_factory=dict)
+    values: dict[str, Value | Pending] = field(default_factory=dict)
+    layers: list[LayerBase] = field(default_factory=list)
+    shapes: dict[str, Shape | None] = field(default_factory=dict)
+    available: dict[str, dict[Layout, str]] = field(default_factory=dict)
+    claimed: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """Layer → (node, values held in the initialisers it reads as weights)."""
+    problems: list[Problem] = field(default_factory=list)
+    consumers: dict[str, list[Any]] = field(default_factory=dict)
+    taken: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.onnx = onnx_required()
+        graph = self.model.graph
+        self.initializers = {tensor.name: tensor for tensor in graph.initializer}
+        for node in graph.node:
+            for name in node.input:
+                self.consumers.setdefault(name, []).append(node)
+
+    # --- tensors -----------------------------------------------------------------------------
+
+    def weight(self, name: str) -> Any | None:
+        """The initialiser a tensor name stands for (through ``Identity`` aliases), if it is one."""
+        return self.initializers.get(self.aliases.get(name, name))
+
+    def size(self, name: str) -> int:
+        """How many values a weight holds (an initialiser, or a constant used as one)."""
+        tensor = self.weight(name)
+        if tensor is not None:
+            return prod(tensor.dims)
+        constant = self.constant(name)
+        return 0 if constant is None else int(constant.size)
+
+    def constant(self, name: str) -> np.ndarray | None:
+        """A tensor's values, if it is a constant or a small initialiser."""
+        if name in self.constants:
+            return self.constants[name]
+        tensor = self.weight(name)
+        if tensor is None or prod(tensor.dims) > CONSTANT_LIMIT:
+            return None
+        values = tensor_values(tensor, self.folder)
+        self.constants[name] = values
+        return values
+
+    def value(self, name: str) -> Value:
+        """The layer output a tensor holds; :class:`Unsupported` for a constant or a held-back node."""
+        found = self.values.get(name)
+        if isinstance(found, Value):
+            return found
+        if isinstance(found, Pending):
+            raise Unsupported(_pending_reason(found))
+        raise Unsupported(f"input {name!r} is a constant, not a layer's output")
+
+    def known(self, node: Any) -> bool:
+        """Whether every input of ``node`` is known (a failed node's outputs are not: skip quietly)."""
+        return all(
+            not name or name in self.values or name in self.constants or self.weight(name) is not None
+            for name in node.input
+        )
+
+    def spatial(self, value: Value) -> tuple[int, int, int]:
+        """``(height, width, channels)`` of a feature map."""
+        shape = self.shapes.get(value.layer)
+        if shape is None or len(shape) != 3:
+            raise Unsupported(f"its input {value.layer} is not a feature map of known shape")
+        if self.data_format == "channels_first":
+            return shape[1], shape[2], shape[0]
+        return shape[0], shape[1], shape[2]
+
+    def rank(self, value: Value) -> int:
+        """The ONNX rank (batch included) of a value."""
+        shape = self.shapes.get(value.layer)
+        if shape is None:
+            raise Unsupported(f"the shape of its input {value.layer} is unknown")
+        return len(shape) + 1
+
+    def natural(self, value: Value) -> Layout:
+        """The spec's layout of a value's layer."""
+        return spec_layout(self.shapes.get(value.layer) or (), self.data_format)
+
+    def needs(self, value: Value, layout: Layout, what: str) -> None:
+        if value.layout != layout:
+            raise Unsupported(f"{what} reads {value.layer} in {value.layout} order, not {layout}")
+
+    # --- layers ------------------------------------------------------------------------------
+
+    def emit(
+        self,
+        node: Any,
+        fields: dict[str, Any],
+        sources: Sequence[Value],
+        *,
+        layout: Layout | None = None,
+        weights: Sequence[str] = (),
+        output: str | None = None,
+    ) -> str:
+        """Add the spec layer ``fields`` (with ``type``), reading ``sources``, made by ``node``; its result
+        is tensor ``output`` (default: the node's first output) in ``layout`` (default: the spec's)."""
+        cls = layer_class(fields["type"])
+        name = self.layer_name(node, weights, cls.keras_name)
+        try:
+            layer = cls.model_validate(
+                {**fields, "name": name, "inputs": [source.layer for source in sources]}
+            )
+        except ValidationError as exc:
+            raise Unsupported(f"its {fields['type']} would be invalid: {exc.errors()[0]['msg']}") from None
+        shape = self.infer(layer, [source.layer for source in sources])
+        self.layers.append(layer)
+        self.taken.add(name)
+        self.shapes[name] = shape
+        result: Layout = layout or spec_layout(shape or (), self.data_format)
+        tensor = output or node.output[0]
+        self.values[tensor] = Value(name, result)
+        self.available[name] = {result: tensor}
+        self.claimed[name] = (node.name or node.op_type, sum(self.size(w) for w in weights))
+        return name
+
+    def infer(self, layer: LayerBase, sources: Sequence[str]) -> Shape | None:
+        """The layer's output shape by the engine, ``None`` after an error (the spec then shows it)."""
+        shapes = [self.shapes.get(source) for source in sources]
+        if any(shape is None for shape in shapes):
+            return None
+        try:
+            return infer(layer, [s for s in shapes if s is not None], sources, self.data_format).output_shape
+        except ShapeError:
+            return None
+
+    def layer_name(self, node: Any, weights: Sequence[str], base: str) -> str:
+        """PyTorch's module path where the exporter recorded it, else the node's name, else Keras'
+        default name; made unique with ``_1``, ``_2``, ..."""
+        candidates = []
+        for weight in weights:  # the name the model reads it by, not the weight it shares
+            if weight.endswith(".weight"):
+                candidates.append(weight.removesuffix(".weight"))
+        metadata = {entry.key: entry.value for entry in node.metadata_props}
+        if "pkg.torch.onnx.name_scopes" in metadata:
+            try:
+                scopes = [
+                    s for s in ast.literal_eval(metadata["pkg.torch.onnx.name_scopes"]) if isinstance(s, str)
+                ]
+                candidates.append(_module_path(scopes[1:-1]) or (scopes[-1] if scopes else ""))
+            except (ValueError, SyntaxError):
+                pass
+        if node.name.startswith("/"):
+            candidates.append(_module_path(node.name.strip("/").split("/")[:-1]))
+        candidates.append(node.name)
+        chosen = next((c for c in candidates if _valid_name(c)), base)
+        name, count = chosen, 0
+        while name in self.taken or name == INPUT:
+            count += 1
+            name = f"{chosen}_{count}"
+        return name
+
+    def problem(self, node: Any, message: str) -> None:
+        where = f"node {node.name!r} ({node.op_type})" if node.name else f"a {node.op_type} node"
+        self.problems.append(Problem(message, file=self.file, field=where))
+
+
+def _module_path(scopes: Sequence[str]) -> str:
+    """PyTorch's qualified module name from an exporter's scopes. Scopes extend each other
+    (``layer1``, ``layer1.0``) until a module of the user's own class, whose children are named
+    afresh (``conv``, ``conv.0``): ``['features', 'features.1', 'conv', 'conv.0']`` → ``features.1.conv.0``.
+    """
+    base, current = "", ""
+    for scope in scopes:
+        if not scope:
+            continue
+        if current and not scope.startswith(current + "."):
+            base = f"{base}.{current}" if base else current
+        current = scope
+    return f"{base}.{current}" if base and current else base or current
+
+
+def _valid_name(name: str) -> bool:
+    return bool(name) and "/" not in name and name != INPUT and len(name) <= 200
+
+
+def _pending_reason(pending: Pending) -> str:
+    node = pending.node
+    if pending.kind == "pad":
+        return (
+            f"the {pending.details['mode']} padding of {node.name or 'a Pad node'} exists in the spec "
+            "only as the padding of the convolution or pool that reads it"
+        )
+    return f"{node.name or node.op_type} is read by more than the node it was held back for"
+
+
+# --- attributes -----------------------------------------------------------------------------------
+
+
+def _attributes(importer: Importer, node: Any) -> dict[str, Any]:
+    helper = importer.onnx.helper
+    return {attribute.name: helper.get_attribute_value(attribute) for attribute in node.attribute}
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _float(value: float) -> float:
+    """A float32 as the shortest decimal that is that float32: ``0.001``, not ``0.0010000000474974513``."""
+    return float(repr(np.float32(value)).removeprefix("np.float32(").removesuffix(")"))
+
+
+def _spatial_pads(
+    importer: Importer,
+    attributes: dict[str, Any],
+    value: Value,
+    window: tuple[Sequence[int], Sequence[int], Sequence[int]],
+) -> str | tuple[tuple[int, int], tuple[int, int]]:
+    """A windowed operation's padding in the spec's form: ``same`` (ONNX's ``SAME_UPPER``, Keras' split),
+    ``valid``, or explicit ``((top, bottom), (left, right))``."""
+    kernel, strides, dilations = window
+    auto = _text(attributes.get("auto_pad", "NOTSET"))
+    if auto == "SAME_UPPER":
+        return "same"
+    if auto == "VALID":
+        return "valid"
+    if auto == "SAME_LOWER":
+        height, width, _ = importer.spatial(value)
+        rows, cols = (
+            same_padding(size, k, s, d)
+            for size, k, s, d in zip((height, width), kernel, strides, dilations, strict=True)
+        )
+        return (rows[1], rows[0]), (cols[1], cols[0])  # the extra cell first
+    pads = list(attributes.get("pads", [0, 0, 0, 0]))
+    if any(p < 0 for p in pads):
+        raise Unsupported(f"negative pads {pads} (cropping) are not padding")
+    if not any(pads):
+        return "valid"
+    return (pads[0], pads[2]), (pads[1], pads[3])
+
+
+def _add_padding(padding: Any, pending: Pending | None) -> tuple[Any, str]:
+    """The padding with a held-back reflect or edge ``Pad`` before it: that pad's amounts and mode."""
+    if pending is None:
+        return padding, "zeros"
+    if padding != "valid":
+        raise Unsupported("it pads with zeros after a reflect or edge Pad; the spec pads once, in one mode")
+    return pending.details["pads"], pending.details["mode"]
+
+
+def _windowed_input(importer: Importer, node: Any) -> tuple[Value, Pending | None]:
+    """The NCHW input of a convolution or pool, and the reflect or edge ``Pad`` before it, if any."""
+    found = importer.values.get(node.input[0])
+    pending = found if isinstance(found, Pending) and found.kind == "pad" else None
+    value = pending.value if pending else importer.value(node.input[0])
+    importer.needs(value, "NCHW", node.op_type)
+    return value, pending
+
+
+# --- handlers ---------------------------------------------------------------------------------------
+
+
+def _conv(importer: Importer, node: Any) -> None:
+    value, pending = _windowed_input(importer, node)
+    attributes = _attributes(importer, node)
+    kernel_tensor = importer.weight(node.input[1])
+    if kernel_tensor is None:
+        raise Unsupported("its kernel is computed, not an initialiser")
+    filters, per_group, *kernel = kernel_tensor.dims
+    strides = list(attributes.get("strides", [1, 1]))
+    dilations = list(attributes.get("dilations", [1, 1]))
+    group = attributes.get("group", 1)
+    if len(kernel) != 2:
+        raise Unsupported(f"a {len(kernel)}-D convolution; the spec's are 2-D")
+    padding, mode = _add_padding(
+        _spatial_pads(importer, attributes, value, (kernel, strides, dilations)), pending
+    )
+    bias = len(node.input) > 2 and bool(node.input[2])
+    fields: dict[str, Any] = {
+        "kernel_size": kernel, "strides": strides, "dilation_rate": dilations, "padding": padding,
+        "padding_mode": mode, "use_bias": bias,
+    }  # fmt: skip
+    if group > 1 and per_group == 1:
+        fields |= {"type": "depthwiseconv2d", "depth_multiplier": filters // group}
+    else:
+        fields |= {"type": "conv2d", "filters": filters, "groups": group}
+    weights = [node.input[1]] + ([node.input[2]] if bias else [])
+    importer.emit(node, fields, [value], layout="NCHW", weights=weights)
+
+
+def _conv_transpose(importer: Importer, node: Any) -> None:
+    """Keras' transposed convolution pads ``valid`` or ``same`` (then ``K // 2`` a side with an
+    ``output_padding``): ONNX's pads must be one of those."""
+    value = importer.value(node.input[0])
+    importer.needs(value, "NCHW", "ConvTranspose")
+    attributes = _attributes(importer, node)
+    kernel_tensor = importer.weight(node.input[1])
+    if kernel_tensor is None or attributes.get("group", 1) != 1:
+        raise Unsupported("a grouped or computed kernel")
+    _, filters, *kernel = kernel_tensor.dims
+    strides = list(attributes.get("strides", [1, 1]))
+    dilations = list(attributes.get("dilations", [1, 1]))
+    extra = list(attributes.get("output_padding", [0, 0]))
+    auto = _text(attributes.get("auto_pad", "NOTSET"))
+    pads = list(attributes.get("pads", [0, 0, 0, 0]))
+    height, width, _ = importer.spatial(value)
+    spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilations, strict=True)]
+    fields: dict[str, Any] = {"type": "conv2dtranspose", "filters": filters, "kernel_size": kernel,
+                              "strides": strides, "dilation_rate": dilations}  # fmt: skip
+    if auto == "SAME_UPPER" and not any(extra):
+        fields["padding"] = "same"
+    elif auto in ("NOTSET", "VALID") and not any(pads):
+        sizes = [
+            (i - 1) * s + k + e for i, s, k, e in zip((height, width), strides, spans, extra, strict=True)
+        ]
+        keras = [(i - 1) * s + max(k, s) for i, s, k in zip((height, width), strides, spans, strict=True)]
+        fields["padding"] = "valid"
+        if sizes != keras:
+            fields["output_padding"] = extra
+    elif auto == "NOTSET" and pads[:2] == pads[2:] and pads[:2] == [span // 2 for span in spans]:
+        sizes = [
+            (i - 1) * s + k + e - 2 * (k // 2)
+            for i, s, k, e in zip((height, width), strides, spans, extra, strict=True)
+        ]
+        fields["padding"] = "same"
+        if sizes != [i * s for i, s in zip((height, width), strides, strict=True)]:
+            fields["output_padding"] = extra
+    else:
+        raise Unsupported(
+            f"pads {pads} with output_padding {extra}: Keras pads a transposed convolution `valid` or `same`"
+        )
+    bias = len(node.input) > 2 and bool(node.input[2])
+    fields["use_bias"] = bias
+    weights = [node.input[1]] + ([node.input[2]] if bias else [])
+    importer.emit(node, fields, [value], layout="NCHW", weights=weights)
+
+
+def _pool(importer: Importer, node: Any) -> None:
+    value, pending = _windowed_input(importer, node)
+    attributes = _attributes(importer, node)
+    kernel = list(attributes["kernel_shape"])
+    strides = list(attributes.get("strides", [1, 1]))
+    if any(d != 1 for d in attributes.get("dilations", [1, 1])):
+        raise Unsupported("dilated pooling; the spec's pools are not dilated")
+    average = node.op_type == "AveragePool"
+    padding = _spatial_pads(importer, attributes, value, (kernel, strides, [1, 1]))
+    include = bool(attributes.get("count_include_pad", 0)) if average else False
+    if padding == "same" and include:  # padded zeros counted: explicit padding, Keras' split
+        height, width, _ = importer.spatial(value)
+        rows, cols = (
+            same_padding(size, k, s) for size, k, s in zip((height, width), kernel, strides, strict=True)
+        )
+        padding = (rows, cols)
+    padding, mode = _add_padding(padding, pending)
+    fields: dict[str, Any] = {
+        "type": "avgpool2d" if average else "maxpool2d",
+        "pool_size": kernel,
+        "strides": None if strides == kernel else strides,
+        "padding": padding,
+        "padding_mode": mode,
+        "ceil_mode": bool(attributes.get("ceil_mode", 0)),
+        "count_include_pad": include or pending is not None,
+    }
+    importer.emit(node, fields, [value], layout="NCHW")
+
+
+def _global_pool(importer: Importer, node: Any) -> None:
+    value = importer.value(node.input[0])
+    importer.needs(value, "NCHW", node.op_type)
+    kind = "globalavgpool2d" if node.op_type == "GlobalAveragePool" else "globalmaxpool2d"
+    importer.emit(node, {"type": kind, "keepdims": True}, [value], layout="NCHW")
+
+
+def _reduce(importer: Importer, node: Any) -> None:
+    """``ReduceMean`` / ``ReduceMax`` over a feature map's height and width: a global pool."""
+    value = importer.value(node.input[0])
+    attributes = _attributes(importer, node)
+    axes = attributes.get("axes")
+    if axes is None and len(node.input) > 1 and node.input[1]:
+        found = importer.constant(node.input[1])
+        axes = None if found is None else found.tolist()
+    rank = importer.rank(value)
+    spatial = {2, 3} if value.layout == "NCHW" else {1, 2}
+    if rank != 4 or axes is None or {axis % rank for axis in axes} != spatial:
+        raise Unsupported(
+            f"it reduces axes {axes}; the spec's global pools reduce a feature map's height and width"
+        )
+    keepdims = bool(attributes.get("keepdims", 1))
+    kind = "globalavgpool2d" if node.op_type == "ReduceMean" else "globalmaxpool2d"
+    importer.emit(
+        node, {"type": kind, "keepdims": keepdims}, [value], layout=value.layout if keepdims else "flat"
+    )
+
+
+def _flatten(importer: Importer, node: Any) -> None:
+    value = importer.value(node.input[0])
+    if _attributes(importer, node).get("axis", 1) != 1:
+        raise Unsupported("it flattens from another axis than 1 (after the batch axis)")
+    importer.emit(node, {"type": "flatten"}, [value], layout="flat")
+
+
+def _reshape(importer: Importer, node: Any) -> None:
+    value = importer.value(node.input[0])
+    target = importer.constant(node.input[1])
+    if target is None:
+        raise Unsupported("its shape is computed, not a constant (export with constant folding)")
+    shape = [int(n) for n in target.tolist()]
+    batch = _batch_size(importer)
+    if not shape or shape[0] not in {0, -1, batch}:
+        raise Unsupported(f"shape {shape} changes the batch axis")
+    target_shape = shape[1:]
+    if 0 in target_shape:
+        source = importer.shapes.get(value.layer)
+        if source is None or value.layout != importer.natural(value):
+            raise Unsupported("its shape copies axes (0) of an input in another layout")
+        target_shape = [source[index] if n == 0 else n for index, n in enumerate(target_shape)]
+    if len(target_shape) > 1 and value.layout != importer.natural(value):
+        raise Unsupported(f"it reshapes {value.layer} in {value.layout} order; Keras reshapes the spec's")
+    importer.emit(node, {"type": "reshape", "target_shape": target_shape}, [value])
+
+
+def _batch_size(importer: Importer) -> int | None:
+    dims = importer.model.graph.input[0].type.tensor_type.shape.dim if importer.model.graph.input else []
+    return dims[0].dim_value if dims and dims[0].HasField("dim_value") else None
+
+
+def _gemm(importer: Importer, node: Any) -> None:
+    value = importer.value(node.input[0])
+    attributes = _attributes(importer, node)
+    kernel = importer.weight(node.input[1])
+    if (
+        kernel is None
+        or attributes.get("transA", 0)
+        or attributes.get("alpha", 1.0) != 1.0
+        or attributes.get("beta", 1.0) != 1.0
+    ):
+        raise Unsupported("only x·W + b (transA 0, alpha and beta 1, W an initialiser) is a dense layer")
+    if value.layout != "flat":
+        raise Unsupported(f"it reads {value.layer}, a feature map, as a matrix")
+    units = kernel.dims[0] if attributes.get("transB", 0) else kernel.dims[1]
+    bias = len(node.input) > 2 and bool(node.input[2])
+    if bias and not _bias_of(importer, node.input[2], units):
+        raise Unsupported(f"its C is not one bias per unit ({units})")
+    weights = [node.input[1]] + ([node.input[2]] if bias else [])
+    importer.emit(
+        node, {"type": "dense", "units": units, "use_bias": bias}, [value], layout="flat", weights=weights
+    )
+
+
+def _bias_of(importer: Importer, name: str, units: int) -> bool:
+    tensor = importer.weight(name)
+    dims = list(tensor.dims) if tensor is not None else None
+    return dims is not None and [d for d in dims if d != 1] in ([units], []) and prod(dims) == units
+
+
+def _matmul(importer: Importer, node: Any) -> None:
+    """``MatMul`` by a weight matrix on the last axis: a dense layer; its bias follows as an ``Add``."""
+    value = importer.value(node.input[0])
+    kernel = importer.weight(node.input[1])
+    if kernel is None or len(kernel.dims) != 2:
+        raise Unsupported("it multiplies by a computed tensor, not a weight matrix")
+    if value.layout != importer.natural(value):
+        raise Unsupported(
+            f"it multiplies {value.layer} in {value.layout} order; a dense layer reads the spec's last axis"
+        )
+    units = kernel.dims[1]
+    readers = importer.consumers.get(node.output[0], [])
+    if len(readers) == 1 and readers[0].op_type == "Add":
+        other = [name for name in readers[0].input if name != node.output[0]]
+        if len(other) == 1 and _bias_of(importer, other[0], units):
+            importer.values[node.output[0]] = Pending(
+                "matmul", value, node, {"units": units, "bias": other[0]}
+            )
+            return
+    importer.emit(
+        node, {"type": "dense", "units": units, "use_bias": False}, [value], weights=[node.input[1]]
+    )
+
+
+def _arithmetic(importer: Importer, node: Any) -> None:
+    """``Add``/``Sub``/``Mul``/``Div``: a dense layer's bias, a ``silu`` gate, a rescaling by constants,
+    or a merge of two layers."""
+    found = [importer.values.get(name) for name in node.input]
+    for index, item in enumerate(found):
+        if isinstance(item, Pending) and item.kind == "matmul" and node.op_type == "Add":
+            matmul = item.node
+            fields = {"type": "dense", "units": item.details["units"], "use_bias": True}
+            importer.emit(
+                matmul,
+                fields,
+                [item.value],
+                weights=[matmul.input[1], node.input[1 - index]],
+                output=node.output[0],
+            )
+            return
+        if isinstance(item, Pending) and item.kind == "gate" and node.op_type == "Mul":
+            importer.emit(node, {"type": "activation", "activation": "silu"}, [item.value])
+            return
+    values = [item for item in found if isinstance(item, Value)]
+    if len(values) == len(node.input):
+        _merge(importer, node)
+        return
+    if len(values) != 1 or len(node.input) != 2:
+        raise Unsupported("it computes with constants only")
+    value = values[0]
+    constant_name = node.input[1] if isinstance(found[0], Value) else node.input[0]
+    constant = importer.constant(constant_name)
+    if constant is None:
+        raise Unsupported("its other operand is too large a constant")
+    if node.op_type in ("Sub", "Div") and not isinstance(found[0], Value):
+        raise Unsupported(f"a constant {'minus' if node.op_type == 'Sub' else 'divided by'} a layer's output")
+    numbers = _per_last_axis(importer, value, constant)
+    if node.op_type == "Mul":
+        fields = {"scale": numbers}
+    elif node.op_type == "Div":
+        fields = {"scale": [_float(1 / n) for n in numbers]}
+    elif node.op_type == "Add":
+        fields = {"offset": numbers}
+    else:
+        fields = {"offset": [-n for n in numbers]}
+    importer.emit(node, {"type": "rescaling", **fields}, [value], layout=value.layout)
+
+
+def _per_last_axis(importer: Importer, value: Value, constant: np.ndarray) -> list[float]:
+    """A constant as one number, or one per value of the spec's last axis: broadcast along ONNX's
+    last axis in the spec's order, or along axis 1 (``(C, 1, 1)``) of an NCHW view of a channels_last map."""
+    flat = [_float(v) for v in constant.astype(np.float32).ravel().tolist()]
+    if len(flat) == 1:
+        return flat
+    shape = importer.shapes.get(value.layer) or (0,)
+    dims = list(constant.shape)
+    if value.layout == importer.natural(value):
+        along = dims[-1:] == [shape[-1]] and all(d == 1 for d in dims[:-1])
+    else:
+        along = len(dims) >= 3 and dims[-3:] == [shape[-1], 1, 1] and all(d == 1 for d in dims[:-3])
+    if not along:
+        raise Unsupported(
+            f"a constant of shape {dims}; the spec scales by one value or one per value of the last axis"
+        )
+    return flat
+
+
+MERGES = {
+    "Add": "add",
+    "Sub": "subtract",
+    "Mul": "multiply",
+    "Sum": "add",
+    "Mean": "average",
+    "Max": "maximum",
+    "Min": "minimum",
+}
+"""The spec merge of each element-wise operation on layers."""
+
+
+def _merge(importer: Importer, node: Any) -> None:
+    values = [importer.value(name) for name in node.input]
+    ranks = {importer.rank(value) for value in values}
+    layouts = {value.layout for value in values}
+    if len(ranks) > 1:
+        raise Unsupported("its inputs have different ranks, which ONNX and Keras broadcast differently")
+    if len(layouts) > 1:
+        raise Unsupported(f"its inputs are in different orders ({', '.join(sorted(layouts))})")
+    if len(values) == 1:
+        importer.emit(node, {"type": "identity"}, values, layout=values[0].layout)
+        return
+    importer.emit(node, {"type": MERGES[node.op_type]}, values, layout=values[0].layout)
+
+
+def _variadic(importer: Importer, node: Any) -> None:
+    if all(isinstance(importer.values.get(name), Value) for name in node.input):
+        _merge(importer, node)
+    else:
+        raise Unsupported("it computes with constants")
+
+
+def _concat(importer: Importer, node: Any) -> None:
+    values = [importer.value(name) for name in node.input]
+    if len({value.layout for value in values}) > 1:
+        raise Unsupported("its inputs are in different orders")
+    layout = values[0].layout
+    rank = importer.rank(values[0])
+    axis = _attributes(importer, node)["axis"] % rank
+    if axis == 0:
+        raise Unsupported("it concatenates along the batch axis")
+    spec_axis = _spec_axis(axis, layout, importer.data_format)
+    importer.emit(node, {"type": "concatenate", "axis": spec_axis + 1}, values, layout=layout)
+
+
+def _spec_axis(axis: int, layout: Layout, data_format: DataFormat) -> int:
+    """The spec axis (batch excluded, from 0) that ONNX axis ``axis`` (batch 0) holds in ``layout``."""
+    natural = "NCHW" if data_format == "channels_first" else "NHWC"
+    if layout in ("flat", natural):
+        return axis - 1
+    if data_format == "channels_last":  # tensor NCHW, spec (H, W, C)
+        return {1: 2, 2: 0, 3: 1}[axis]
+    return {1: 1, 2: 2, 3: 0}[axis]  # tensor NHWC, spec (C, H, W)
+
+
+def _batchnorm(importer: Importer, node: Any) -> None:
+    value = importer.value(node.input[0])
+    attributes = _attributes(importer, node)
+    if attributes.get("training_mode", 0):
+        raise Unsupported("batch normalisation in training mode")
+    rank = importer.rank(value)
+    if rank == 4:
+        importer.needs(value, "NCHW", "BatchNormalization")
+    elif rank != 2:
+        raise Unsupported(f"a rank-{rank} input; the spec normalises feature maps and vectors")
+    fields: dict[str, Any] = {
+        "type": "batchnorm",
+        "epsilon": _float(attributes.get("epsilon", 1e-5)),
+        "momentum": _float(attributes.get("momentum", 0.9)),
+    }
+    weights = []
+    for index, option, fixed in ((1, "scale", 1.0), (2, "center", 0.0)):
+        name = node.input[index]
+        if importer.weight(name) is not None:
+            weights.append(name)
+            continue
+        constant = importer.constant(name)
+        if constant is None or not np.all(constant == fixed):
+            raise Unsupported(f"its {'scale' if index == 1 else 'bias'} is computed")
+        fields[option] = False
+    weights += [node.input[3], node.input[4]]
+    importer.emit(node, fields, [value], layout=value.layout, weights=weights)
+
+
+def _layernorm(importer: Importer, node: Any) -> None:
+    value = importer.value(node.input[0])
+    if value.layout != importer.natural(value):
+        raise Unsupported(f"it normalises {value.layer} in {value.layout} order")
+    attributes = _attributes(importer, node)
+    rank = importer.rank(value)
+    first = attributes.get("axis", -1) % rank
+    fields: dict[str, Any] = {
+        "type": "layernorm",
+        "axis": [-1] if first == rank - 1 else list(range(first, rank)),
+        "epsilon": _float(attributes.get("epsilon", 1e-5)),
+    }
+    weights = []
+    if importer.weight(node.input[1]) is not None:
+        weights.append(node.input[1])
+    else:
+        fields["scale"] = False
+    if len(node.input) > 2 and node.input[2]:
+        weights.append(node.input[2])
+    else:
+        fields["center"] = False
+    importer.emit(node, fields, [value], layout=value.layout, weights=weights)
+
+
+ACTIVATIONS = {
+    "Relu": "relu", "Tanh": "tanh", "Softplus": "softplus", "Softsign": "softsign", "Mish": "mish",
+    "Exp": "exponential", "HardSwish": "hard_silu",
+}  # fmt: skip
+"""Operations that are a spec activation as they are."""
+
+
+def _activation(importer: Importer, node: Any) -> None:
+    value = importer.value(node.input[0])
+    importer.emit(
+        node, {"type": "activation", "activation": ACTIVATIONS[node.op_type]}, [value], layout=value.layout
+    )
+
+
+def _sigmoid(importer: Importer, node: Any) -> None:
+    """``Sigmoid``, unless it gates its own input (``x · sigmoid(x)``: ``silu``, held for the ``Mul``)."""
+    value = importer.value(node.input[0])
+    readers = importer.consumers.get(node.output[0], [])
+    if len(readers) == 1 and readers[0].op_type == "Mul" and node.input[0] in readers[0].input:
+        importer.values[node.output[0]] = Pending("gate", value, node)
+        return
+    importer.emit(node, {"type": "activation", "activation": "sigmoid"}, [value], layout=value.layout)
+
+
+def _parametrised_activation(importer: Importer, node: Any) -> None:
+    """Activations with parameters: only Keras' own values of them are a spec activation."""
+    value = importer.value(node.input[0])
+    attributes = _attributes(importer, node)
+    op = node.op_type
+    fields: dict[str, Any]
+    if op == "LeakyRelu":
+        alpha = _float(attributes.get("alpha", 0.01))
+        fields = (
+            {"type": "activation", "activation": "leaky_relu"}
+            if alpha == 0.2
+            else {"type": "leakyrelu", "negative_slope": alpha}
+        )
+    elif op in ("Elu", "Celu") and attributes.get("alpha", 1.0) == 1.0:
+        fields = {"type": "activation", "activation": op.lower()}
+    elif (
+        op == "Selu"
+        and np.isclose(attributes.get("alpha", 1.6732632), 1.6732632)
+        and np.isclose(attributes.get("gamma", 1.050701), 1.050701)
+    ):
+        fields = {"type": "activation", "activation": "selu"}
+    elif (
+        op == "HardSigmoid"
+        and np.isclose(attributes.get("alpha", 0.2), 1 / 6)
+        and np.isclose(attributes.get("beta", 0.5), 0.5)
+    ):
+        fields = {"type": "activation", "activation": "hard_sigmoid"}
+    elif op == "Gelu" and _text(attributes.get("approximate", "none")) == "none":
+        fields = {"type": "activation", "activation": "gelu"}
+    elif op == "Shrink" and attributes.get("lambd", 0.5) == 0.5 and attributes.get("bias", 0.0) in (0.0, 0.5):
+        fields = {
+            "type": "activation",
+            "activation": "soft_shrink" if attributes.get("bias", 0.0) else "hard_shrink",
+        }
+    else:
+        shown = {key: _float(v) if isinstance(v, float) else _text(v) for key, v in attributes.items()}
+        raise Unsupported(f"{op} with {shown} is none of Keras' activations")
+    importer.emit(node, fields, [value], layout=value.layout)
+
+
+def _clip(importer: Importer, node: Any) -> None:
+    """``Clip(0, 6)`` is ``relu6``, ``Clip(0, m)`` a ``relu`` with a ceiling, ``Clip(−1, 1)``
+    ``hard_tanh``."""
+    value = importer.value(node.input[0])
+    bounds: list[float | None] = []
+    for index in (1, 2):
+        if len(node.input) > index and node.input[index]:
+            found = importer.constant(node.input[index])
+            if found is None:
+                raise Unsupported("its bounds are computed")
+            bounds.append(_float(float(found)))
+        else:
+            bounds.append(None)
+    low, high = bounds
+    fields: dict[str, Any]
+    if (low, high) == (0.0, 6.0):
+        fields = {"type": "activation", "activation": "relu6"}
+    elif (low, high) == (-1.0, 1.0):
+        fields = {"type": "activation", "activation": "hard_tanh"}
+    elif low == 0.0:
+        fields = {"type": "relu"} if high is None else {"type": "relu", "max_value": high}
+    else:
+        raise Unsupported(f"Clip({low}, {high}): the spec clips at 0 below (ReLU), or to [−1, 1]")
+    importer.emit(node, fields, [value], layout=value.layout)
+
+
+def _prelu(importer: Importer, node: Any) -> None:
+    value = importer.value(node.input[0])
+    slope = importer.weight(node.input[1])
+    shape = importer.shapes.get(value.layer)
+    if slope is None or shape is None:
+        raise Unsupported("its slope is not an initialiser")
+    dims = list(slope.dims)
+    dims = [1] * (len(shape) - len(dims)) + dims  # ONNX broadcasts from the right
+    if value.layout != importer.natural(value) or len(dims) != len(shape):
+        raise Unsupported(f"a slope of shape {list(slope.dims)} for {value.layer} in {value.layout} order")
+    shared = [axis + 1 for axis, (d, n) in enumerate(zip(dims, shape, strict=True)) if d == 1 and n != 1]
+    if any(d not in (1, n) for d, n in zip(dims, shape, strict=True)):
+        raise Unsupported(f"a slope of shape {list(slope.dims)} does not fit {list(shape)}")
+    fields = {"type": "prelu", "shared_axes": shared or None}
+    importer.emit(node, fields, [value], layout=value.layout, weights=[node.input[1]])
+
+
+def _softmax(importer: Importer, node: Any) -> None:
+    value = importer.value(node.input[0])
+    rank = importer.rank(value)
+    axis = _attributes(importer, node).get("axis", -1) % rank
+    spec_axis = _spec_axis(axis, value.layout, importer.data_format)
+    last = spec_axis == rank - 2
+    if node.op_type == "LogSoftmax":
+        if not last:
+            raise Unsupported("log-softmax along another axis than the last")
+        fields: dict[str, Any] = {"type": "activation", "activation": "log_softmax"}
+    else:
+        fields = (
+            {"type": "activation", "activation": "softmax"}
+            if last
+            else {"type": "softmax", "axis": spec_axis + 1}
+        )
+    importer.emit(node, fields, [value], layout=value.layout)
+
+
+def _dropout(importer: Importer, node: Any) -> None:
+    value = importer.value(node.input[0])
+    if len(node.input) > 2 and node.input[2]:
+        training = importer.constant(node.input[2])
+        if training is None or bool(training):
+            raise Unsupported("dropout in training mode")
+    rate = 0.5
+    if len(node.input) > 1 and node.input[1]:
+        found = importer.constant(node.input[1])
+        if found is None:
+            raise Unsupported("its ratio is computed")
+        rate = _float(float(found))
+    elif "ratio" in _attributes(importer, node):
+        rate = _float(_attributes(importer, node)["ratio"])
+    importer.emit(node, {"type": "dropout", "rate": rate}, [value], layout=value.layout)
+
+
+def _identity(importer: Importer, node: Any) -> None:
+    """An alias of an initialiser or constant (PyTorch shares equal weights so), else a layer."""
+    source = node.input[0]
+    if importer.weight(source) is not None:
+        importer.aliases[node.output[0]] = importer.aliases.get(source, source)
+        return
+    if source in importer.constants:
+        importer.constants[node.output[0]] = importer.constants[source]
+        return
+    value = importer.value(source)
+    importer.emit(node, {"type": "identity"}, [value], layout=value.layout)
+
+
+def _constant(importer: Importer, node: Any) -> None:
+    attributes = _attributes(importer, node)
+    numpy_helper = importer.onnx.numpy_helper
+    for key, value in attributes.items():
+        if key == "value":
+            importer.constants[node.output[0]] = numpy_helper.to_array(value)
+        elif key in ("value_float", "value_floats"):
+            importer.constants[node.output[0]] = np.asarray(value, np.float32)
+        elif key in ("value_int", "value_ints"):
+            importer.constants[node.output[0]] = np.asarray(value, np.int64)
+        else:
+            raise Unsupported(f"a {key} constant")
+
+
+def _cast(importer: Importer, node: Any) -> None:
+    """A cast of a constant (PyTorch's exporters cast bounds and scales): folded."""
+    found = importer.constant(node.input[0])
+    if found is None:
+        value = importer.value(node.input[0])
+        importer.emit(node, {"type": "identity"}, [value], layout=value.layout)
+        return
+    target = importer.onnx.helper.tensor_dtype_to_np_dtype(_attributes(importer, node)["to"])
+    importer.constants[node.output[0]] = found.astype(target)
+
+
+def _transpose(importer: Importer, node: Any) -> None:
+    """NHWC ↔ NCHW: the same layer's output in the other order, no layer."""
+    value = importer.value(node.input[0])
+    perm = tuple(_attributes(importer, node).get("perm", ()))
+    turns = {(0, 3, 1, 2): ("NHWC", "NCHW"), (0, 2, 3, 1): ("NCHW", "NHWC")}
+    if perm not in turns or turns[perm][0] != value.layout:
+        raise Unsupported(
+            f"permutation {list(perm)} of {value.layer} ({value.layout}) is no change between NHWC and NCHW"
+        )
+    layout: Layout = turns[perm][1]  # type: ignore[assignment]
+    importer.values[node.output[0]] = Value(value.layer, layout)
+    importer.available.setdefault(value.layer, {})[layout] = node.output[0]
+
+
+def _pad(importer: Importer, node: Any) -> None:
+    """Zeros: ``zeropad2d``. Reflect or edge: held for the convolution or pool that reads it."""
+    value = importer.value(node.input[0])
+    attributes = _attributes(importer, node)
+    mode = _text(attributes.get("mode", "constant"))
+    amounts = (
+        importer.constant(node.input[1]) if len(node.input) > 1 else np.asarray(attributes.get("pads", []))
+    )
+    if amounts is None:
+        raise Unsupported("its pads are computed")
+    pads = [int(p) for p in amounts.tolist()]
+    if len(node.input) > 2 and node.input[2]:
+        fill = importer.constant(node.input[2])
+        if fill is None or np.any(fill != 0):
+            raise Unsupported("it pads with a value other than 0")
+    if len(node.input) > 3 and node.input[3]:
+        raise Unsupported("it pads chosen axes")
+    rank = importer.rank(value)
+    spatial = (2, 3) if value.layout == "NCHW" else (1, 2)
+    if (
+        len(pads) != 2 * rank
+        or any(p < 0 for p in pads)
+        or any(pads[a] or pads[a + rank] for a in range(rank) if a not in spatial)
+    ):
+        raise Unsupported(f"pads {pads}; the spec pads the height and width of a feature map")
+    padding = ((pads[spatial[0]], pads[spatial[0] + rank]), (pads[spatial[1]], pads[spatial[1] + rank]))
+    if mode == "constant":
+        importer.emit(node, {"type": "zeropad2d", "padding": padding}, [value], layout=value.layout)
+        return
+    readers = importer.consumers.get(node.output[0], [])
+    spec_mode = {"reflect": "reflect", "edge": "replicate"}.get(mode)
+    if spec_mode is None:
+        raise Unsupported(f"{mode} padding")
+    if (
+        value.layout != "NCHW"
+        or len(readers) != 1
+        or readers[0].op_type not in ("Conv", "MaxPool", "AveragePool")
+    ):
+        raise Unsupported(
+            f"{mode} padding exists in the spec only as the padding of the one convolution or pool reading it"
+        )
+    importer.values[node.output[0]] = Pending("pad", value, node, {"pads": padding, "mode": spec_mode})
+
+
+def _slice(importer: Importer, node: Any) -> None:
+    """Cutting rows and columns off a feature map: ``cropping2d``."""
+    value = importer.value(node.input[0])
+    numbers = [importer.constant(name) if name else None for name in node.input[1:]]
+    if any(n is None for n in numbers[:2]) or (
+        len(numbers) > 3 and numbers[3] is not None and np.any(numbers[3] != 1)
+    ):
+        raise Unsupported("its bounds are computed, or it steps")
+    starts, ends = (n.tolist() for n in numbers[:2])  # type: ignore[union-attr]
+    rank = importer.rank(value)
+    axes = numbers[2].tolist() if len(numbers) > 2 and numbers[2] is not None else list(range(len(starts)))
+    height, width, _ = importer.spatial(value)
+    sizes = {2: height, 3: width} if value.layout == "NCHW" else {1: height, 2: width}
+    crops = dict.fromkeys(sizes, (0, 0))
+    for given, first, last in zip(axes, starts, ends, strict=True):
+        axis = given % rank
+        if axis not in sizes:
+            raise Unsupported("it slices another axis than a feature map's height and width")
+        size = sizes[axis]
+        begin = min(max(first + size if first < 0 else first, 0), size)
+        stop = min(max(last + size if last < 0 else last, 0), size)
+        crops[axis] = (begin, size - stop)
+    rows, cols = (crops[axis] for axis in sorted(sizes))
+    importer.emit(node, {"type": "cropping2d", "cropping": (rows, cols)}, [value], layout=value.layout)
+
+
+def _resize(importer: Importer, node: Any) -> None:
+    """Whole-number scales of height and width: ``upsampling2d``, interpolating as Keras does."""
+    value = importer.value(node.input[0])
+    importer.needs(value, "NCHW", "Resize")
+    attributes = _attributes(importer, node)
+    height, width, channels = importer.spatial(value)
+    scales = importer.constant(node.input[2]) if len(node.input) > 2 and node.input[2] else None
+    if scales is not None and scales.size:
+        factors = [float(s) for s in scales.tolist()]
+    else:
+        sizes = importer.constant(node.input[3]) if len(node.input) > 3 and node.input[3] else None
+        if sizes is None:
+            raise Unsupported("its scales and sizes are computed")
+        factors = [n / d for n, d in zip(sizes.tolist(), [1, channels, height, width], strict=True)]
+    if factors[:2] != [1.0, 1.0] or any(f != int(f) or f < 1 for f in factors[2:]):
+        raise Unsupported(f"scales {factors}: the spec upsamples height and width by whole numbers")
+    mode = _text(attributes.get("mode", "nearest"))
+    transform = _text(attributes.get("coordinate_transformation_mode", "half_pixel"))
+    if mode == "nearest" and transform in (
+        "asymmetric",
+        "half_pixel",
+        "pytorch_half_pixel",
+        "tf_half_pixel_for_nn",
+    ):
+        interpolation = "nearest"
+    elif mode == "linear" and transform in ("half_pixel", "pytorch_half_pixel"):
+        interpolation = "bilinear"
+    elif (
+        mode == "cubic"
+        and transform in ("half_pixel", "pytorch_half_pixel")
+        and attributes.get("cubic_coeff_a", -0.75) == -0.5
+    ):
+        interpolation = "bicubic"
+    else:
+        raise Unsupported(f"{mode} resizing with {transform} coordinates is none of Keras' interpolations")
+    fields = {"type": "upsampling2d", "size": [int(f) for f in factors[2:]], "interpolation": interpolation}
+    importer.emit(node, fields, [value], layout="NCHW")
+
+
+def _unsupported(reason: str) -> Callable[[Importer, Any], None]:
+    def handler(importer: Importer, node: Any) -> None:
+        raise Unsupported(reason)
+
+    return handler
+
+
+HANDLERS: dict[str, Callable[[Importer, Any], None]] = {
+    "Conv": _conv,
+    "ConvTranspose": _conv_transpose,
+    "MaxPool": _pool,
+    "AveragePool": _pool,
+    "GlobalAveragePool": _global_pool,
+    "GlobalMaxPool": _global_pool,
+    "ReduceMean": _reduce,
+    "ReduceMax": _reduce,
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "Gemm": _gemm,
+    "MatMul": _matmul,
+    "Add": _arithmetic,
+    "Sub": _arithmetic,
+    "Mul": _arithmetic,
+    "Div": _arithmetic,
+    "Sum": _variadic,
+    "Mean": _variadic,
+    "Max": _variadic,
+    "Min": _variadic,
+    "Concat": _concat,
+    "BatchNormalization": _batchnorm,
+    "LayerNormalization": _layernorm,
+    "Relu": _activation,
+    "Tanh": _activation,
+    "Softplus": _activation,
+    "Softsign": _activation,
+    "Mish": _activation,
+    "Exp": _activation,
+    "HardSwish": _activation,
+    "Sigmoid": _sigmoid,
+    "LeakyRelu": _parametrised_activation,
+    "Elu": _parametrised_activation,
+    "Celu": _parametrised_activation,
+    "Selu": _parametrised_activation,
+    "HardSigmoid": _parametrised_activation,
+    "Gelu": _parametrised_activation,
+    "Shrink": _parametrised_activation,
+    "Clip": _clip,
+    "PRelu": _prelu,
+    "Softmax": _softmax,
+    "LogSoftmax": _softmax,
+    "Dropout": _dropout,
+    "Identity": _identity,
+    "Constant": _constant,
+    "Cast": _cast,
+    "Transpose": _transpose,
+    "Pad": _pad,
+    "Slice": _slice,
+    "Resize": _resize,
+    "Loop": _unsupported(
+        "control flow (a loop) has no spec form: cnncalc reads networks without loops or branches"
+    ),
+    "If": _unsupported(
+        "control flow (a branch) has no spec form: cnncalc reads networks without loops or branches"
+    ),
+    "Scan": _unsupported(
+        "control flow (a scan) has no spec form: cnncalc reads networks without loops or branches"
+    ),
+}
+"""How each ONNX operation becomes a spec layer (or a view, an alias, a constant)."""
+
+
+# --- cnncalc's own layers, by their metadata ----------------------------------------------------------
+
+
+def _groups(model: Any) -> dict[str, list[Any]]:
+    """The nodes of each layer cnncalc wrote: its main node (with the metadata) and ``<layer>/...``
+    helpers, but the ``<layer>/to_...`` transposes, which are views of its output."""
+    hinted = {
+        node.name for node in model.graph.node if any(entry.key == HINT for entry in node.metadata_props)
+    }
+    groups: dict[str, list[Any]] = {}
+    for node in model.graph.node:
+        owner = node.name.split("/", 1)[0]
+        if owner in hinted and not (node.op_type == "Transpose" and node.name.startswith(f"{owner}/to_")):
+            groups.setdefault(owner, []).append(node)
+    return groups
+
+
+def _from_hint(importer: Importer, name: str, nodes: list[Any]) -> bool:
+    """Take the layer from its metadata if exporting it writes exactly ``nodes`` and the initialisers
+    named after it; ``False`` (translate the nodes one by one) otherwise."""
+    main = next(node for node in nodes if node.name == name)
+    fields = json.loads(next(entry.value for entry in main.metadata_props if entry.key == HINT))
+    produced = {output for node in nodes for output in node.output}
+    sources: list[str] = []
+    for node in nodes:
+        for tensor in node.input:
+            if not tensor or tensor in produced or tensor.startswith(f"{name}/"):
+                continue
+            found = importer.values.get(tensor)
+            if not isinstance(found, Value):
+                return False
+            if found.layer not in sources:
+                sources.append(found.layer)
+    tag = canonical_type(fields.get("type"))
+    shapes = [importer.shapes.get(source) for source in sources]
+    if tag is None or not sources or any(shape is None for shape in shapes):
+        return False
+    known = [shape for shape in shapes if shape is not None]
+    try:
+        layer = layer_class(tag).model_validate({**fields, "name": name, "inputs": sources})
+        inferred = infer(layer, known, sources, importer.data_format)
+    except (ValidationError, ShapeError):
+        return False
+    record = LayerRecord(
+        len(importer.layers), name, layer, known[0], inferred.output_shape, inferred.weights,
+        inferred.windows, inputs=tuple(sources), input_shapes=tuple(known),
+    )  # fmt: skip
+    graph = GraphWriter(importer.onnx, importer.data_format, np.random.default_rng(0))
+    for source, shape in zip(sources, known, strict=True):
+        graph.natural[source] = spec_layout(shape, importer.data_format)
+        graph.values[source] = dict(importer.available[source])
+    try:
+        write_layer(graph, record)
+    except Refused:
+        return False
+    written = [node for node in graph.nodes if node.name.split("/", 1)[0] == name]
+    theirs = {
+        t.name: (list(t.dims), t.data_type)
+        for t in importer.initializers.values()
+        if t.name.startswith(f"{name}/")
+    }
+    ours = {t.name: (list(t.dims), t.data_type) for t in graph.initializers}
+    if ours != theirs or len(written) != len(nodes) or not all(map(_same_node, written, nodes)):
+        return False
+    layout, tensor = next(iter(graph.values[name].items()))
+    importer.layers.append(layer)
+    importer.taken.add(name)
+    importer.shapes[name] = inferred.output_shape
+    importer.values[tensor] = Value(name, layout)
+    importer.available[name] = {layout: tensor}
+    importer.claimed[name] = (name, sum(prod(dims) for dims, _ in ours.values()))
+    return True
+
+
+def _same_node(ours: Any, theirs: Any) -> bool:
+    """Same operation, name, wiring and attributes (constants compared by value)."""
+    if (ours.op_type, ours.name, list(ours.input), list(ours.output), ours.domain) != (
+        theirs.op_type, theirs.name, list(theirs.input), list(theirs.output), theirs.domain,
+    ):  # fmt: skip
+        return False
+    return _attribute_map(ours) == _attribute_map(theirs)
+
+
+def _attribute_map(node: Any) -> dict[str, Any]:
+    onnx = onnx_required()
+    result = {}
+    for attribute in node.attribute:
+        value = onnx.helper.get_attribute_value(attribute)
+        if isinstance(value, onnx.TensorProto):
+            array = onnx.numpy_helper.to_array(value)
+            value = (str(array.dtype), array.shape, array.tobytes())
+        elif isinstance(value, list):
+            value = tuple(value)
+        result[attribute.name] = value
+    return result
+
+
+# --- the model ------------------------------------------------------------------------------------
+
+
+def from_model(model: Any, *, file: str | os.PathLike[str] | None = None) -> Spec:
+    """The spec of an ``onnx.ModelProto`` (``file`` names it in messages and locates external weights).
+
+    Raises :class:`SpecError` listing every node the spec cannot express, by operation and node name.
+    """
+    path = os.fspath(file) if file is not None else None
+    importer = Importer(model, path, Path(path).parent if path else Path.cwd())
+    graph = model.graph
+    input_value = _model_input(importer)
+    groups = _groups(model)
+    last_of_group = {id(nodes[-1]): owner for owner, nodes in groups.items()}
+    grouped = {id(node) for nodes in groups.values() for node in nodes}
+    pending_groups: list[Any] = []
+    for node in graph.node:
+        if id(node) in grouped:
+            if id(node) not in last_of_group:
+                continue
+            owner = last_of_group[id(node)]
+            if _from_hint(importer, owner, groups[owner]):
+                continue
+            pending_groups = groups[owner]
+        else:
+            pending_groups = [node]
+        for each in pending_groups:
+            _translate(importer, each)
+    if input_value is None:
+        raise SpecError(importer.problems)
+    outputs = _outputs(importer)
+    if importer.problems:
+        raise SpecError(importer.problems)
+    spec = validate(
+        {
+            "name": graph.name if graph.name not in GENERIC_NAMES else Path(path or "model").stem,
+            "input": list(_input_shape(importer)),
+            "data_format": importer.data_format,
+            "layers": importer.layers,
+            "outputs": outputs,
+        }
+    )
+    _check_parameters(importer, spec)
+    return spec
+
+
+def _translate(importer: Importer, node: Any) -> None:
+    if node.domain not in ("", "ai.onnx"):
+        importer.problem(node, f"an operation of the {node.domain} domain; cnncalc reads standard ONNX")
+        return
+    handler = HANDLERS.get(node.op_type)
+    if handler is None:
+        importer.problem(node, "no spec layer does what this operation does")
+        return
+    if not importer.known(node):
+        return  # an input comes from a node already reported
+    try:
+        handler(importer, node)
+    except Unsupported as exc:
+        importer.problem(node, str(exc))
+
+
+def _model_input(importer: Importer) -> Value | None:
+    """The one input's value, and the data format: NHWC if the input is transposed to NCHW before use."""
+    graph = importer.model.graph
+    inputs = [value for value in graph.input if value.name not in importer.initializers]
+    if len(inputs) != 1:
+        importer.problems.append(
+            Problem(f"the model has {len(inputs)} inputs; a spec has one", file=importer.file)
+        )
+        return None
+    tensor_type = inputs[0].type.tensor_type
+    dims = tensor_type.shape.dim
+    if not tensor_type.HasField("shape") or len(dims) not in (2, 3, 4):
+        importer.problems.append(Problem("the input is not a batch of vectors or images", file=importer.file))
+        return None
+    sizes = [d.dim_value if d.HasField("dim_value") else None for d in dims[1:]]
+    if any(size is None or size < 1 for size in sizes):
+        importer.problems.append(
+            Problem(
+                f"the input's sizes {['?' if s is None else s for s in sizes]} are not all fixed; cnncalc "
+                "needs them (export with a fixed-size example input, and only the batch axis dynamic)",
+                file=importer.file,
+            )
+        )
+        return None
+    name = inputs[0].name
+    turns = [_perm(importer, n) for n in graph.node if n.op_type == "Transpose"]
+    turns = [perm for perm in turns if perm in ((0, 3, 1, 2), (0, 2, 3, 1))]
+    spatial = any(n.op_type in SPATIAL_OPS or n.op_type == "BatchNormalization" for n in graph.node)
+    # The first turn between the orders says which the data is in: NHWC turned to NCHW for ONNX's
+    # convolutions, or NCHW turned to NHWC for a while (as ConvNeXt's layer norms are).
+    channels_last = turns[0] == (0, 3, 1, 2) if turns else not spatial
+    importer.data_format = "channels_last" if channels_last else "channels_first"
+    shape = tuple(size for size in sizes if size is not None)
+    layout = spec_layout(shape, importer.data_format)
+    value = Value(INPUT, layout)
+    importer.values[name] = value
+    importer.shapes[INPUT] = shape
+    importer.available[INPUT] = {layout: name}
+    return value
+
+
+def _perm(importer: Importer, node: Any) -> tuple[int, ...]:
+    return tuple(_attributes(importer, node).get("perm", ()))
+
+
+def _input_shape(importer: Importer) -> Shape:
+    shape = importer.shapes[INPUT]
+    assert shape is not None
+    return shape
+
+
+def _outputs(importer: Importer) -> list[str]:
+    names = []
+    for output in importer.model.graph.output:
+        found = importer.values.get(output.name)
+        if isinstance(found, Value) and found.layer != INPUT:
+            names.append(found.layer)
+        elif found is None and any(output.name in node.output for node in importer.model.graph.node):
+            continue  # made by a node already reported
+        else:
+            importer.problems.append(
+                Problem(f"output {output.name!r} is not made by a layer", file=importer.file)
+            )
+    return names
+
+
+def _check_parameters(importer: Importer, spec: Spec) -> None:
+    """The spec's parameters, layer by layer, must be the initialisers' values (an inconsistent
+    model, or a translation mistake, shows here rather than in a wrong total)."""
+    from cnncalc.shapes.engine import analyze
+
+    problems = []
+    for record in analyze(spec).layers:
+        node, held = importer.claimed.get(record.name, (record.name, 0))
+        if record.params is not None and record.params != held:
+            problems.append(
+                Problem(
+                    f"its initialisers hold {held:,} values, but the spec's {record.type} {record.name} has "
+                    f"{record.params:,} parameters: the model is inconsistent",
+                    file=importer.file,
+                    field=f"node {node!r}",
+                )
+            )
+    if problems:
+        raise SpecError(problems)
+
+
+def import_onnx(path: str | os.PathLike[str]) -> Spec:
+    """The spec of the ONNX file at ``path`` (see :func:`from_model`)."""
+    return from_model(read_model(path), file=path)
