@@ -1207,11 +1207,25 @@ def _attribute_map(node: Any) -> dict[str, Any]:
 # --- the model ------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Imported:
+    """A model's spec, and which of the model's tensors holds each layer's output."""
+
+    spec: Spec
+    tensors: dict[str, tuple[str, Layout]]
+    """ONNX tensor → (spec layer, the layout it holds the layer's output in)."""
+
+
 def from_model(model: Any, *, file: str | os.PathLike[str] | None = None) -> Spec:
     """The spec of an ``onnx.ModelProto`` (``file`` names it in messages and locates external weights).
 
     Raises :class:`SpecError` listing every node the spec cannot express, by operation and node name.
     """
+    return import_graph(model, file=file).spec
+
+
+def import_graph(model: Any, *, file: str | os.PathLike[str] | None = None) -> Imported:
+    """:func:`from_model`, with the tensor that holds each layer's output."""
     path = os.fspath(file) if file is not None else None
     importer = Importer(model, path, Path(path).parent if path else Path.cwd())
     graph = model.graph
@@ -1247,7 +1261,12 @@ def from_model(model: Any, *, file: str | os.PathLike[str] | None = None) -> Spe
         }
     )
     _check_parameters(importer, spec)
-    return spec
+    tensors = {
+        tensor: (value.layer, value.layout)
+        for tensor, value in importer.values.items()
+        if isinstance(value, Value) and value.layer != INPUT
+    }
+    return Imported(spec, tensors)
 
 
 def _translate(importer: Importer, node: Any) -> None:

@@ -1,0 +1,81 @@
+"""Every example (and zoo) spec through ONNX and back: exported, checked by ``onnx.checker`` in full,
+imported again it is the same network; and ONNX Runtime, running the export, gives every layer the
+engine's shape (``crosscheck --engine onnxruntime``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import cnncalc
+from cnncalc.backends.onnx.convert import import_onnx
+from cnncalc.backends.onnx.crosscheck import crosscheck
+from cnncalc.backends.onnx.export import onnx_bytes, to_onnx
+from cnncalc.errors import CnncalcError
+from tests.conftest import EXAMPLES
+
+pytestmark = pytest.mark.onnx
+
+NETWORK = ("name", "input", "data_format", "layers", "outputs")
+"""What an ONNX model holds of a spec: not the linter's settings (``num_classes``, ``lint``)."""
+
+
+def _files() -> list[object]:
+    cases: list[object] = []
+    for path in sorted(EXAMPLES.rglob("*.yaml")):
+        analysis = cnncalc.analyze(path)
+        marks = [pytest.mark.slow] if analysis.total_params > 10_000_000 else []
+        cases.append(pytest.param(path, marks=marks, id=str(path.relative_to(EXAMPLES))))
+    return cases
+
+
+FILES = _files()
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_spec_to_onnx_to_spec_is_the_identity(onnx: ModuleType, path: Path, tmp_path: Path) -> None:
+    analysis = cnncalc.analyze(path)
+    if not analysis.ok:
+        with pytest.raises(CnncalcError, match="it has errors"):
+            to_onnx(analysis)
+        return
+    file = tmp_path / "model.onnx"
+    file.write_bytes(onnx_bytes(analysis))  # checked by onnx.checker.check_model(full_check=True)
+    back = import_onnx(file)
+    for field in NETWORK:
+        assert getattr(back, field) == getattr(analysis.spec, field), field
+    assert cnncalc.analyze(back).total_params == analysis.total_params
+
+
+@pytest.mark.parametrize("path", FILES)
+def test_onnx_runtime_gives_every_layer_the_engines_shape(onnx: ModuleType, path: Path) -> None:
+    result = crosscheck(path)
+    assert result.ok, [(c.record.name, c.record.output_shape, c.shape) for c in result.mismatches]
+    assert not result.refusals
+    analysis = result.analysis
+    compared = [layer for layer in result.layers if layer.record.output_shape is not None]
+    assert len(compared) == sum(1 for record in analysis.layers if record.output_shape is not None)
+    assert all(layer.shape == layer.record.output_shape for layer in compared)
+
+
+def test_weights_are_drawn_as_keras_draws_them(onnx: ModuleType) -> None:
+    """Glorot uniform kernels within ±√(6 / (fan_in + fan_out)), zero biases; batch norm's γ and
+    moving variance ones, β and moving mean zeros (Keras' defaults)."""
+    import numpy as np
+
+    spec = {
+        "input": [8, 8, 3],
+        "layers": [
+            {"type": "conv2d", "filters": 4, "kernel_size": 3, "name": "c"},
+            {"type": "batchnorm", "name": "b"},
+        ],
+    }
+    weights = {t.name: onnx.numpy_helper.to_array(t) for t in to_onnx(spec).graph.initializer}
+    limit = (6 / (3 * 3 * 3 + 3 * 3 * 4)) ** 0.5  # fans of a (3, 3, 3, 4) kernel: 27 and 36
+    assert weights["c/kernel"].shape == (4, 3, 3, 3)  # ONNX's (filters, channels, kh, kw)
+    assert 0 < np.abs(weights["c/kernel"]).max() <= limit
+    assert not weights["c/bias"].any()
+    assert (weights["b/gamma"] == 1).all() and (weights["b/moving_variance"] == 1).all()
+    assert not weights["b/beta"].any() and not weights["b/moving_mean"].any()
