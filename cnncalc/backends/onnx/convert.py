@@ -36,7 +36,7 @@ from cnncalc.backends.onnx import HINT, onnx_required
 from cnncalc.backends.onnx.export import GraphWriter, Layout, Refused, spec_layout, write_layer
 from cnncalc.backends.onnx.read import read_model, tensor_values
 from cnncalc.errors import Problem, SpecError
-from cnncalc.shapes.formulas import same_padding
+from cnncalc.shapes.formulas import same_padding, transposed_output_size
 from cnncalc.shapes.inference import ShapeError
 from cnncalc.shapes.layers import infer
 from cnncalc.shapes.records import LayerRecord, Shape
@@ -107,6 +107,10 @@ class Importer:
         for node in graph.node:
             for name in node.input:
                 self.consumers.setdefault(name, []).append(node)
+            if node.op_type == "Constant" and not node.domain:  # no inputs: known from the start
+                value = _constant_value(self, node)
+                if value is not None:
+                    self.constants[node.output[0]] = value
 
     # --- tensors -----------------------------------------------------------------------------
 
@@ -372,8 +376,8 @@ def _conv(importer: Importer, node: Any) -> None:
 
 
 def _conv_transpose(importer: Importer, node: Any) -> None:
-    """Keras' transposed convolution pads ``valid`` or ``same`` (then ``K // 2`` a side with an
-    ``output_padding``): ONNX's pads must be one of those."""
+    """Keras' transposed convolution pads ``valid`` or ``same``, with or without ``output_padding``:
+    ONNX's pads and output padding must give the size one of those gives."""
     value = importer.value(node.input[0])
     importer.needs(value, "NCHW", "ConvTranspose")
     attributes = _attributes(importer, node)
@@ -387,30 +391,43 @@ def _conv_transpose(importer: Importer, node: Any) -> None:
     auto = _text(attributes.get("auto_pad", "NOTSET"))
     pads = list(attributes.get("pads", [0, 0, 0, 0]))
     height, width, _ = importer.spatial(value)
-    spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilations, strict=True)]
-    fields: dict[str, Any] = {"type": "conv2dtranspose", "filters": filters, "kernel_size": kernel,
-                              "strides": strides, "dilation_rate": dilations}  # fmt: skip
-    if auto == "SAME_UPPER" and not any(extra):
-        fields["padding"] = "same"
-    elif auto in ("NOTSET", "VALID") and not any(pads):
-        sizes = [
-            (i - 1) * s + k + e for i, s, k, e in zip((height, width), strides, spans, extra, strict=True)
+    sizes = (height, width)
+    if auto in ("SAME_UPPER", "SAME_LOWER"):
+        onnx_sizes = [i * s for i, s in zip(sizes, strides, strict=True)]
+    else:
+        onnx_sizes = [
+            (i - 1) * s + d * (k - 1) + 1 + e - pads[a] - pads[a + 2]
+            for a, (i, s, k, d, e) in enumerate(zip(sizes, strides, kernel, dilations, extra, strict=True))
         ]
-        keras = [(i - 1) * s + max(k, s) for i, s, k in zip((height, width), strides, spans, strict=True)]
-        fields["padding"] = "valid"
-        if sizes != keras:
-            fields["output_padding"] = extra
-    elif auto == "NOTSET" and pads[:2] == pads[2:] and pads[:2] == [span // 2 for span in spans]:
-        sizes = [
-            (i - 1) * s + k + e - 2 * (k // 2)
-            for i, s, k, e in zip((height, width), strides, spans, extra, strict=True)
+    fields: dict[str, Any] = {
+        "type": "conv2dtranspose",
+        "filters": filters,
+        "kernel_size": kernel,
+        "strides": strides,
+        "dilation_rate": dilations,
+    }
+    forms: list[dict[str, Any]] = [
+        {"padding": padding} for padding in ("same", "valid") if not any(extra)
+    ] + [{"padding": padding, "output_padding": extra} for padding in ("valid", "same")]
+    for form in forms:
+        keras_sizes = [
+            transposed_output_size(
+                i,
+                k,
+                s,
+                form["padding"],
+                output_padding=None if "output_padding" not in form else e,
+                dilation_rate=d,
+            )
+            for i, k, s, d, e in zip(sizes, kernel, strides, dilations, extra, strict=True)
         ]
-        fields["padding"] = "same"
-        if sizes != [i * s for i, s in zip((height, width), strides, strict=True)]:
-            fields["output_padding"] = extra
+        if keras_sizes == onnx_sizes:
+            fields |= form
+            break
     else:
         raise Unsupported(
-            f"pads {pads} with output_padding {extra}: Keras pads a transposed convolution `valid` or `same`"
+            f"pads {pads} with output_padding {extra} give {onnx_sizes}, which no Keras padding "
+            "(`valid` or `same`, with or without output_padding) gives"
         )
     bias = len(node.input) > 2 and bool(node.input[2])
     fields["use_bias"] = bias
@@ -577,7 +594,9 @@ def _arithmetic(importer: Importer, node: Any) -> None:
             )
             return
         if isinstance(item, Pending) and item.kind == "gate" and node.op_type == "Mul":
-            importer.emit(node, {"type": "activation", "activation": "silu"}, [item.value])
+            importer.emit(
+                node, {"type": "activation", "activation": "silu"}, [item.value], layout=item.value.layout
+            )
             return
     values = [item for item in found if isinstance(item, Value)]
     if len(values) == len(node.input):
@@ -889,17 +908,23 @@ def _identity(importer: Importer, node: Any) -> None:
 
 
 def _constant(importer: Importer, node: Any) -> None:
-    attributes = _attributes(importer, node)
-    numpy_helper = importer.onnx.numpy_helper
-    for key, value in attributes.items():
+    """Known from the start (see :class:`Importer`), or of a kind the spec has no use for."""
+    if node.output[0] not in importer.constants:
+        kinds = ", ".join(attribute.name for attribute in node.attribute)
+        raise Unsupported(f"a constant given as {kinds}")
+
+
+def _constant_value(importer: Importer, node: Any) -> np.ndarray | None:
+    """A ``Constant`` node's value (a tensor, or floats or ints)."""
+    for key, value in _attributes(importer, node).items():
         if key == "value":
-            importer.constants[node.output[0]] = numpy_helper.to_array(value)
-        elif key in ("value_float", "value_floats"):
-            importer.constants[node.output[0]] = np.asarray(value, np.float32)
-        elif key in ("value_int", "value_ints"):
-            importer.constants[node.output[0]] = np.asarray(value, np.int64)
-        else:
-            raise Unsupported(f"a {key} constant")
+            array: np.ndarray = importer.onnx.numpy_helper.to_array(value)
+            return array
+        if key in ("value_float", "value_floats"):
+            return np.asarray(value, np.float32)
+        if key in ("value_int", "value_ints"):
+            return np.asarray(value, np.int64)
+    return None
 
 
 def _cast(importer: Importer, node: Any) -> None:
@@ -1312,7 +1337,7 @@ def _model_input(importer: Importer) -> Value | None:
     name = inputs[0].name
     turns = [_perm(importer, n) for n in graph.node if n.op_type == "Transpose"]
     turns = [perm for perm in turns if perm in ((0, 3, 1, 2), (0, 2, 3, 1))]
-    spatial = any(n.op_type in SPATIAL_OPS or n.op_type == "BatchNormalization" for n in graph.node)
+    spatial = any(n.op_type in SPATIAL_OPS or _reduces_nchw(importer, n) for n in graph.node)
     # The first turn between the orders says which the data is in: NHWC turned to NCHW for ONNX's
     # convolutions, or NCHW turned to NHWC for a while (as ConvNeXt's layer norms are).
     channels_last = turns[0] == (0, 3, 1, 2) if turns else not spatial
@@ -1324,6 +1349,19 @@ def _model_input(importer: Importer) -> Value | None:
     importer.shapes[INPUT] = shape
     importer.available[INPUT] = {layout: name}
     return value
+
+
+def _reduces_nchw(importer: Importer, node: Any) -> bool:
+    """A batch norm (channels on axis 1), or a mean or maximum over axes 2 and 3: NCHW's height and width."""
+    if node.op_type == "BatchNormalization":
+        return True
+    if node.op_type not in ("ReduceMean", "ReduceMax"):
+        return False
+    axes = _attributes(importer, node).get("axes")
+    if axes is None and len(node.input) > 1 and node.input[1]:
+        found = importer.constant(node.input[1])
+        axes = None if found is None else found.tolist()
+    return axes is not None and {a % 4 for a in axes} == {2, 3}
 
 
 def _perm(importer: Importer, node: Any) -> tuple[int, ...]:

@@ -28,6 +28,7 @@ from cnncalc import __version__
 from cnncalc.api import SpecSource, analyze, require_no_errors
 from cnncalc.backends.onnx import HINT, IR_VERSION, OPSET, onnx_required
 from cnncalc.errors import CnncalcError
+from cnncalc.shapes.formulas import ceil_window_output_size
 from cnncalc.shapes.records import Analysis, LayerRecord, Shape
 from cnncalc.spec.models import (
     INPUT,
@@ -518,7 +519,25 @@ def _pool2d(layer: Pool2D, ctx: LayerWriter) -> None:
         strides=list(layer.effective_strides),
         **attributes,
     )
+    if fill is not None and layer.ceil_mode:
+        output = _drop_windows_past_the_input(ctx, output)
     ctx.finish(output, "NCHW")
+
+
+def _drop_windows_past_the_input(ctx: LayerWriter, tensor: str) -> str:
+    """``ceil_mode`` leaves out a last window that would start past the input and its leading padding;
+    on a tensor padded by a ``Pad`` node ONNX cannot tell padding from input, so a ``Slice`` drops it."""
+    assert ctx.record.windows is not None
+    counted = [
+        ceil_window_output_size(w.size + w.pad_before + w.pad_after, w.span, w.strides, 0, 0)
+        for w in ctx.record.windows
+    ]
+    wanted = [w.output for w in ctx.record.windows]
+    if counted == wanted:
+        return tensor
+    starts, ends, axes = _ints([0, 0]), _ints(wanted), _ints([2, 3])
+    inputs = [tensor, ctx.constant("crop_starts", starts), ctx.constant("crop_ends", ends)]
+    return ctx.node("Slice", [*inputs, ctx.constant("crop_axes", axes)], role="crop")
 
 
 def _adaptive_pool2d(layer: AdaptivePool2D, ctx: LayerWriter) -> None:
