@@ -19,7 +19,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import cnncalc
-from cnncalc.backends.onnx import HINT
 from cnncalc.backends.onnx.convert import from_model, import_graph
 from cnncalc.backends.onnx.crosscheck import crosscheck
 from cnncalc.backends.onnx.export import to_onnx
@@ -83,7 +82,7 @@ class Network:
 
 def _conv(net: Network, filters: int | None = None, **fixed: Any) -> str:
     draw = net.draw
-    height, width, channels = net.hwc()
+    height, width, _ = net.hwc()
     kernel = draw(st.sampled_from([1, 3])) if min(height, width) >= 3 else 1
     padding = draw(st.sampled_from(["same", "same", "valid", 1])) if kernel == 3 else "valid"
     mode = (
