@@ -48,12 +48,12 @@ def read_model(path: str | os.PathLike[str]) -> Any:
     if not model.HasField("graph") or not model.graph.node:
         raise problem(path, "not an ONNX model: it has no graph (is the file empty, or truncated?)")
     _check_opset(path, model, onnx)
-    try:
-        onnx.checker.check_model(model)
+    external = _check_external_data(path, model, onnx)
+    try:  # given the path, the checker finds external weights next to the model
+        onnx.checker.check_model(os.fspath(file) if external else model)
     except Exception as exc:  # onnx.checker.ValidationError and C++ errors
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise problem(path, f"not a valid ONNX model: {first}") from None
-    _check_external_data(path, model, onnx)
     return model
 
 
@@ -77,12 +77,15 @@ def _check_opset(path: str | os.PathLike[str], model: Any, onnx: Any) -> None:
         )
 
 
-def _check_external_data(path: str | os.PathLike[str], model: Any, onnx: Any) -> None:
-    """Every weight kept outside the model must be in a file next to it, long enough to hold it."""
+def _check_external_data(path: str | os.PathLike[str], model: Any, onnx: Any) -> bool:
+    """Every weight kept outside the model must be in a file next to it, long enough to hold it.
+    Whether the model keeps any there."""
     folder = Path(path).parent
+    external = False
     for tensor in model.graph.initializer:
         if tensor.data_location != onnx.TensorProto.EXTERNAL:
             continue
+        external = True
         info = {entry.key: entry.value for entry in tensor.external_data}
         data = folder / info.get("location", "")
         if not info.get("location") or not data.is_file():
@@ -95,6 +98,7 @@ def _check_external_data(path: str | os.PathLike[str], model: Any, onnx: Any) ->
         end = int(info.get("offset", 0)) + int(info.get("length", 0))
         if data.stat().st_size < end:
             raise problem(path, f"{data.name} is shorter than the weights it should hold (truncated?)")
+    return external
 
 
 def tensor_values(tensor: Any, folder: Path) -> np.ndarray:
