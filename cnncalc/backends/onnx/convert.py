@@ -775,43 +775,48 @@ def _sigmoid(importer: Importer, node: Any) -> None:
     importer.emit(node, {"type": "activation", "activation": "sigmoid"}, [value], layout=value.layout)
 
 
+PARAMETERS: dict[str, dict[str, Any]] = {
+    "LeakyRelu": {"alpha": 0.01},
+    "Elu": {"alpha": 1.0},
+    "Celu": {"alpha": 1.0},
+    "Selu": {"alpha": 1.6732632, "gamma": 1.050701},
+    "HardSigmoid": {"alpha": 0.2, "beta": 0.5},
+    "Gelu": {"approximate": "none"},
+    "Shrink": {"lambd": 0.5, "bias": 0.0},
+}
+"""ONNX's defaults of each parametrised activation."""
+
+
 def _parametrised_activation(importer: Importer, node: Any) -> None:
     """Activations with parameters: only Keras' own values of them are a spec activation."""
     value = importer.value(node.input[0])
-    attributes = _attributes(importer, node)
     op = node.op_type
+    given = {
+        key: _float(v) if isinstance(v, float) else _text(v) for key, v in _attributes(importer, node).items()
+    }
+    p = PARAMETERS[op] | given
     fields: dict[str, Any]
     if op == "LeakyRelu":
-        alpha = _float(attributes.get("alpha", 0.01))
+        alpha = _float(p["alpha"])
         fields = (
             {"type": "activation", "activation": "leaky_relu"}
             if alpha == 0.2
             else {"type": "leakyrelu", "negative_slope": alpha}
         )
-    elif op in ("Elu", "Celu") and attributes.get("alpha", 1.0) == 1.0:
+    elif op in ("Elu", "Celu") and p["alpha"] == 1.0:
         fields = {"type": "activation", "activation": op.lower()}
-    elif (
-        op == "Selu"
-        and np.isclose(attributes.get("alpha", 1.6732632), 1.6732632)
-        and np.isclose(attributes.get("gamma", 1.050701), 1.050701)
-    ):
+    elif op == "Selu" and np.allclose([p["alpha"], p["gamma"]], [1.6732632, 1.050701]):
         fields = {"type": "activation", "activation": "selu"}
-    elif (
-        op == "HardSigmoid"
-        and np.isclose(attributes.get("alpha", 0.2), 1 / 6)
-        and np.isclose(attributes.get("beta", 0.5), 0.5)
-    ):
+    elif op == "HardSigmoid" and np.allclose([p["alpha"], p["beta"]], [1 / 6, 0.5]):
         fields = {"type": "activation", "activation": "hard_sigmoid"}
-    elif op == "Gelu" and _text(attributes.get("approximate", "none")) == "none":
+    elif op == "Gelu" and p["approximate"] == "none":
         fields = {"type": "activation", "activation": "gelu"}
-    elif op == "Shrink" and attributes.get("lambd", 0.5) == 0.5 and attributes.get("bias", 0.0) in (0.0, 0.5):
-        fields = {
-            "type": "activation",
-            "activation": "soft_shrink" if attributes.get("bias", 0.0) else "hard_shrink",
-        }
+    elif op == "Shrink" and p["lambd"] == 0.5 and p["bias"] in (0.0, 0.5):
+        fields = {"type": "activation", "activation": "soft_shrink" if p["bias"] else "hard_shrink"}
     else:
-        shown = {key: _float(v) if isinstance(v, float) else _text(v) for key, v in attributes.items()}
-        raise Unsupported(f"{op} with {shown} is none of Keras' activations")
+        values = ", ".join(f"{key} {number}" for key, number in p.items())
+        keras = " (Keras 3's hard_sigmoid is alpha 1/6, beta 0.5)" if op == "HardSigmoid" else ""
+        raise Unsupported(f"{op} with {values} is none of Keras' activations{keras}")
     importer.emit(node, fields, [value], layout=value.layout)
 
 
