@@ -28,8 +28,11 @@ def spec_yaml(spec: Spec, *, comment: str | None = None) -> str:
         fields = layer.model_dump(exclude_defaults=True, exclude={"type", "name", "inputs"})
         if isinstance(layer, Pool2D):  # written even when it is the default, as everyone does
             fields = {"pool_size": layer.pool_size} | fields
+        ordered = sorted(
+            fields.items(), key=lambda item: FIRST.index(item[0]) if item[0] in FIRST else len(FIRST)
+        )
         entry = {"type": layer.type} | {
-            key: _compact(value) if key in PAIRS else _plain(value) for key, value in fields.items()
+            key: _compact(value) if key in PAIRS else _plain(value) for key, value in ordered
         }
         if keep_name:
             entry["name"] = layer.name
@@ -54,6 +57,9 @@ def _needed_names(spec: Spec) -> list[bool]:
     keep = [name != default for name, default in zip(names, defaults, strict=True)]
     return keep if given_back(keep) else [True] * len(keep)
 
+
+FIRST = ("filters", "units", "kernel_size", "pool_size", "output_size", "strides", "padding")
+"""Fields written first, in this order, as the examples write them; the others follow as declared."""
 
 PAIRS = frozenset(
     {"kernel_size", "strides", "pool_size", "dilation_rate", "padding", "cropping", "output_padding", "size",
