@@ -9,6 +9,7 @@ import typer
 
 from cnncalc.cli.common import ForceOption
 from cnncalc.cli.export import OutputFile, refuse_to_overwrite
+from cnncalc.errors import CnncalcError, SpecError
 from cnncalc.files import write_atomic
 
 
@@ -22,7 +23,15 @@ def import_onnx(
     from cnncalc.spec.writer import spec_yaml
 
     refuse_to_overwrite(output, force)
-    spec = convert(model_file)
+    try:
+        spec = convert(model_file)
+    except SpecError as exc:
+        if len(exc.problems) == 1:
+            raise
+        lines = "\n".join(
+            f"  - {p.field}: {p.message}" if p.field else f"  - {p.message}" for p in exc.problems
+        )
+        raise CnncalcError(f"cannot import {model_file} as a cnncalc spec:\n{lines}") from None
     text = spec_yaml(spec, comment=f"Imported from {model_file.name} by cnncalc import-onnx.")
     if output is None:
         typer.echo(text, nl=False)

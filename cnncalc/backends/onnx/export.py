@@ -547,7 +547,7 @@ def _adaptive_pool2d(layer: AdaptivePool2D, ctx: LayerWriter) -> None:
     windows = ctx.record.windows
     if windows is None:
         raise Refused(
-            f"{layer.name} ({layer.keras_class}): output_size {list(layer.output_size)} does not divide the "
+            f"output_size {list(layer.output_size)} does not divide the "
             "input's height and width, and ONNX has no adaptive pooling"
         )
     op = "AveragePool" if isinstance(layer, AdaptiveAvgPool2D) else "MaxPool"
@@ -630,9 +630,7 @@ sample at half-pixel centres (TensorFlow 2's ``resize``, Keys' cubic with ``a = 
 
 def _upsampling2d(layer: UpSampling2D, ctx: LayerWriter) -> None:
     if layer.interpolation not in RESIZE_MODES:
-        raise Refused(
-            f"{layer.name} (UpSampling2D): ONNX's Resize has no {layer.interpolation} interpolation"
-        )
+        raise Refused(f"ONNX's Resize has no {layer.interpolation} interpolation")
     tensor, _ = ctx.input(layout="NCHW")
     scales = ctx.constant("scales", _floats([1.0, 1.0, *map(float, layer.size)]))
     output = ctx.node("Resize", [tensor, "", scales], **RESIZE_MODES[layer.interpolation])
@@ -659,9 +657,7 @@ def _batchnorm(layer: BatchNorm, ctx: LayerWriter) -> None:
     """ONNX normalises axis 1: the channels of an NCHW map, or a vector's values."""
     rank = len(ctx.input_shape())
     if rank not in (1, 3):
-        raise Refused(
-            f"{layer.name} (BatchNormalization): ONNX normalises axis 1, not a rank-{rank} tensor's last"
-        )
+        raise Refused(f"ONNX normalises axis 1, not a rank-{rank} tensor's last")
     tensor, layout = ctx.input(layout="NCHW" if rank == 3 else None)
     channels = ctx.input_shape()[0 if layout == "flat" or ctx.data_format == "channels_first" else 2]
     scale = (
@@ -692,7 +688,7 @@ def _layernorm(layer: LayerNorm, ctx: LayerWriter) -> None:
     axes = sorted(axis % rank for axis in layer.axis)
     if layer.rms_scaling or axes != list(range(axes[0], rank)):
         reason = "rms_scaling" if layer.rms_scaling else f"axes {list(layer.axis)}, not the last ones"
-        raise Refused(f"{layer.name} (LayerNormalization): ONNX's LayerNormalization has no {reason}")
+        raise Refused(f"ONNX's LayerNormalization has no {reason}")
     tensor, layout = ctx.input(layout=_spec(ctx))
     sizes = tuple(shape[axis - 1] for axis in axes)
     scale = (
@@ -708,7 +704,7 @@ def _layernorm(layer: LayerNorm, ctx: LayerWriter) -> None:
 def _normalization(layer: Normalization, ctx: LayerWriter) -> None:
     """Keras' ``(x − mean) / max(√variance, 1e-7)``, mean and variance shaped to broadcast."""
     if layer.invert:
-        raise Refused(f"{layer.name} (Normalization): invert is not exported")
+        raise Refused("invert is not exported")
     tensor, layout = ctx.input(layout=_spec(ctx))
     shape = ctx.input_shape()
     rank = len(shape)
@@ -752,7 +748,7 @@ def _activation_layer(layer: Activation, ctx: LayerWriter) -> None:
 def _relu(layer: ReLU, ctx: LayerWriter) -> None:
     tensor, layout = ctx.input()
     if layer.threshold != 0 or (layer.negative_slope and layer.max_value is not None):
-        raise Refused(f"{layer.name} (ReLU): a threshold, or a slope with a ceiling, has no ONNX operation")
+        raise Refused("a threshold, or a slope with a ceiling, has no ONNX operation")
     if layer.max_value is not None:
         low, high = ctx.constant("min", _floats(0.0)), ctx.constant("max", _floats(layer.max_value))
         output = ctx.node("Clip", [tensor, low, high])
@@ -776,7 +772,7 @@ def _prelu(layer: PReLU, ctx: LayerWriter) -> None:
 
 def _softmax(layer: Softmax, ctx: LayerWriter) -> None:
     if len(layer.axis) != 1:
-        raise Refused(f"{layer.name} (Softmax): ONNX's Softmax takes one axis, not {list(layer.axis)}")
+        raise Refused(f"ONNX's Softmax takes one axis, not {list(layer.axis)}")
     tensor, layout = ctx.input(layout=_spec(ctx))
     ctx.finish(ctx.node("Softmax", [tensor], axis=layer.axis[0]), layout)
 
@@ -905,8 +901,9 @@ class WrittenGraph:
     """Layer name → why it cannot be written (its dependents are left out too)."""
 
 
-def write_graph(analysis: Analysis, *, seed: int = 0) -> WrittenGraph:
-    """Every layer the engine could analyse and ONNX can express, in order; the rest left out."""
+def write_graph(analysis: Analysis, *, seed: int = 0, past_refusals: bool = False) -> WrittenGraph:
+    """Every layer the engine could analyse and ONNX can express, in order; the rest left out, and the
+    layers that read them too unless ``past_refusals`` (to list every refusal, not to build a model)."""
     spec = analysis.spec
     graph = GraphWriter(onnx_required(), spec.data_format, np.random.default_rng(seed))
     graph.add_value(INPUT, spec.input, spec_layout(spec.input, spec.data_format), INPUT)
@@ -917,7 +914,10 @@ def write_graph(analysis: Analysis, *, seed: int = 0) -> WrittenGraph:
         try:
             write_layer(graph, record)
         except Refused as exc:
-            refused[record.name] = str(exc)
+            refused[record.name] = f"{record.name} ({record.layer.keras_class}): {exc}"
+            if past_refusals:  # a stand-in, so that the layers after it are tried too
+                layout = spec_layout(record.output_shape, spec.data_format)
+                graph.add_value(record.name, record.output_shape, layout, record.name)
     return WrittenGraph(graph, refused)
 
 
@@ -949,7 +949,7 @@ def to_onnx(source: SpecSource, *, seed: int = 0) -> Any:
     """
     analysis = analyze(source)
     require_no_errors(analysis, f"cannot export {analysis.file or analysis.name}, it has errors")
-    written = write_graph(analysis, seed=seed)
+    written = write_graph(analysis, seed=seed, past_refusals=True)
     if written.refused:
         raise ExportRefusal(analysis.file or analysis.name, list(written.refused.values()))
     graph = written.graph
