@@ -29,6 +29,20 @@ def test_check_prints_the_table_like_keras_summary(examples: Path) -> None:
     assert [line.rstrip() for line in output.splitlines()] == [line.rstrip() for line in golden.splitlines()]
 
 
+def test_totals_count_bytes_as_keras(tmp_path: Path) -> None:
+    # Keras 3.15's summary() of Input((8, 8, 3)) → Normalization(axis=-1) → Conv2D(2, 3): the
+    # Normalization's count is an int64 (8 bytes), its mean and variance 3 float32 each (24 bytes).
+    spec = tmp_path / "normalized.yaml"
+    spec.write_text(
+        "input: [8, 8, 3]\nlayers:\n  - {type: normalization}\n  - {type: conv2d, filters: 2, kernel_size: 3}\n"
+    )
+    code, output = run("check", str(spec))
+    assert code == 0
+    assert "Total params: 63 (256.00 B)" in output
+    assert "Trainable params: 56 (224.00 B)" in output
+    assert "Non-trainable params: 7 (32.00 B)" in output
+
+
 def test_explain_adds_formulas(examples: Path) -> None:
     code, output = run("check", "--explain", str(examples / "lenet5.yaml"))
     assert code == 0

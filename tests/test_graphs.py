@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 import cnncalc
@@ -219,3 +221,57 @@ def test_names_may_hold_any_character_but_a_slash() -> None:
     assert problems("input: [4]\nlayers: [{type: dense, units: 2, name: a/b}]") == [
         "net.yaml:2:34: layers[0].name: a layer name cannot contain `/` (Keras' rule)"
     ]
+
+
+NAMES = st.sampled_from(["input", "a", "b", "c", "d", "e", "x", "conv2d", "add"])
+SIMPLE = st.sampled_from(
+    [
+        {"type": "conv2d", "filters": 2, "kernel_size": 3, "padding": "same"},
+        {"type": "conv2d", "filters": 3, "kernel_size": 2, "strides": 2},
+        {"type": "maxpool2d"},
+        {"type": "batchnorm"},
+        {"type": "flatten"},
+        {"type": "dense", "units": 3},
+        {"type": "globalavgpool2d", "keepdims": True},
+        {"type": "upsampling2d"},
+        {"type": "reshape", "target_shape": [-1, 2]},
+        {"type": "add"},
+        {"type": "concatenate"},
+        {"type": "multiply"},
+        {"type": "subtract"},
+    ]
+)
+
+
+@st.composite
+def random_graphs(draw: st.DrawFn) -> dict[str, object]:
+    """Layers with random names and random inputs: some valid graphs, many broken ones."""
+    layers = []
+    for index in range(draw(st.integers(1, 7))):
+        layer = dict(draw(SIMPLE))
+        if draw(st.booleans()):
+            layer["name"] = draw(st.sampled_from(["a", "b", "c", "d", "e", f"l{index}"]))
+        if draw(st.booleans()):
+            layer["inputs"] = draw(st.lists(NAMES, min_size=1, max_size=3))
+        layers.append(layer)
+    return {"input": [8, 8, 2], "layers": layers}
+
+
+@settings(max_examples=300, deadline=None)
+@given(random_graphs())
+def test_any_wiring_is_a_network_or_one_spec_error(spec: dict[str, object]) -> None:
+    try:
+        analysis = cnncalc.analyze(spec)
+    except SpecError as exc:
+        assert len(exc.problems) >= 1
+        assert all(problem.message for problem in exc.problems)
+        return
+    seen = {"input"}
+    for record in analysis.layers:
+        assert set(record.inputs) <= seen  # every input comes before its reader
+        assert (record.output_shape is None) == (record.weights is None)
+        if any(shape is None for shape in record.input_shapes):
+            assert record.output_shape is None  # what depends on an error stops
+        seen.add(record.name)
+    assert set(analysis.outputs) <= seen
+    cnncalc.lint(spec)  # the rules read any graph

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -50,4 +51,7 @@ def _main(
 
 def main() -> None:
     """Entry point of the ``cnncalc`` console script."""
+    # The first time pydantic builds a validator it looks for plugins in every installed package's
+    # metadata: tens of milliseconds with TensorFlow installed. The command line uses no plugin.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     app()

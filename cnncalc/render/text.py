@@ -6,19 +6,15 @@ from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.shapes.records import Analysis, LayerRecord
 from cnncalc.shapes.text import format_shape
 
-BYTES_PER_PARAM = 4
-"""float32."""
-
 _UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
 
 
-def readable_size(params: int) -> str:
-    """The memory of ``params`` float32 values as Keras prints it (1024 base, two decimals).
+def readable_size(size: int) -> str:
+    """``size`` bytes as Keras prints them (1024 base, two decimals).
 
-    >>> readable_size(61_706), readable_size(0), readable_size(2**20)
+    >>> readable_size(61_706 * 4), readable_size(0), readable_size(2**22)
     ('241.04 KB', '0.00 B', '4.00 MB')
     """
-    size = params * BYTES_PER_PARAM
     unit, scale = 0, 1
     while unit < len(_UNITS) - 1 and size >= scale * 1024:
         scale *= 1024
@@ -28,13 +24,16 @@ def readable_size(params: int) -> str:
 
 
 def totals(analysis: Analysis) -> list[tuple[str, str]]:
-    """``(label, value)`` lines like Keras' summary footer."""
+    """``(label, value)`` lines like Keras' summary footer: counts, and the bytes the weights take."""
+    weights = [weight for record in analysis.layers for weight in record.weights or ()]
+    trainable = sum(weight.nbytes for weight in weights if weight.trainable)
+    non_trainable = sum(weight.nbytes for weight in weights if not weight.trainable)
     return [
-        (label, f"{count:,} ({readable_size(count)})")
-        for label, count in (
-            ("Total params", analysis.total_params),
-            ("Trainable params", analysis.trainable_params),
-            ("Non-trainable params", analysis.non_trainable_params),
+        (label, f"{count:,} ({readable_size(size)})")
+        for label, count, size in (
+            ("Total params", analysis.total_params, trainable + non_trainable),
+            ("Trainable params", analysis.trainable_params, trainable),
+            ("Non-trainable params", analysis.non_trainable_params, non_trainable),
         )
     ]
 

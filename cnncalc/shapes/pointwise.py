@@ -164,7 +164,7 @@ def _normalization(layer: Normalization, shape: Shape, data_format: DataFormat) 
     weights = (
         Weight("mean", kept, trainable=False),
         Weight("variance", kept, trainable=False),
-        Weight("count", (), trainable=False),
+        Weight("count", (), trainable=False, itemsize=8),  # Keras' dtype "int": int64
     )
     per = prod(kept)
     return Inferred(

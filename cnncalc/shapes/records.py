@@ -19,11 +19,18 @@ class Weight:
     name: str
     shape: Shape
     trainable: bool = True
+    itemsize: int = 4
+    """Bytes per value: 4 (float32), but 8 for the int64 count of Keras' Normalization."""
 
     @property
     def size(self) -> int:
         """Number of values."""
         return prod(self.shape)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes it takes, as Keras' summary counts them."""
+        return self.size * self.itemsize
 
 
 @dataclass(frozen=True)

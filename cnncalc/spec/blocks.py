@@ -9,7 +9,7 @@ every layer's ``inputs`` to names, so that nothing downstream ever sees a block:
 - ``$name`` and ``$(expression)`` take the block's parameters (:mod:`cnncalc.spec.expressions`);
 - ``when: false`` leaves a layer (or a use) out: whatever reads it reads its first input instead;
 - ``repeat: n`` uses a block ``n`` times in a row; ``{i}`` in the use's name and ``$i`` in its
-  parameters count the copies from 1.
+  parameters count the copies from 1 (or from ``start``).
 
 Each expanded layer keeps its :class:`Origin`: where it is written and which uses made it, so that
 errors point at the layer inside the block *and* at the use.
@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic_core import PydanticCustomError
 
-from cnncalc.spec.expressions import ExpressionError, evaluate
+from cnncalc.spec.expressions import ExpressionError, evaluate, has_expression
 from cnncalc.spec.fields import INPUT, is_int
 
 FieldPath = tuple[str | int, ...]
@@ -37,7 +37,7 @@ MAX_LAYERS = 200_000
 MAX_NESTING = 16
 """How deep block uses may nest."""
 _BLOCK_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_USE_KEYS = frozenset({"block", "name", "inputs", "repeat", "when"})
+_USE_KEYS = frozenset({"block", "name", "inputs", "repeat", "start", "when"})
 
 
 @dataclass(frozen=True)
@@ -180,12 +180,13 @@ class _Expander:
         """A layer entry with its expressions evaluated, its name, and whether it is kept."""
         if not isinstance(entry, Mapping):
             return entry, _field(entry, "name"), True
-        item = {}
+        item = dict(entry)
         for key, value in entry.items():
-            try:
-                item[key] = evaluate(value, params)
-            except ExpressionError as exc:
-                raise located_error(exc.message, (*where, key), exc.hint, uses) from None
+            if isinstance(value, str | list) and has_expression(value):
+                try:
+                    item[key] = evaluate(value, params)
+                except ExpressionError as exc:
+                    raise located_error(exc.message, (*where, key), exc.hint, uses) from None
         when = item.pop("when", True)
         if not isinstance(when, bool):
             raise located_error("`when` must be true or false", (*where, "when"), uses=uses)
@@ -194,12 +195,23 @@ class _Expander:
     def _copies(
         self, entry: Mapping[str, Any], where: FieldPath, params: Mapping[str, Any], uses: tuple[Use, ...]
     ) -> Iterator[dict[str, Any]]:
-        """Each copy of a block use (``repeat``), its parameters evaluated with ``i``."""
-        repeat = entry.get("repeat", 1)
-        if not is_int(repeat) or not 1 <= repeat <= MAX_LAYERS:
-            raise located_error(
-                f"`repeat` must be a whole number from 1 to {MAX_LAYERS:,}", (*where, "repeat")
-            )
+        """Each copy of a block use (``repeat``), its parameters evaluated with ``i``, which counts
+        the copies from ``start``."""
+        counts = []
+        for key, default in (("repeat", 1), ("start", 1)):
+            try:
+                value = evaluate(entry.get(key, default), params)
+            except ExpressionError as exc:
+                raise located_error(exc.message, (*where, key), exc.hint, uses) from None
+            if not is_int(value) or not (1 if key == "repeat" else 0) <= value <= MAX_LAYERS:
+                lowest = 1 if key == "repeat" else 0
+                raise located_error(
+                    f"`{key}` must be a whole number from {lowest} to {MAX_LAYERS:,}",
+                    (*where, key),
+                    uses=uses,
+                )
+            counts.append(value)
+        repeat, start = counts
         name = entry.get("name")
         if name is not None and (not isinstance(name, str) or not name or "/" in name):
             raise located_error("a block use's name is text without `/`", (*where, "name"), uses=uses)
@@ -210,11 +222,11 @@ class _Expander:
                 f"e.g. name: {name}{{i}}",
                 uses,
             )
-        for i in range(1, repeat + 1):
+        for i in range(start, start + repeat):
             scope = {**params, "i": i}
             copy: dict[str, Any] = {}
             for key, value in entry.items():
-                if key in ("repeat", "name"):
+                if key in ("repeat", "start", "name"):
                     continue
                 try:
                     copy[key] = evaluate(value, scope)

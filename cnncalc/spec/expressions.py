@@ -57,6 +57,13 @@ def is_expression(value: object) -> bool:
     return isinstance(value, str) and (value.startswith("$(") or _NAME.fullmatch(value) is not None)
 
 
+def has_expression(value: Any) -> bool:
+    """Whether ``value`` holds an expression, itself or in a list (nested lists included)."""
+    if isinstance(value, list):
+        return any(has_expression(item) for item in value)
+    return isinstance(value, str) and value[:1] == "$" and is_expression(value)
+
+
 def evaluate(value: Any, names: Mapping[str, Any]) -> Any:
     """``value`` with every ``$name`` and ``$(expression)`` in it (lists included) replaced by its value."""
     if isinstance(value, list):

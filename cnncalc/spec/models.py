@@ -711,7 +711,7 @@ RuleSelector: TypeAlias = Annotated[str, AfterValidator(_rule_selector)]
 class LintSection(BaseModel):
     """The ``lint:`` section of a spec: settings for this file only."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     ignore: Annotated[
         tuple[RuleSelector, ...],
@@ -723,7 +723,7 @@ class LintSection(BaseModel):
 class Spec(BaseModel):
     """A network: its input shape, data format, blocks, and layers in dependency order."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     name: Annotated[str, Field(min_length=1, max_length=200)] = "model"
     input: Annotated[tuple[PositiveInt, ...], Field(min_length=1, max_length=3)]
@@ -734,7 +734,7 @@ class Spec(BaseModel):
     lint: Annotated[
         LintSection,
         BeforeValidator(lambda v: {} if v is None else v, json_schema_input_type=LintSection | None),
-    ] = LintSection()
+    ] = Field(default_factory=LintSection)
     """Lint settings for this file (an empty ``lint:`` is no setting)."""
     blocks: dict[str, dict[str, Any]] = {}
     """Reusable blocks by name (:mod:`cnncalc.spec.blocks`), kept as written; ``layers`` holds their

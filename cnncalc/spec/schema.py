@@ -18,7 +18,14 @@ _BLOCK_USE = {
     "properties": {
         "block": {"type": "string", "description": "The block's name."},
         "name": {"type": "string", "description": "The use's name; `{i}` counts repeated copies."},
-        "repeat": {"type": "integer", "minimum": 1, "description": "How many copies, one after another."},
+        "repeat": {
+            "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": r"^\$"}],
+            "description": "How many copies, one after another.",
+        },
+        "start": {
+            "anyOf": [{"type": "integer", "minimum": 0}, {"type": "string", "pattern": r"^\$"}],
+            "description": "Where `{i}` and `$i` start counting (1).",
+        },
         "inputs": {
             "anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}],
             "description": "What the block reads; by default the layer before.",

@@ -5,12 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
-from cnncalc.linter.rule import Finding, LintRule, analysed, plural, size_text, spatial, upstream
-from cnncalc.shapes.records import Analysis, ReceptiveField
+from cnncalc.linter.rule import Finding, LintRule, analysed, downstream, plural, size_text, spatial, upstream
+from cnncalc.shapes.records import Analysis, LayerRecord, ReceptiveField
 from cnncalc.spec.models import GlobalAvgPool2D, GlobalMaxPool2D
 
 KERNEL = 3
 """The kernel of the convolutions the hint adds."""
+
+
+def _gate(analysis: Analysis, pool: LayerRecord) -> bool:
+    """Whether the pooled values go back into a map through a merge (a squeeze-and-excitation
+    squeeze): a summary that scales the map, not the network's head."""
+    return any(len(record.inputs) > 1 for record in downstream(analysis, pool))
 
 
 class ReceptiveFieldTooSmall(LintRule):
@@ -20,7 +26,9 @@ class ReceptiveFieldTooSmall(LintRule):
     When the network pools globally (`globalavgpool2d`, `globalmaxpool2d`), compares the receptive
     field of the layer before it (how many input pixels one of its cells depends on, from the
     recurrence `r = r + (K − 1)·j; j = j·S` over the layers, `K` the dilated kernel span and `S`
-    the stride) with the input size.
+    the stride) with the input size. A global pooling whose result is merged back into a map (the
+    squeeze of a squeeze-and-excitation block) is a summary that scales the map, not the head, and
+    is left alone.
 
     ## Why is this bad?
     Global pooling averages (or maxes) features over positions, and each feature sees only its own
@@ -69,7 +77,7 @@ class ReceptiveFieldTooSmall(LintRule):
         if image is None:
             return
         for record in analysed(analysis):
-            if not isinstance(record.layer, GlobalAvgPool2D | GlobalMaxPool2D):
+            if not isinstance(record.layer, GlobalAvgPool2D | GlobalMaxPool2D) or _gate(analysis, record):
                 continue
             (source,) = analysis.inputs_of(record)
             field = source.receptive_field if source else ReceptiveField((1, 1), (1, 1))
