@@ -12,8 +12,10 @@ from cnncalc.api import (
     assert_params,
     assert_total_params,
     assert_valid,
+    diagram,
     lint,
     load,
+    report,
 )
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.errors import CnncalcError, Problem, SpecError
@@ -53,9 +55,11 @@ __all__ = [
     "conv_output_size",
     "conv_params",
     "dense_params",
+    "diagram",
     "lint",
     "load",
     "pool_output_size",
+    "report",
     "same_padding",
     "solve",
     "tensor_size",

@@ -6,7 +6,7 @@ import gc
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from cnncalc.diagnostics import Diagnostic
 from cnncalc.errors import CnncalcError
@@ -17,6 +17,9 @@ from cnncalc.shapes.records import Analysis, LayerRecord
 from cnncalc.shapes.text import format_shape
 from cnncalc.spec.loader import LoadedSpec, SourceMap, load_file, parse_text, validate
 from cnncalc.spec.models import Spec
+
+if TYPE_CHECKING:  # the drawing code loads only when a picture is asked for
+    from cnncalc.pictures import DiagramStyle, Direction, ThemeName
 
 SpecSource: TypeAlias = Spec | Analysis | LoadedSpec | str | os.PathLike[str] | Mapping[str, Any]
 """Anything a spec can be given as: a spec, an analysis, a path (``Path`` or a string ending in
@@ -95,6 +98,43 @@ def lint(
         return lint_analysis(analyze(source), config).diagnostics
     loaded = _load(source)
     return lint_analysis(analyze_spec(loaded.spec, loaded.source), config, loaded.source).diagnostics
+
+
+def diagram(
+    source: SpecSource,
+    *,
+    style: DiagramStyle = "blocks",
+    direction: Direction | None = None,
+    theme: ThemeName = "light",
+) -> str:
+    """The network drawn as an SVG document: ``blocks`` draws each feature map as a block sized by its
+    shape (left to right by default), ``graph`` a box per layer with its shapes (top to bottom).
+
+    >>> svg = diagram("input: [28, 28, 1]\\nlayers: [{type: conv2d, filters: 6, kernel_size: 5}]")
+    >>> svg.startswith("<svg"), "24 × 24 × 6" in svg
+    (True, True)
+    """
+    from cnncalc.pictures import draw
+
+    return draw(analyze(source), style=style, direction=direction, theme=theme)
+
+
+def report(source: SpecSource, *, theme: ThemeName = "light") -> str:
+    """One self-contained HTML page about the network: its diagram, the sortable layer table, totals,
+    every lint finding with its hint and rule, and each layer's formulas with the numbers in.
+
+    >>> html = report("input: [28, 28, 1]\\nlayers: [{type: conv2d, filters: 6, kernel_size: 5}]")
+    >>> html.startswith("<!DOCTYPE html>"), "conv2d" in html
+    (True, True)
+    """
+    from cnncalc.pictures.report import render_report
+
+    if isinstance(source, Spec | Analysis):
+        linted = lint_analysis(analyze(source))
+    else:
+        loaded = _load(source)
+        linted = lint_analysis(analyze_spec(loaded.spec, loaded.source), None, loaded.source)
+    return render_report(linted, theme=theme)
 
 
 def _load(source: LoadedSpec | str | os.PathLike[str] | Mapping[str, Any]) -> LoadedSpec:

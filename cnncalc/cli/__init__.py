@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cnncalc import __version__
-from cnncalc.cli import check, export, keras, lint, onnx, train
+from cnncalc.cli import check, export, keras, lint, onnx, pictures, train
 from cnncalc.cli.common import reporting_errors
 
 app = typer.Typer(
@@ -30,6 +30,8 @@ for command in (
     onnx.import_onnx,
     export.export,
     train.train,
+    pictures.diagram,
+    pictures.report,
 ):
     app.command()(reporting_errors(command))
 

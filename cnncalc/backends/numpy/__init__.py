@@ -1,1 +1,1 @@
-"""Pure-NumPy backend: kernels (kernels.py, im2col.py) and optimisers (optim.py)."""
+"""Pure-NumPy backend: kernels (kernels/, one module per family; im2col.py), layers, model, optimisers."""

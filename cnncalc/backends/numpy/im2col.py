@@ -25,6 +25,8 @@ __all__ = [
     "Array",
     "PadMode",
     "Padding2D",
+    "Pair",
+    "Shape",
     "Workspace",
     "col2im",
     "empty_from",
@@ -43,6 +45,9 @@ Array: TypeAlias = npt.NDArray[np.floating[Any]]
 PadMode: TypeAlias = Literal["zeros", "replicate", "reflect"]
 Padding2D: TypeAlias = tuple[tuple[int, int], tuple[int, int]]
 """``((top, bottom), (left, right))`` in cells."""
+Shape: TypeAlias = tuple[int, ...]
+Pair: TypeAlias = tuple[int, int]
+"""Two sizes, rows first: a pool or kernel size, strides, dilation."""
 
 PAD_MODES: tuple[PadMode, ...] = get_args(PadMode)
 NO_PADDING: Padding2D = ((0, 0), (0, 0))

@@ -19,12 +19,38 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import cast, get_args
+from typing import cast
 
 import numpy as np
 
-from cnncalc.backends.numpy import kernels as k
 from cnncalc.backends.numpy.im2col import Array, Padding2D, Workspace, pad2d, pad2d_backward
+from cnncalc.backends.numpy.kernels.activations import (
+    ACTIVATIONS,
+    ActivationName,
+    activation_backward,
+    activation_forward,
+)
+from cnncalc.backends.numpy.kernels.conv import conv2d_backward, conv2d_forward
+from cnncalc.backends.numpy.kernels.dense import dense_backward, dense_forward
+from cnncalc.backends.numpy.kernels.dropout import dropout_backward, dropout_forward
+from cnncalc.backends.numpy.kernels.normalization import (
+    batch_norm_backward,
+    batch_norm_inference,
+    batch_norm_train_forward,
+    update_moving_average,
+)
+from cnncalc.backends.numpy.kernels.pooling import (
+    PoolPadMode,
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    global_avg_pool2d_backward,
+    global_avg_pool2d_forward,
+    global_max_pool2d_backward,
+    global_max_pool2d_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+)
+from cnncalc.backends.numpy.kernels.reshape import flatten_backward, flatten_forward
 from cnncalc.errors import CnncalcError
 from cnncalc.shapes.records import AxisWindow, LayerRecord
 from cnncalc.spec.models import (
@@ -145,7 +171,7 @@ class Conv2DLayer(Layer):
         self.groups = record.layer.groups
 
     def forward(self, x: Array, training: bool) -> Array:
-        y, self._cache = k.conv2d_forward(
+        y, self._cache = conv2d_forward(
             x,
             self.params["kernel"],
             self.params.get("bias"),
@@ -159,7 +185,7 @@ class Conv2DLayer(Layer):
         return y
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
-        dx, dkernel, dbias = k.conv2d_backward(dy, self._cache, need_dx=need_dx, workspace=self.workspace)
+        dx, dkernel, dbias = conv2d_backward(dy, self._cache, need_dx=need_dx, workspace=self.workspace)
         self.grads["kernel"][...] = dkernel
         if "bias" in self.grads:
             self.grads["bias"][...] = dbias
@@ -177,33 +203,33 @@ class _Pool2DLayer(Layer):
         self.pool_size = (rows.kernel, cols.kernel)
         self.strides = (rows.strides, cols.strides)
         self.padding = _window_padding(record.windows)
-        self.pad_mode: k.PoolPadMode = "ignore" if rows.same else record.layer.padding_mode
+        self.pad_mode: PoolPadMode = "ignore" if rows.same else record.layer.padding_mode
 
 
 class MaxPool2DLayer(_Pool2DLayer):
     """``MaxPooling2D``."""
 
     def forward(self, x: Array, training: bool) -> Array:
-        y, self._cache = k.max_pool2d_forward(
+        y, self._cache = max_pool2d_forward(
             x, self.pool_size, self.strides, self.padding, self.pad_mode, workspace=self.workspace
         )
         return y
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
-        return k.max_pool2d_backward(dy, self._cache, workspace=self.workspace) if need_dx else None
+        return max_pool2d_backward(dy, self._cache, workspace=self.workspace) if need_dx else None
 
 
 class AvgPool2DLayer(_Pool2DLayer):
     """``AveragePooling2D``."""
 
     def forward(self, x: Array, training: bool) -> Array:
-        y, self._cache = k.avg_pool2d_forward(
+        y, self._cache = avg_pool2d_forward(
             x, self.pool_size, self.strides, self.padding, self.pad_mode, workspace=self.workspace
         )
         return y
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
-        return k.avg_pool2d_backward(dy, self._cache, workspace=self.workspace) if need_dx else None
+        return avg_pool2d_backward(dy, self._cache, workspace=self.workspace) if need_dx else None
 
 
 class DenseLayer(Layer):
@@ -215,7 +241,7 @@ class DenseLayer(Layer):
 
     def forward(self, x: Array, training: bool) -> Array:
         # On a channels_first map, bring the width to the front and back: rare, so a copy is fine.
-        y, self._cache = k.dense_forward(
+        y, self._cache = dense_forward(
             np.moveaxis(x, self.axis, 0),
             self.params["kernel"],
             self.params.get("bias"),
@@ -224,7 +250,7 @@ class DenseLayer(Layer):
         return y if self.axis == 0 else np.ascontiguousarray(np.moveaxis(y, 0, self.axis))
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
-        dx, dkernel, dbias = k.dense_backward(
+        dx, dkernel, dbias = dense_backward(
             np.moveaxis(dy, self.axis, 0), self._cache, need_dx=need_dx, workspace=self.workspace
         )
         self.grads["kernel"][...] = dkernel
@@ -246,29 +272,29 @@ class ActivationLayer(Layer):
     def __init__(self, record: LayerRecord, context: LayerContext, *, fused: bool = False) -> None:
         super().__init__(record, context)
         assert isinstance(record.layer, Activation | Conv2D | Dense)
-        self.activation = cast(k.Activation, record.layer.activation)  # build_layers checked it
+        self.activation = cast(ActivationName, record.layer.activation)  # build_layers checked it
         self.fused = fused
         shape = record.output_shape if fused else record.input_shape
         self.axis = last_axis(len(shape or ()), context.data_format)
 
     def forward(self, x: Array, training: bool) -> Array:
         if self.axis != 0 and self.activation == "softmax":  # softmax over a channels_first width
-            moved = k.activation_forward("softmax", np.moveaxis(x, self.axis, 0))
+            moved = activation_forward("softmax", np.moveaxis(x, self.axis, 0))
             self._y = np.ascontiguousarray(np.moveaxis(moved, 0, self.axis))
             return self._y
         out = x if self.fused else self.workspace.empty("activation", x.shape, x.dtype)
-        self._y = k.activation_forward(self.activation, x, out=out)
+        self._y = activation_forward(self.activation, x, out=out)
         return self._y
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
         if not need_dx:
             return None
         if self.axis != 0 and self.activation == "softmax":
-            dx = k.activation_backward(
+            dx = activation_backward(
                 "softmax", np.moveaxis(dy, self.axis, 0), np.moveaxis(self._y, self.axis, 0)
             )
             return np.ascontiguousarray(np.moveaxis(dx, 0, self.axis))
-        return k.activation_backward(self.activation, dy, self._y, out=dy, workspace=self.workspace)
+        return activation_backward(self.activation, dy, self._y, out=dy, workspace=self.workspace)
 
 
 class FlattenLayer(Layer):
@@ -276,14 +302,14 @@ class FlattenLayer(Layer):
 
     def forward(self, x: Array, training: bool) -> Array:
         self._input_shape = x.shape
-        return k.flatten_forward(x, workspace=self.workspace) if x.ndim == 4 else x
+        return flatten_forward(x, workspace=self.workspace) if x.ndim == 4 else x
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
         if not need_dx:
             return None
         if len(self._input_shape) != 4:  # already flat
             return dy
-        return k.flatten_backward(dy, self._input_shape, workspace=self.workspace)
+        return flatten_backward(dy, self._input_shape, workspace=self.workspace)
 
 
 class DropoutLayer(Layer):
@@ -300,13 +326,13 @@ class DropoutLayer(Layer):
         if not training or self.rate == 0:
             self._mask = None
             return x
-        y, self._mask = k.dropout_forward(x, self.rate, self.rng)
+        y, self._mask = dropout_forward(x, self.rate, self.rng)
         return y
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
         if not need_dx:
             return None
-        return dy if self._mask is None else k.dropout_backward(dy, self._mask)
+        return dy if self._mask is None else dropout_backward(dy, self._mask)
 
 
 class BatchNormLayer(Layer):
@@ -322,16 +348,16 @@ class BatchNormLayer(Layer):
     def forward(self, x: Array, training: bool) -> Array:
         p = self.params
         if not training:
-            return k.batch_norm_inference(
+            return batch_norm_inference(
                 x, p["gamma"], p["beta"], p["moving_mean"], p["moving_variance"], epsilon=self.epsilon
             )
-        y, self._cache = k.batch_norm_train_forward(x, p["gamma"], p["beta"], epsilon=self.epsilon)
-        k.update_moving_average(p["moving_mean"], self._cache.mean, self.momentum)
-        k.update_moving_average(p["moving_variance"], self._cache.variance, self.momentum)
+        y, self._cache = batch_norm_train_forward(x, p["gamma"], p["beta"], epsilon=self.epsilon)
+        update_moving_average(p["moving_mean"], self._cache.mean, self.momentum)
+        update_moving_average(p["moving_variance"], self._cache.variance, self.momentum)
         return y
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
-        dx, dgamma, dbeta = k.batch_norm_backward(dy, self._cache)
+        dx, dgamma, dbeta = batch_norm_backward(dy, self._cache)
         self.grads["gamma"][...] = dgamma
         self.grads["beta"][...] = dbeta
         return dx if need_dx else None
@@ -342,10 +368,10 @@ class GlobalAvgPool2DLayer(Layer):
 
     def forward(self, x: Array, training: bool) -> Array:
         self._input_shape = x.shape
-        return k.global_avg_pool2d_forward(x)
+        return global_avg_pool2d_forward(x)
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
-        return k.global_avg_pool2d_backward(dy, self._input_shape) if need_dx else None
+        return global_avg_pool2d_backward(dy, self._input_shape) if need_dx else None
 
 
 class GlobalMaxPool2DLayer(Layer):
@@ -353,11 +379,11 @@ class GlobalMaxPool2DLayer(Layer):
 
     def forward(self, x: Array, training: bool) -> Array:
         self._x = x
-        self._y = k.global_max_pool2d_forward(x)
+        self._y = global_max_pool2d_forward(x)
         return self._y
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
-        return k.global_max_pool2d_backward(dy, self._x, self._y) if need_dx else None
+        return global_max_pool2d_backward(dy, self._x, self._y) if need_dx else None
 
 
 class ZeroPad2DLayer(Layer):
@@ -396,7 +422,7 @@ def build_layers(record: LayerRecord, context: LayerContext) -> list[Layer]:
     unsupported = None
     if type(record.layer) not in LAYERS:
         unsupported = record.layer.keras_class
-    elif activation not in get_args(k.Activation):
+    elif activation not in ACTIVATIONS:
         unsupported = f"activation {activation}"
     elif isinstance(record.layer, Pool2D) and record.layer.ceil_mode:
         unsupported = f"{record.layer.keras_class} with ceil_mode"

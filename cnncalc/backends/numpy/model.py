@@ -31,8 +31,14 @@ import numpy as np
 import numpy.typing as npt
 
 from cnncalc.api import SpecSource, analyze, require_no_errors
-from cnncalc.backends.numpy import kernels as k
 from cnncalc.backends.numpy.im2col import Array, Workspace
+from cnncalc.backends.numpy.kernels.initializers import glorot_uniform, ones, zeros
+from cnncalc.backends.numpy.kernels.layout import to_public
+from cnncalc.backends.numpy.kernels.loss import (
+    probability_cross_entropy,
+    softmax_cross_entropy,
+    softmax_cross_entropy_backward,
+)
 from cnncalc.backends.numpy.layers import (
     ActivationLayer,
     BatchNormLayer,
@@ -42,7 +48,7 @@ from cnncalc.backends.numpy.layers import (
     build_layers,
 )
 from cnncalc.backends.numpy.optim import flat_buffer, flat_views
-from cnncalc.backends.numpy.parallel import Workers, available_cores, shard_slices
+from cnncalc.backends.numpy.parallel import Workers, available_cores, shard_slices, with_one_blas_thread
 from cnncalc.errors import CnncalcError
 from cnncalc.files import write_atomic
 from cnncalc.shapes.records import Analysis, Shape
@@ -51,12 +57,12 @@ from cnncalc.spec.models import Activation, Conv2D, Dense
 __all__ = ["INITIALISERS", "NumpyModel"]
 
 INITIALISERS: dict[str, Callable[[Shape, np.random.Generator, npt.DTypeLike], Array]] = {
-    "kernel": k.glorot_uniform,
-    "bias": lambda shape, rng, dtype: k.zeros(shape, dtype),
-    "gamma": lambda shape, rng, dtype: k.ones(shape, dtype),
-    "beta": lambda shape, rng, dtype: k.zeros(shape, dtype),
-    "moving_mean": lambda shape, rng, dtype: k.zeros(shape, dtype),
-    "moving_variance": lambda shape, rng, dtype: k.ones(shape, dtype),
+    "kernel": glorot_uniform,
+    "bias": lambda shape, rng, dtype: zeros(shape, dtype),
+    "gamma": lambda shape, rng, dtype: ones(shape, dtype),
+    "beta": lambda shape, rng, dtype: zeros(shape, dtype),
+    "moving_mean": lambda shape, rng, dtype: zeros(shape, dtype),
+    "moving_variance": lambda shape, rng, dtype: ones(shape, dtype),
 }
 """Keras' default initialiser of each weight, by weight name."""
 
@@ -68,7 +74,8 @@ class NumpyModel:
     the dropout masks, so runs repeat exactly. ``dtype`` is float32, or float64 for gradient
     checks. Batches are split into shards that ``workers`` threads (default: one per core)
     run side by side (see :mod:`cnncalc.backends.numpy.parallel`); in training only when no
-    layer couples the samples of a batch (batch norm does).
+    layer couples the samples of a batch (batch norm does). BLAS runs on one thread during every
+    pass, so results depend on neither the worker count nor ``OPENBLAS_NUM_THREADS``.
     """
 
     def __init__(
@@ -122,6 +129,7 @@ class NumpyModel:
 
     # ----------------------------------------------------------------------- passes
 
+    @with_one_blas_thread
     def forward(self, x: npt.ArrayLike, training: bool = False) -> Array:
         """The model's output for a batch ``x`` (batch first, the spec's data format).
 
@@ -137,6 +145,7 @@ class NumpyModel:
         replica.draw_dropout_from(self._dropout_generators(1)[0])
         return replica.to_public(replica.run(replica.to_internal(x), True, replica.layers))
 
+    @with_one_blas_thread
     def backward(self, dy: npt.ArrayLike) -> None:
         """Gradients of the last :meth:`forward` in training mode given ``dy``, the loss gradient
         with respect to the output; they land in :attr:`gradients` (the input's is not computed)."""
@@ -154,6 +163,7 @@ class NumpyModel:
         x = np.asarray(x)
         return np.concatenate([self.forward(x[batch]) for batch in _batches(len(x), batch_size)])
 
+    @with_one_blas_thread
     def loss_and_gradients(self, x: npt.ArrayLike, labels: npt.ArrayLike) -> tuple[float, Array]:
         """One training pass: the mean cross-entropy of the batch, and its outputs (N, classes).
 
@@ -193,6 +203,7 @@ class NumpyModel:
             correct += hits
         return total_loss / len(x), correct / len(x)
 
+    @with_one_blas_thread
     def _score(self, x: Array, labels: npt.NDArray[np.intp]) -> tuple[float, int]:
         """Summed loss and correct predictions of a batch in inference mode, shard by shard."""
         shards = shard_slices(len(x))
@@ -372,11 +383,11 @@ class _Replica:
     def loss(self, scores: Array, labels: npt.NDArray[np.intp]) -> tuple[float, Array, Array]:
         """Mean cross-entropy of what :attr:`body` computed, its gradient, and the model's outputs."""
         if self.probabilities:
-            loss, gradient = k.probability_cross_entropy(scores, labels)
+            loss, gradient = probability_cross_entropy(scores, labels)
             return loss, gradient, scores
-        loss, probabilities = k.softmax_cross_entropy(scores, labels)
+        loss, probabilities = softmax_cross_entropy(scores, labels)
         outputs = probabilities if self.fused_softmax else scores
-        return loss, k.softmax_cross_entropy_backward(probabilities, labels), outputs
+        return loss, softmax_cross_entropy_backward(probabilities, labels), outputs
 
     def to_internal(self, x: Array, buffer: str = "input") -> Array:
         """Public, batch first → internal, batch last (into the reused buffer ``buffer``)."""
@@ -391,7 +402,7 @@ class _Replica:
     def to_public(self, y: Array) -> Array:
         if y.ndim == 4 and self.data_format == "channels_first":
             return np.ascontiguousarray(y.transpose(3, 0, 1, 2))  # (C, H, W, N) → (N, C, H, W)
-        return k.to_public(y)
+        return to_public(y)
 
 
 _ACTIVATED = (Activation, Conv2D, Dense)

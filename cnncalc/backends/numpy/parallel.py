@@ -1,4 +1,5 @@
-"""Data parallelism: a batch split into shards that worker threads run side by side.
+"""Data parallelism: a batch split into shards that worker threads run side by side, BLAS
+held to one thread.
 
 Why: most of a step is NumPy copies and elementwise passes that run on one core, and
 OpenBLAS's own threads help only the large matrix products (and hurt the skinny ones).
@@ -7,8 +8,17 @@ its loops and in BLAS. Each worker owns a copy of the layers (same weights, its 
 and caches), and shards of at most 64 samples also keep the im2col matrices closer to the
 caches at large batch sizes.
 
-The split depends on the batch size only, never on the number of workers, so results are
-the same bit for bit whatever the machine's core count.
+BLAS runs on one thread during every pass of the model (:func:`with_one_blas_thread`), whatever
+``OPENBLAS_NUM_THREADS`` says. OpenBLAS's threads wait for work and for each other by
+spinning: beside another process busy with BLAS (2 cores, LeNet-5 at batch 32, perf), 61%
+of the backend's CPU time went to those waits (``blas_thread_server``, ``exec_blas``,
+``inner_thread``) and under 5% to ``sgemm`` itself, each call stalled until the descheduled
+thread came back: 235-680 samples/s against 3,650 with one BLAS thread. Our own workers
+wait on a lock instead, once per batch, and take shards as they come free.
+
+The split depends on the batch size only, never on the number of workers, and BLAS always
+has one thread, so results are the same bit for bit whatever the machine's core count or
+BLAS settings.
 """
 
 from __future__ import annotations
@@ -17,23 +27,32 @@ import functools
 import itertools
 import math
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from itertools import pairwise
-from typing import TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
-__all__ = ["MAX_SHARD", "Workers", "available_cores", "shard_slices"]
+__all__ = [
+    "MAX_SHARD",
+    "Workers",
+    "available_cores",
+    "shard_slices",
+    "with_one_blas_thread",
+]
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 MAX_SHARD = 64
 """Samples per shard at most. LeNet-5 and the article CNN train fastest per sample at 32-64
 on one core (at 256 the im2col matrices outgrow the caches). Smaller shards do not pay: in
 shards of 32 on two threads LeNet-5 trained slower than one thread on the whole batch of 64
 with two-threaded BLAS, the threads waiting for Python's lock between their many short NumPy
-calls; a batch of up to 64 is therefore one shard, and BLAS uses the cores."""
+calls; and at batch 32, two shards of 16 trained 10-25% slower than one on a single thread (busy
+machine). A batch of up to 64 is therefore one shard, on one core."""
 
 
 def shard_slices(batch: int) -> list[slice]:
@@ -59,9 +78,70 @@ def available_cores() -> int:
 
 
 @functools.cache
-def _threads() -> tuple[ThreadPoolExecutor, ThreadpoolController]:
-    """The process's helper threads (shared by every model) and the handle on BLAS's threads."""
-    return ThreadPoolExecutor(available_cores(), thread_name_prefix="cnncalc-numpy"), ThreadpoolController()
+def _executor() -> ThreadPoolExecutor:
+    """The process's helper threads, shared by every model."""
+    return ThreadPoolExecutor(available_cores(), thread_name_prefix="cnncalc-numpy")
+
+
+@functools.cache
+def _blas_libraries() -> list[Any]:
+    """threadpoolctl's controllers of the BLAS libraries, found once among the loaded libraries
+    (NumPy loads BLAS)."""
+    import numpy  # noqa: F401
+
+    libraries: list[Any] = ThreadpoolController().select(user_api="blas").lib_controllers
+    return libraries
+
+
+class _BlasHold:
+    """Holds BLAS to one thread while any pass of any model runs, then restores its count.
+
+    Counted, so that passes that overlap (two models used from two threads, or nested calls)
+    restore the machine's setting only when the last one ends. It calls each BLAS library's
+    ``get_num_threads`` / ``set_num_threads`` (threadpoolctl's library controllers) directly:
+    ``ThreadpoolController.limit`` gathers every library's full description each time, which
+    cost 70-100 µs a call on the busy machine, a few percent of a LeNet-5 step; this costs 10-15.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._holders = 0
+        self._saved: list[tuple[Any, int]] = []
+
+    def acquire(self) -> None:
+        with self._lock:
+            if self._holders == 0:
+                self._saved = [(library, library.get_num_threads()) for library in _blas_libraries()]
+                for library, _ in self._saved:
+                    library.set_num_threads(1)
+            self._holders += 1
+
+    def release(self) -> None:
+        with self._lock:
+            self._holders -= 1
+            if self._holders == 0:
+                for library, threads in self._saved:
+                    library.set_num_threads(threads)
+                self._saved = []
+
+
+_BLAS_HOLD = _BlasHold()
+
+
+def with_one_blas_thread(method: Callable[P, T]) -> Callable[P, T]:
+    """Decorate a model method so that BLAS runs on one thread while it runs, then gets back
+    its previous count: process-wide while it lasts (BLAS has one setting per process), but
+    only that long, so NumPy code outside the model keeps the machine's settings."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        _BLAS_HOLD.acquire()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            _BLAS_HOLD.release()
+
+    return wrapper
 
 
 class Workers:
@@ -69,9 +149,8 @@ class Workers:
     helper threads. Each worker takes the next shard not yet taken, so a worker that the
     operating system pauses (on a busy machine) holds up no other.
 
-    While they run, BLAS is held to one thread per call: two workers each calling a
-    two-threaded OpenBLAS at once made LeNet-5's step 2.5 times slower than with one BLAS
-    thread each.
+    Call it under :func:`with_one_blas_thread`: two workers each calling a two-threaded OpenBLAS
+    at once made LeNet-5's step 2.5 times slower than with one BLAS thread each.
     """
 
     def __init__(self, count: int) -> None:
@@ -82,7 +161,7 @@ class Workers:
         workers = min(self.count, shards)
         if workers == 1:
             return [task(0, shard) for shard in range(shards)]
-        executor, blas = _threads()
+        executor = _executor()
         results: list[T] = [None] * shards  # type: ignore[list-item]
         next_shard = itertools.count()  # next() on it is atomic under the GIL
 
@@ -92,12 +171,11 @@ class Workers:
                     return
                 results[shard] = task(worker, shard)
 
-        with blas.limit(limits=1, user_api="blas"):
-            futures = [executor.submit(run, worker) for worker in range(1, workers)]
-            try:
-                run(0)
-            finally:  # never leave helpers running on a worker's layers
-                wait(futures)
+        futures = [executor.submit(run, worker) for worker in range(1, workers)]
+        try:
+            run(0)
+        finally:  # never leave helpers running on a worker's layers
+            wait(futures)
         for future in futures:
             future.result()  # re-raise a helper's exception
         return results

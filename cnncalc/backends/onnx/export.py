@@ -164,9 +164,9 @@ Initialiser = Callable[[Shape, np.random.Generator], np.ndarray]
 
 
 def _glorot(shape: Shape, rng: np.random.Generator) -> np.ndarray:
-    from cnncalc.backends.numpy import kernels
+    from cnncalc.backends.numpy.kernels.initializers import glorot_uniform
 
-    return kernels.glorot_uniform(shape, rng)
+    return glorot_uniform(shape, rng)
 
 
 def _zeros(shape: Shape, rng: np.random.Generator) -> np.ndarray:

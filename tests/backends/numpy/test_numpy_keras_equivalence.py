@@ -64,7 +64,12 @@ def compare(spec: Any, keras: ModuleType, build: Build, rng: np.random.Generator
     model.set_weights(weights)
     x = rng.random((100, *model.analysis.input_shape), dtype=np.float32)  # 100 samples: two shards
     # Graph mode, as predict and fit run: TensorFlow 2.21's eager channels_first convolution on CPU
-    # gets 1x1 kernels with strides wrong (a TensorFlow bug; graph mode rewrites the layout).
+    # gets 1x1 kernels with strides wrong (a TensorFlow bug; graph mode rewrites the layout). On a
+    # CPU without oneDNN (no AVX-512, such as this AMD EPYC) TensorFlow has no channels_first
+    # convolution at all ("only supports the NHWC tensor format on the CPU"): XLA compiles one.
+    xla = model.analysis.data_format == "channels_first"
+    if xla:
+        keras_model.compile(jit_compile=True)
     expected = keras_model.predict(x, verbose=0, batch_size=len(x))
     ours = model.predict(x)
     assert ours.shape == expected.shape
@@ -80,7 +85,7 @@ def compare(spec: Any, keras: ModuleType, build: Build, rng: np.random.Generator
 
     loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=model.from_logits)
 
-    @tf.function  # type: ignore[untyped-decorator]
+    @tf.function(jit_compile=xla)  # type: ignore[untyped-decorator]
     def keras_step(inputs: Any, targets: Any) -> Any:
         with tf.GradientTape() as tape:
             keras_loss = loss_function(targets, keras_model(inputs, training=True))

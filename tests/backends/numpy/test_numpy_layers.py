@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from cnncalc.api import analyze, load
-from cnncalc.backends.numpy import kernels
+from cnncalc.backends.numpy.kernels import conv
 from cnncalc.backends.numpy.layers import LAYERS, ActivationLayer, DenseLayer, Layer
 from cnncalc.backends.numpy.model import NumpyModel
 from cnncalc.spec.models import LAYER_TYPES
@@ -271,7 +271,7 @@ def test_conv_same_takes_the_split_from_the_analysis(rng: np.random.Generator) -
     # padding (4 - 1)*2 + 4 - 7 = 3 rows → 1 top, 2 bottom; (3 - 1)*2 + 4 - 6 = 2 cols → 1, 1.
     model, x = build(CASES["conv-same-odd-split-tanh"], rng)
     y = model.layers[0].forward(x, False)
-    expected, _ = kernels.conv2d_forward(
+    expected, _ = conv.conv2d_forward(
         x,
         model.variables["conv2d/kernel"],
         model.variables["conv2d/bias"],

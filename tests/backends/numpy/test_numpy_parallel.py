@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from threadpoolctl import threadpool_info, threadpool_limits  # type: ignore[import-untyped]
 
 from cnncalc.backends.numpy.model import NumpyModel
 from cnncalc.backends.numpy.parallel import Workers, shard_slices
@@ -105,3 +106,31 @@ def test_a_failing_shard_raises_after_every_worker_stopped() -> None:
 
     with pytest.raises(RuntimeError, match="shard 5 failed"):
         Workers(2).map(task, 8)
+
+
+def blas_threads() -> list[int]:
+    return [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+
+
+def test_blas_runs_on_one_thread_during_every_pass_only(rng: np.random.Generator) -> None:
+    model = NumpyModel(NET, workers=2)
+    seen: list[list[int]] = []
+    for layer in model._replicas[1].layers[:1] + model.layers[:1]:  # a helper's layer and worker 0's
+        original = layer.forward
+
+        def spy(x: np.ndarray, training: bool, _original: Any = original) -> np.ndarray:
+            seen.append(blas_threads())
+            return _original(x, training)
+
+        layer.forward = spy  # type: ignore[method-assign]
+    x = rng.random((150, 8, 8, 1), dtype=np.float32)
+    labels = rng.integers(0, 10, 150)
+    with threadpool_limits(limits=2, user_api="blas"):  # as OPENBLAS_NUM_THREADS=2 would set it
+        model.loss_and_gradients(x, labels)  # three shards, two workers
+        model.forward(x[:10], training=True)
+        model.predict(x)
+        model.evaluate(x, labels)
+        after = blas_threads()
+    assert len(seen) >= 4
+    assert all(threads == [1] * len(threads) for threads in seen)
+    assert after == [2] * len(after)  # the machine's setting is back after each pass

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from cnncalc.backends.numpy.im2col import Padding2D
-from cnncalc.backends.numpy.kernels import (
+from cnncalc.backends.numpy.kernels.pooling import (
     PoolPadMode,
     avg_pool2d_backward,
     avg_pool2d_forward,

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnncalc.backends.numpy import kernels as K
 from cnncalc.backends.numpy.im2col import Workspace, pad2d
+from cnncalc.backends.numpy.kernels.conv import Conv2DCache, conv2d_backward, conv2d_forward
+from cnncalc.backends.numpy.kernels.dense import dense_backward, dense_forward
+from cnncalc.backends.numpy.kernels.pooling import (
+    avg_pool2d_backward,
+    avg_pool2d_forward,
+    max_pool2d_backward,
+    max_pool2d_forward,
+)
+from cnncalc.backends.numpy.kernels.reshape import flatten_backward, flatten_forward
 
 
 def lenet_like_pass(
@@ -16,21 +24,21 @@ def lenet_like_pass(
     One workspace per layer, as the layer classes will hold them.
     """
     k1, k2, dense = weights
-    a, conv1 = K.conv2d_forward(x, k1, None, padding=((1, 2), (2, 1)), workspace=workspaces[0])
-    p, pool1 = K.max_pool2d_forward(a, (2, 2), (2, 2), ((0, 1), (0, 1)), workspace=workspaces[1])
-    b, conv2 = K.conv2d_forward(p, k2, None, padding=((1, 1), (1, 1)), workspace=workspaces[2])
-    q, pool2 = K.avg_pool2d_forward(b, (3, 3), (2, 2), ((1, 1), (1, 1)), workspace=workspaces[3])
-    f = K.flatten_forward(q, workspace=workspaces[4])
-    z, head = K.dense_forward(f, dense, None, workspace=workspaces[5])
+    a, conv1 = conv2d_forward(x, k1, None, padding=((1, 2), (2, 1)), workspace=workspaces[0])
+    p, pool1 = max_pool2d_forward(a, (2, 2), (2, 2), ((0, 1), (0, 1)), workspace=workspaces[1])
+    b, conv2 = conv2d_forward(p, k2, None, padding=((1, 1), (1, 1)), workspace=workspaces[2])
+    q, pool2 = avg_pool2d_forward(b, (3, 3), (2, 2), ((1, 1), (1, 1)), workspace=workspaces[3])
+    f = flatten_forward(q, workspace=workspaces[4])
+    z, head = dense_forward(f, dense, None, workspace=workspaces[5])
     dz = np.ones_like(z)
-    df, ddense, _ = K.dense_backward(dz, head, workspace=workspaces[5])
+    df, ddense, _ = dense_backward(dz, head, workspace=workspaces[5])
     assert df is not None
-    dq = K.flatten_backward(df, q.shape, workspace=workspaces[4])
-    db = K.avg_pool2d_backward(dq, pool2, workspace=workspaces[3])
-    dp, dk2, _ = K.conv2d_backward(db, conv2, workspace=workspaces[2])
+    dq = flatten_backward(df, q.shape, workspace=workspaces[4])
+    db = avg_pool2d_backward(dq, pool2, workspace=workspaces[3])
+    dp, dk2, _ = conv2d_backward(db, conv2, workspace=workspaces[2])
     assert dp is not None
-    da = K.max_pool2d_backward(dp, pool1, workspace=workspaces[1])
-    dx, dk1, _ = K.conv2d_backward(da, conv1, workspace=workspaces[0])
+    da = max_pool2d_backward(dp, pool1, workspace=workspaces[1])
+    dx, dk1, _ = conv2d_backward(da, conv1, workspace=workspaces[0])
     assert dx is not None
     return [a.copy(), p.copy(), b.copy(), q.copy(), z.copy(), dx.copy(), dk1, dk2, ddense]
 
@@ -57,15 +65,15 @@ def test_workspace_hands_back_the_same_buffers() -> None:
     x = rng.standard_normal((1, 6, 6, 4)).astype(np.float32)
     kernel = rng.standard_normal((3, 3, 1, 2)).astype(np.float32)
 
-    def run() -> tuple[np.ndarray, K.Conv2DCache]:
-        return K.conv2d_forward(x, kernel, None, workspace=workspace)
+    def run() -> tuple[np.ndarray, Conv2DCache]:
+        return conv2d_forward(x, kernel, None, workspace=workspace)
 
     y1, cache1 = run()
     y2, cache2 = run()
     assert y1 is y2
     assert cache1.cols is cache2.cols
     # A different batch size gets its own arrays (the last, smaller batch of an epoch).
-    y3, _ = K.conv2d_forward(x[..., :3], kernel, None, workspace=workspace)
+    y3, _ = conv2d_forward(x[..., :3], kernel, None, workspace=workspace)
     assert y3.shape == (2, 4, 4, 3)
     assert y3 is not y1
     padded = pad2d(x, ((1, 1), (1, 1)), workspace=workspace)

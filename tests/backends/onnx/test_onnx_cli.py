@@ -213,5 +213,8 @@ def test_export_lists_every_layer_onnx_cannot_express(tmp_path: Path) -> None:
     assert f"error: cannot export {spec} to ONNX:\n" in text
     assert "  - up (UpSampling2D): ONNX's Resize has no lanczos3 interpolation" in text
     assert "  - conv (Conv2D): activation sparsemax: ONNX has no operation for it" in text
-    assert "  - pool (AdaptiveAveragePooling2D): output_size [3, 3] does not divide the input's height and width" in text
+    assert (
+        "  - pool (AdaptiveAveragePooling2D): output_size [3, 3] does not divide the input's height and width"
+        in text
+    )
     assert not (tmp_path / "odd.onnx").exists()
