@@ -63,6 +63,7 @@ AGREED: dict[str, list[tuple[str, str]]] = {
     "densenet121.yaml": [("CNN111", "conv1_conv"), ("CNN111", "pool1")],
 }
 
+
 def findings(path: Path) -> list[tuple[str, str]]:
     analysis = cnncalc.analyze(path)
     return [

@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import cnncalc
@@ -249,6 +249,13 @@ def networks(draw: st.DrawFn) -> dict[str, Any]:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(spec=networks())
+@example(  # no convolution says the data format: the Slice's height and width axes must (found once)
+    spec={
+        "input": [1, 6, 6],
+        "data_format": "channels_first",
+        "layers": [{"type": "cropping2d", "cropping": 1}],
+    }
+)
 def test_generated_networks_agree_with_onnx_runtime_and_come_back(
     onnx: ModuleType, spec: dict[str, Any]
 ) -> None:
