@@ -239,3 +239,19 @@ def test_dynamic_sizes_are_refused(onnx: ModuleType) -> None:
     graph.graph.input[0].type.tensor_type.shape.dim[2].dim_param = "height"
     with pytest.raises(SpecError, match=r"the input's sizes \[3, '\?', 12\] are not all fixed"):
         import_graph(graph)
+
+
+def test_initialisers_must_hold_the_specs_parameters(onnx: ModuleType) -> None:
+    """A Gemm whose weight is made for 50 inputs, after a Flatten of 3·4·4 = 48 values: the dense layer
+    the spec reads has (48 + 1)·10 = 490 parameters, the initialisers hold 50·10 + 10 = 510."""
+    h = onnx.helper
+    nodes = [
+        h.make_node("Flatten", ["x"], ["f"], name="flatten"),
+        h.make_node("Gemm", ["f", "w", "b"], ["y"], name="fc", transB=1),
+    ]
+    graph = model(onnx, nodes, {"w": f32(10, 50), "b": f32(10)}, [1, 3, 4, 4])
+    with pytest.raises(
+        SpecError,
+        match=r"node 'fc': its initialisers hold 510 values, but the spec's dense .* has 490 parameters",
+    ):
+        import_graph(graph)
