@@ -5,3 +5,5 @@
 collect_ignore = [
     f"cnncalc/backends/keras/{module}.py" for module in ("build", "convert", "padding", "trainer")
 ]
+# PyTorch twins of torchvision's models, for the tests that run the FLOP counters (extra `torch`).
+collect_ignore.append("tests/torch_models.py")

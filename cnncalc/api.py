@@ -6,10 +6,11 @@ import gc
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from cnncalc.diagnostics import Diagnostic
-from cnncalc.errors import CnncalcError
+from cnncalc.errors import CnncalcError, Problem, SpecError
 from cnncalc.linter.config import LintConfig, selectors
 from cnncalc.linter.runner import lint as lint_analysis
 from cnncalc.shapes.engine import analyze as analyze_spec
@@ -144,9 +145,29 @@ def _load(source: LoadedSpec | str | os.PathLike[str] | Mapping[str, Any]) -> Lo
         isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml", ".json"))
     ):
         return load_file(os.fspath(source))
+    if isinstance(source, str) and _names_a_file(source):
+        return load_file(_spec_path(source))
     if isinstance(source, str):
         return parse_text(source)
     return LoadedSpec(validate(source), SourceMap(None))
+
+
+def _names_a_file(text: str) -> bool:
+    """Whether one line of text can only be a path: YAML for a spec has a ``:``, a path has none (or
+    names a file that exists)."""
+    return "\n" not in text and (":" not in text or Path(text).is_file())
+
+
+def _spec_path(text: str) -> str:
+    """``text`` as a path to load; a missing path gets a located "did you mean" instead of being read
+    as YAML (``examples/lenet5`` for ``examples/lenet5.yaml``)."""
+    path = Path(text)
+    if path.is_file():
+        return text
+    nearby = [str(path.with_name(path.name + suffix)) for suffix in (".yaml", ".yml", ".json")]
+    found = [candidate for candidate in nearby if Path(candidate).is_file()]
+    hint = f"did you mean {found[0]}?" if found else "give a path to a .yaml or .json spec, or YAML text"
+    raise SpecError([Problem("no such file, and not a YAML spec either", file=text, hint=hint)])
 
 
 def assert_output_shape(source: SpecSource, layer: str, expected: Sequence[int]) -> None:
@@ -174,26 +195,44 @@ def assert_params(source: SpecSource, layer: str, expected: int, *, trainable: i
     ...               "conv2d", 56)
     """
     analysis, record = _record(source, layer)
-    actual = (record.params, record.trainable_params)
-    wanted = (expected, actual[1] if trainable is None else trainable)
-    if actual != wanted:
-        raise AssertionError(
-            f"parameters of layer {layer!r}: expected {wanted[0]} ({wanted[1]} trainable), "
-            f"got {actual[0]} ({actual[1]} trainable)\n" + _chain(analysis, record)
-        )
+    mismatch = _params_mismatch((record.params, record.trainable_params), expected, trainable)
+    if mismatch:
+        raise AssertionError(f"parameters of layer {layer!r}: {mismatch}\n" + _chain(analysis, record))
 
 
 def assert_total_params(source: SpecSource, expected: int, *, trainable: int | None = None) -> None:
     """Assert the network's total parameter count (and, if given, its trainable part)."""
     analysis = _valid(source)
-    actual = (analysis.total_params, analysis.trainable_params)
-    wanted = (expected, actual[1] if trainable is None else trainable)
-    if actual != wanted:
+    mismatch = _params_mismatch((analysis.total_params, analysis.trainable_params), expected, trainable)
+    if mismatch:
         per_layer = "\n".join(f"  {r.name:<24} {r.params:>12,}" for r in analysis.layers)
-        raise AssertionError(
-            f"total parameters: expected {wanted[0]:,} ({wanted[1]:,} trainable), "
-            f"got {actual[0]:,} ({actual[1]:,} trainable)\n{per_layer}"
-        )
+        raise AssertionError(f"total parameters: {mismatch}\n{per_layer}")
+
+
+def _params_mismatch(actual: tuple[int | None, int | None], expected: int, trainable: int | None) -> str:
+    """``expected 60,000, got 61,706`` (with the trainable part only when it was asked about); empty
+    when the counts match.
+
+    >>> _params_mismatch((61_706, 61_706), 60_000, None)
+    'expected 60,000, got 61,706'
+    >>> _params_mismatch((100, 80), 100, 90)
+    'expected 100 (90 trainable), got 100 (80 trainable)'
+    >>> _params_mismatch((100, 80), 100, None)
+    ''
+    """
+    total, trainable_actual = actual
+    if total == expected and (trainable is None or trainable_actual == trainable):
+        return ""
+    if trainable is None:
+        return f"expected {expected:,}, got {_count(total)}"
+    return (
+        f"expected {expected:,} ({trainable:,} trainable), "
+        f"got {_count(total)} ({_count(trainable_actual)} trainable)"
+    )
+
+
+def _count(value: int | None) -> str:
+    return "unknown" if value is None else f"{value:,}"
 
 
 def assert_valid(source: SpecSource) -> None:

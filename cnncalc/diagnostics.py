@@ -28,3 +28,5 @@ class Diagnostic:
     """Line in the spec file, when known (for a layer a block made: its line in the block)."""
     use_line: int | None = None
     """For a layer a block made, the line of the block's use."""
+    end_line: int | None = None
+    """Last line of the layer in the spec file, when known (for a layer a block made: in the block)."""

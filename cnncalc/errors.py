@@ -43,8 +43,19 @@ def show_value(value: object) -> str:
     if isinstance(value, str):
         return repr(value if len(value) <= 40 else value[:37] + "...")
     if isinstance(value, int) and value.bit_length() > 64:
-        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+        return f"an integer of {digit_count(value):,} digits"
     return _SHORT.repr(value)
+
+
+def digit_count(value: int) -> int:
+    """The decimal digits of ``value``, without writing it out (Python refuses to past 4,300).
+
+    >>> digit_count(10**400 - 1), digit_count(10**400), digit_count(-7), digit_count(0)
+    (400, 401, 1, 1)
+    """
+    value = abs(value)
+    lower = max((value.bit_length() - 1) * 30103 // 100000, 0)  # ⌊log10 2^(bits − 1)⌋ ≤ log10 value
+    return lower + 1 if value < 10 ** (lower + 1) else lower + 2
 
 
 class CnncalcError(Exception):

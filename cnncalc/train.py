@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from cnncalc.api import analyze, require_no_errors
 from cnncalc.backends.keras import KERAS_EXTRA_HINT  # a constant: importing it imports no Keras
 from cnncalc.errors import CnncalcError
+from cnncalc.memory import estimate_for_training, require_memory
 from cnncalc.shapes.records import Analysis
 from cnncalc.spec.models import Spec
 
@@ -29,8 +30,11 @@ if TYPE_CHECKING:  # the CLI imports this module for every command: NumPy and ri
 __all__ = [
     "BACKENDS",
     "CLASSES",
+    "MAX_SEED",
+    "WEIGHTS_SUFFIX",
     "Backend",
     "Trainer",
+    "TrainingDiverged",
     "TrainingMetrics",
     "make_trainer",
     "require_mnist_classifier",
@@ -39,6 +43,12 @@ __all__ = [
 
 CLASSES = 10
 """MNIST's digits: the model's output must be this many class scores."""
+MAX_SEED = 2**32 - 1
+"""The largest seed both backends take (Keras seeds NumPy's legacy generator, a 32-bit one)."""
+
+
+class TrainingDiverged(CnncalcError):
+    """The loss became infinite or NaN: training stopped, nothing is saved."""
 
 
 class Backend(StrEnum):
@@ -56,6 +66,9 @@ BACKENDS: dict[Backend, str] = {
 
 _INSTALL_HINTS: dict[Backend, str] = {Backend.KERAS: KERAS_EXTRA_HINT}
 
+WEIGHTS_SUFFIX: dict[Backend, str] = {Backend.NUMPY: ".npz", Backend.KERAS: ".keras"}
+"""The file each backend saves trained weights as: NumPy arrays, or a whole Keras model."""
+
 
 class Trainer(Protocol):
     """What the training loop needs from a backend."""
@@ -71,8 +84,8 @@ class Trainer(Protocol):
         """(mean loss, accuracy) in inference mode."""
         ...
 
-    def save(self, path: Path) -> None:
-        """Write the trained weights to ``path``."""
+    def weights_file(self) -> bytes:
+        """The trained weights as the bytes of a file whose suffix is :data:`WEIGHTS_SUFFIX`."""
         ...
 
 
@@ -137,24 +150,36 @@ def train(
     and test it; with a ``console``, show a progress bar per epoch and the result."""
     if epochs < 1 or batch_size < 1:
         raise CnncalcError(f"epochs and batch size must be at least 1, got {epochs} and {batch_size}")
-    require_mnist_classifier(analyze(spec), "train")
-    from cnncalc.data.mnist import load_mnist, prepare
+    if not 0 <= seed <= MAX_SEED:
+        raise CnncalcError(f"the seed must be a whole number from 0 to {MAX_SEED:,}, got {seed}")
+    if not math.isfinite(learning_rate) or learning_rate < 0:
+        raise CnncalcError(f"the learning rate must be a finite number, at least 0; got {learning_rate}")
+    analysis = analyze(spec)
+    require_mnist_classifier(analysis, "train")
+    from cnncalc.data.mnist import load_mnist, prepare, require_mnist_input
 
+    require_mnist_input(spec.input, spec.data_format)
+    require_memory(estimate_for_training(analysis, batch_size), f"train {analysis.name}")  # before loading
     mnist = load_mnist(data)
+    samples = len(mnist.x_train) + len(mnist.x_test)
+    require_memory(estimate_for_training(analysis, batch_size, samples), f"train {analysis.name}")
     x_train = prepare(mnist.x_train, spec.input, spec.data_format)
     x_test = prepare(mnist.x_test, spec.input, spec.data_format)
     trainer = make_trainer(backend, spec, seed=seed, learning_rate=learning_rate)
-    epoch_seconds = [
-        _timed_epoch(
-            trainer,
-            x_train,
-            mnist.y_train,
-            batch_size=batch_size,
-            title=f"epoch {epoch}/{epochs}",
-            console=console,
-        )
-        for epoch in range(1, epochs + 1)
-    ]
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging loss is reported, not warned about
+        epoch_seconds = [
+            _timed_epoch(
+                trainer,
+                x_train,
+                mnist.y_train,
+                batch_size=batch_size,
+                title=f"epoch {epoch}/{epochs}",
+                console=console,
+            )
+            for epoch in range(1, epochs + 1)
+        ]
     test_loss, test_accuracy = trainer.evaluate(x_test, mnist.y_test, batch_size=batch_size)
     timed = epoch_seconds[1:] or epoch_seconds
     metrics = TrainingMetrics(
@@ -170,7 +195,8 @@ def train(
     if console is not None:
         console.print(
             f"test accuracy {test_accuracy:.2%}, test loss {test_loss:.4f} ({len(x_test):,} digits); "
-            f"trained in {metrics.train_seconds:.1f} s, {metrics.samples_per_second:,.0f} samples/s",
+            f"trained in {metrics.train_seconds:.1f} s, {metrics.samples_per_second:,.0f} samples/s"
+            + (" after the first epoch (its warm-up left out)" if epochs > 1 else ""),
             soft_wrap=True,
         )
     return metrics, trainer
@@ -196,8 +222,18 @@ def _timed_epoch(
         start = time.perf_counter()
 
         def on_batch(done: int, loss: float, accuracy: float) -> None:
+            _require_finite(loss, f"after {done:,} samples of {title}")
             speed = done / (time.perf_counter() - start)
             progress.update(task, completed=done, loss=loss, accuracy=accuracy, speed=speed)
 
-        trainer.train_epoch(x, y, batch_size=batch_size, on_batch=on_batch)
+        loss, _ = trainer.train_epoch(x, y, batch_size=batch_size, on_batch=on_batch)
+        _require_finite(loss, f"at the end of {title}")
         return time.perf_counter() - start
+
+
+def _require_finite(loss: float, when: str) -> None:
+    if not math.isfinite(loss):
+        raise TrainingDiverged(
+            f"training diverged: the loss is {loss} {when}; the weights are lost to overflow. "
+            "Lower the learning rate, or normalise the network (batchnorm)"
+        )

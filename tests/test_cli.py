@@ -162,6 +162,10 @@ def test_json_with_several_files_is_a_list_and_bad_files_get_an_object(
         "layer": None,
         "hint": None,
         "line": 3,
+        "use_line": None,
+        "end_line": 3,
+        "file": str(bad),
+        "url": "docs/rules/CNN001.md",
         "column": 43,
         "field": "layers[0].strides",
     }

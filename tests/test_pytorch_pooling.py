@@ -98,7 +98,10 @@ def test_count_include_pad_reads_back_true_without_explicit_padding() -> None:
 
 def test_keras_and_numpy_refuse_ignored_padding_by_name() -> None:
     spec = cnncalc.load(pool("maxpool2d", 112, 3, 2, 1, count_include_pad=False))
-    with pytest.raises(CnncalcError, match="MaxPooling2D has no explicit padding that the pool ignores"):
+    with pytest.raises(
+        CnncalcError,
+        match=r"Keras has no MaxPooling2D that ignores explicit padding \(count_include_pad: false",
+    ):
         keras_layers(spec.layers[0], spec.data_format, spec.input)
     from cnncalc.backends.numpy.model import NumpyModel
 
@@ -109,7 +112,7 @@ def test_keras_and_numpy_refuse_ignored_padding_by_name() -> None:
 def test_keras_and_numpy_refuse_ceil_mode_by_name() -> None:
     spec = cnncalc.load(pool("maxpool2d", 112, 3, 2, 0, ceil_mode=True))
     with pytest.raises(
-        CnncalcError, match="Keras cannot build layer max_pooling2d: MaxPooling2D has no ceil_mode"
+        CnncalcError, match=r"Keras has no ceil_mode for MaxPooling2D \(layer max_pooling2d\)"
     ):
         keras_layers(spec.layers[0], spec.data_format, spec.input)
     from cnncalc.backends.numpy.model import NumpyModel
@@ -183,10 +186,14 @@ def test_adaptive_pool_windows_are_a_pools_where_the_size_divides() -> None:
     assert [(w.kernel, w.strides, w.output) for w in record.windows] == [(2, 2, 7), (2, 2, 7)]
     assert record.receptive_field is not None
     assert record.receptive_field.size == (2, 2)
+    # 13 → 6: window i covers cells ⌊13i/6⌋ to ⌈13(i + 1)/6⌉ − 1, three cells each here
     uneven = cnncalc.analyze(
         {"input": [13, 13, 8], "layers": [{"type": "adaptiveavgpool2d", "output_size": 6}]}
     )
-    assert uneven.layers[0].receptive_field is None  # windows of 3 and 4 cells: no single recurrence
+    field = uneven.layers[0].receptive_field
+    assert field is not None
+    assert field.rows.cells == ((0, 2), (2, 4), (4, 6), (6, 8), (8, 10), (10, 12))
+    assert field.rows.shift == 13  # the next six windows would start 13 cells on
 
 
 def test_adaptive_pools_need_a_feature_map() -> None:

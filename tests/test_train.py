@@ -65,6 +65,7 @@ def test_train_writes_metrics_and_weights(small_mnist: Path, tmp_path: Path) -> 
     assert code == 0, output
     assert "epoch 2/2" in output
     assert "test accuracy" in output
+    assert " samples/s after the first epoch (its warm-up left out)" in output
     metrics = json.loads(metrics_path.read_text())
     assert set(metrics) == METRIC_KEYS
     assert (metrics["backend"], metrics["epochs"], metrics["batch_size"]) == ("numpy", 2, 64)
@@ -89,6 +90,7 @@ def test_one_epoch_measures_that_epoch(small_mnist: Path, tmp_path: Path) -> Non
         str(EXAMPLES / "strides.yaml"), "--data", str(small_mnist), "--metrics-json", str(metrics_path)
     )
     assert code == 0, output
+    assert "after the first epoch" not in output  # one epoch: its speed is that epoch's
     metrics = json.loads(metrics_path.read_text())
     assert (metrics["epochs"], metrics["batch_size"]) == (1, 32)
     assert metrics["samples_per_second"] == pytest.approx(320 / metrics["epoch_seconds"][0])
@@ -146,7 +148,7 @@ def test_a_missing_backend_names_the_extra_to_install(monkeypatch: pytest.Monkey
     )
     code, output = run(str(EXAMPLES / "lenet5.yaml"), "--backend", "keras")
     assert code == 2
-    assert "pip install 'cnncalc[keras]'" in output
+    assert "pip install '.[keras]' in cnncalc's folder" in output
 
 
 def imported_by(code: str) -> set[str]:
@@ -223,3 +225,17 @@ def test_both_backends_reach_the_accuracy_goals(
     )
     assert code == 0, output
     assert json.loads(metrics_path.read_text())["test_accuracy"] >= goal
+
+
+@pytest.mark.parametrize(("backend", "name"), [("numpy", "model.keras"), ("keras", "weights.npz")])
+def test_save_weights_takes_the_backend_s_file_before_training(
+    small_mnist: Path, tmp_path: Path, backend: str, name: str
+) -> None:
+    # The NumPy backend writes its weights as .npz; the Keras backend the whole model as .keras.
+    code, output = run(
+        str(EXAMPLES / "lenet5.yaml"),
+        *("--backend", backend, "--data", str(small_mnist), "--save-weights", str(tmp_path / name)),
+    )
+    assert code == 2
+    assert f"--backend {backend} writes a " in output
+    assert "epoch" not in output

@@ -46,6 +46,11 @@ PUBLISHED: dict[str, int] = {
     "alexnet.yaml": 61_100_840,
     # By hand, below.
     "mnist_resnet.yaml": 79_066,
+    # torchvision's models (resnet50_weights / mobilenet_v2 "num_params": 25,557,032 and 3,504,872, its
+    # trainable parameters) and batch normalization's running mean and variance, 2 per channel
+    # (buffers in PyTorch): ResNet-50's 26,560 batch-normalised channels, MobileNetV2's 17,056.
+    "resnet50_torchvision.yaml": 25_557_032 + 2 * 26_560,
+    "mobilenetv2_torchvision.yaml": 3_504_872 + 2 * 17_056,
 }
 
 AGREED: dict[str, list[tuple[str, str]]] = {
@@ -60,6 +65,10 @@ AGREED: dict[str, list[tuple[str, str]]] = {
     # 230 padded by 3: 7×7 windows with stride 2 give ⌊(230 − 7)/2⌋ + 1 = 112 covering 7 + 111·2 = 229
     # of 230; the pool: ⌊(114 − 3)/2⌋ + 1 = 56 windows cover 3 + 55·2 = 113 of 114. True (information).
     "resnet50.yaml": [("CNN111", "conv1_conv"), ("CNN111", "pool1_pool")],
+    # PyTorch pads symmetrically: 224 + 2·3 − 7 = 223 = 111·2 + 1 and 112 + 2 − 3 = 111 = 55·2 + 1 are
+    # tiled exactly; MobileNetV2's stride-2 3×3 convolutions likewise.
+    "resnet50_torchvision.yaml": [],
+    "mobilenetv2_torchvision.yaml": [],
     "densenet121.yaml": [("CNN111", "conv1_conv"), ("CNN111", "pool1")],
 }
 

@@ -9,7 +9,7 @@ import typer
 
 from cnncalc import __version__
 from cnncalc.cli import check, export, keras, lint, onnx, pictures, train
-from cnncalc.cli.common import reporting_errors
+from cnncalc.cli.common import paragraphs, reporting_errors
 
 app = typer.Typer(
     name="cnncalc",
@@ -33,7 +33,7 @@ for command in (
     pictures.diagram,
     pictures.report,
 ):
-    app.command()(reporting_errors(command))
+    app.command(help=paragraphs(command.__doc__ or ""))(reporting_errors(command))
 
 
 def _version(value: bool) -> None:

@@ -1,10 +1,13 @@
-"""What every command shares: exit codes, output formats, consoles and common options."""
+"""What every command shares: exit codes, consoles, error reporting and common options."""
 
 from __future__ import annotations
 
 import functools
+import inspect
+import os
+import sys
 from collections.abc import Callable
-from enum import IntEnum, StrEnum
+from enum import IntEnum
 from pathlib import Path
 from typing import Annotated, ParamSpec, TypeVar
 
@@ -13,6 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from cnncalc.errors import CnncalcError
+from cnncalc.render.escape import visible
+from cnncalc.render.formats import OutputFormat
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -26,39 +31,88 @@ class ExitCode(IntEnum):
     ERROR = 2
 
 
-class OutputFormat(StrEnum):
-    """How ``check`` prints its report."""
-
-    TABLE = "table"
-    JSON = "json"
-    MARKDOWN = "markdown"
-    GITHUB = "github"
-    TREE = "tree"
-
-
 SpecFiles = Annotated[
     list[Path],
-    typer.Argument(help="Spec files (YAML).", show_default=False, metavar="FILE..."),
+    typer.Argument(
+        help="Spec files (YAML or JSON), folders to search for them, or - for standard input.",
+        show_default=False,
+        metavar="FILE",
+    ),
 ]
 FormatOption = Annotated[
-    OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    OutputFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="Output format: " + ", ".join(f.value for f in OutputFormat) + ".",
+        case_sensitive=False,
+        metavar="FORMAT",
+        show_choices=False,
+    ),
 ]
 
 ForceOption = Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")]
 
 
+def paragraphs(docstring: str) -> str:
+    r"""A docstring's paragraphs, each on one line, for typer to wrap at the terminal's width (it
+    keeps the docstring's own line breaks, which break lines mid-sentence at 80 columns).
+
+    >>> paragraphs("One line.\n\n    Two\n    lines.\n")
+    'One line.\n\nTwo lines.'
+    """
+    return "\n\n".join(" ".join(part.split()) for part in inspect.cleandoc(docstring).split("\n\n"))
+
+
 def reporting_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn the project's errors into one message on stderr and exit code 2, never a traceback."""
+    """Turn the project's errors, and the system's (a file that cannot be read or written, a full
+    disk, no memory left), into one message on stderr and exit code 2, never a traceback.
+    Programming errors still show theirs."""
 
     @functools.wraps(command)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
         except CnncalcError as exc:
-            stderr().print(f"[bold red]error[/bold red]: {escape(str(exc))}", soft_wrap=True)
-            raise typer.Exit(ExitCode.ERROR) from None
+            message: str | None = str(exc)
+        except OSError as exc:
+            message = os_error_message(exc)
+            release_stdout()
+        except MemoryError:
+            message = "out of memory: this needs more memory than the machine has"
+        if message is not None:
+            stderr().print(f"[bold red]error[/bold red]: {escape(visible(message))}", soft_wrap=True)
+        raise typer.Exit(ExitCode.ERROR)
 
     return wrapper
+
+
+def os_error_message(error: OSError) -> str | None:
+    """``net.yaml: Permission denied``; ``None`` for a reader that stopped reading (``| head``),
+    which needs no message.
+
+    >>> os_error_message(PermissionError(13, "Permission denied", "pyproject.toml"))
+    'pyproject.toml: Permission denied'
+    """
+    if isinstance(error, BrokenPipeError):
+        return None
+    reason = error.strerror or str(error)
+    names = [str(name) for name in (error.filename, error.filename2) if name is not None]
+    return f"{' → '.join(names)}: {reason}" if names else reason
+
+
+def release_stdout() -> None:
+    """After standard output failed (a full disk, a closed pipe), point it at ``/dev/null``, so
+    that Python's final flush does not fail again with a traceback and exit code 120."""
+    try:
+        sys.stdout.flush()
+    except OSError:
+        try:
+            descriptor = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(descriptor, sys.stdout.fileno())
+            os.close(descriptor)
+        except (OSError, ValueError):  # no real descriptor (tests capture stdout)
+            pass
 
 
 def stdout() -> Console:

@@ -11,7 +11,7 @@ from cnncalc.cli.common import ForceOption
 from cnncalc.errors import CnncalcError
 from cnncalc.export import TARGETS
 from cnncalc.export import export as export_spec
-from cnncalc.files import write_atomic
+from cnncalc.files import Output, check_outputs, write_atomic
 
 OutputFile = Annotated[
     Path | None, typer.Option("--output", "-o", help="Write to this file instead of stdout.")
@@ -30,20 +30,12 @@ def export(
     if to not in TARGETS:
         raise typer.BadParameter(f"{to!r} is not one of {', '.join(TARGETS)}", param_hint="'--to'")
     target = TARGETS[to]
-    if output is not None and output.suffix != target.suffix:
-        raise CnncalcError(f"--to {to} writes a {target.suffix} file; got -o {output}")
-    refuse_to_overwrite(output, force)
+    if output is not None:
+        check_outputs([Output(output, "-o", target.suffix, f"--to {to}")], force=force)
+    elif target.saved_model:
+        raise CnncalcError(f"--to {to} writes a binary file: give it a name with -o model{target.suffix}")
     data = export_spec(file, to)
     if output is not None:
         write_atomic(output, data, force=force)
-    elif isinstance(data, bytes):
-        raise CnncalcError(f"--to {to} writes a binary file: give it a name with -o model{target.suffix}")
     else:
         typer.echo(data, nl=False)
-
-
-def refuse_to_overwrite(output: Path | None, force: bool) -> None:
-    """Fail before the slow work, not after it, when the output exists and ``--force`` is not given
-    (``write_atomic`` checks again when writing)."""
-    if output is not None and output.exists() and not force:
-        raise CnncalcError(f"{output} already exists; pass --force to overwrite it")

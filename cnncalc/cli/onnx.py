@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli.common import ForceOption
-from cnncalc.cli.export import OutputFile, refuse_to_overwrite
+from cnncalc.cli.export import OutputFile
 from cnncalc.errors import CnncalcError, SpecError
-from cnncalc.files import write_atomic
+from cnncalc.files import Output, check_outputs, write_atomic
 
 
 def import_onnx(
@@ -22,16 +22,15 @@ def import_onnx(
     from cnncalc.backends.onnx.convert import import_onnx as convert
     from cnncalc.spec.writer import spec_yaml
 
-    refuse_to_overwrite(output, force)
+    if output is not None:
+        check_outputs([Output(output, "-o")], force=force)
     try:
         spec = convert(model_file)
     except SpecError as exc:
         if len(exc.problems) == 1:
             raise
-        lines = "\n".join(
-            f"  - {p.field}: {p.message}" if p.field else f"  - {p.message}" for p in exc.problems
-        )
-        raise CnncalcError(f"cannot import {model_file} as a cnncalc spec:\n{lines}") from None
+        found = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in exc.problems)
+        raise CnncalcError(f"cannot import {model_file} as a cnncalc spec: {found}") from None
     text = spec_yaml(spec, comment=f"Imported from {model_file.name} by cnncalc import-onnx.")
     if output is None:
         typer.echo(text, nl=False)

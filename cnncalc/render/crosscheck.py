@@ -10,6 +10,8 @@ from rich.table import Table
 from rich.text import Text
 
 from cnncalc.backends.comparison import Comparison, LayerComparison, Params, Refusal
+from cnncalc.render.escape import visible
+from cnncalc.render.table import print_whole
 from cnncalc.shapes.text import format_shape
 
 if TYPE_CHECKING:
@@ -37,21 +39,21 @@ def keras_comparison(result: Crosscheck) -> Comparison:
 
 def render_comparison(result: Comparison, console: Console) -> None:
     """Print the comparison table, the verdict, both sides' errors, then the oracle's summary."""
-    analysis = result.analysis
-    oracle = result.oracle
-    title = Text(analysis.name, style="bold")
+    analysis, oracle = result.analysis, result.oracle
+    title = Text(visible(analysis.name), style="bold")
     if analysis.file:
-        title.append(f"  {analysis.file}", style="dim")
+        title.append(f"  {visible(analysis.file)}", style="dim")
     title.append(f"  cnncalc vs {oracle} {result.version}", style="dim")
-    table = Table(title=title, title_justify="left", header_style="bold", caption_justify="left")
+    console.print(title, soft_wrap=True)
+    table = Table(header_style="bold", caption_justify="left")
     table.caption = result.params_caption
-    table.add_column("#", justify="right", style="dim")
-    table.add_column("Layer")
-    table.add_column("cnncalc shape")
-    table.add_column(f"{oracle} shape")
-    table.add_column("cnncalc params", justify="right")
-    table.add_column(f"{oracle} params", justify="right")
-    table.add_column("")
+    table.add_column("#", justify="right", style="dim", no_wrap=True)
+    table.add_column("Layer", no_wrap=True)
+    table.add_column("cnncalc shape", no_wrap=True)
+    table.add_column(f"{oracle} shape", no_wrap=True)
+    table.add_column("cnncalc params", justify="right", no_wrap=True)
+    table.add_column(f"{oracle} params", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
     input_shape = format_shape(analysis.input_shape)
     table.add_row("", "input", input_shape, input_shape, style="dim")
     for layer in result.layers:
@@ -60,19 +62,19 @@ def render_comparison(result: Comparison, console: Console) -> None:
         params_style = "" if layer.params_match else "bold red"
         table.add_row(
             str(record.index),
-            record.name,
+            Text(visible(record.name)),
             Text(_engine_shape(result, layer), style=shape_style),
             Text(_oracle_shape(result, layer), style=shape_style),
             Text(_params(layer.engine_params), style=params_style),
             Text(_params(layer.params), style=params_style),
             AGREE if layer.ok else DISAGREE,
         )
-    console.print(table)
+    print_whole(console, table)
     layers = len(result.layers)
     if result.ok:
         console.print(Text(f"✓ cnncalc and {oracle} agree on all {layers} layers", style="green"))
     else:
-        names = ", ".join(layer.record.name for layer in result.mismatches)
+        names = visible(", ".join(layer.record.name for layer in result.mismatches))
         console.print(
             Text(f"✗ cnncalc and {oracle} disagree on {len(result.mismatches)} of {layers} layers: {names}"),
             style="bold red",
@@ -80,15 +82,16 @@ def render_comparison(result: Comparison, console: Console) -> None:
         )
     for diagnostic in analysis.errors:
         line = Text(f"cnncalc: error {diagnostic.code} ", style="red")
-        line.append(f"{analysis.layers[diagnostic.layer or 0].name}: {diagnostic.message}", style="")
+        line.append(visible(f"{analysis.layers[diagnostic.layer or 0].name}: {diagnostic.message}"), style="")
         console.print(line, soft_wrap=True)
     for refusal in result.refusals:
         line = Text(f"{oracle}: rejects ", style="red")
-        line.append(f"{refusal.name}: {refusal.reason}", style="")
+        line.append(visible(f"{refusal.name}: {refusal.reason}"), style="")
         console.print(line, soft_wrap=True)
     if result.summary is not None:
         console.print()
-        console.print(result.summary, markup=False, highlight=False, soft_wrap=True)
+        summary = "\n".join(visible(line) for line in result.summary.split("\n"))
+        console.print(summary, markup=False, highlight=False, soft_wrap=True)
 
 
 def _engine_shape(result: Comparison, layer: LayerComparison) -> str:

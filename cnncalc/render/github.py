@@ -7,43 +7,28 @@ output uses). Errors stay errors, warnings warnings, information becomes a ``not
 from __future__ import annotations
 
 from cnncalc.diagnostics import Severity
-from cnncalc.render import Failure, Report
-from cnncalc.render.json import SPEC_PROBLEM
+from cnncalc.render import Report, entries
+from cnncalc.render.escape import visible
 
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
 
 def render_github(reports: list[Report]) -> str:
     """Every finding of every report as a workflow command, one per line (nothing if all is clean)."""
-    lines = []
-    for report in reports:
-        if isinstance(report, Failure):
-            for problem in report.error.problems:
-                where = f"{problem.field}: " if problem.field else ""
-                lines.append(
-                    command(
-                        "error",
-                        f"{where}{problem.message}",
-                        problem.hint,
-                        file=report.file,
-                        line=problem.line,
-                        col=problem.column,
-                        title=f"cnncalc {SPEC_PROBLEM}",
-                    )
-                )
-            continue
-        for d in report.diagnostics:
-            lines.append(
-                command(
-                    LEVELS[d.severity],
-                    d.message,
-                    d.hint,
-                    file=report.file,
-                    line=d.line,
-                    title=f"cnncalc {d.code}",
-                )
-            )
-    return "".join(line + "\n" for line in lines)
+    return "".join(
+        command(
+            LEVELS[entry.severity],
+            entry.text,
+            entry.hint,
+            file=entry.file,
+            line=entry.line,
+            endLine=entry.end_line if entry.end_line != entry.line else None,
+            col=entry.column,
+            title=f"cnncalc {entry.code}",
+        )
+        + "\n"
+        for entry in entries(reports)
+    )
 
 
 def command(level: str, message: str, hint: str | None, **properties: str | int | None) -> str:
@@ -53,9 +38,11 @@ def command(level: str, message: str, hint: str | None, **properties: str | int 
     '::warning file=a%2Cb.yaml,line=3::50%25 done%0Ahint: a, b: c'
     """
     fields = ",".join(
-        f"{key}={_escape(str(value), True)}" for key, value in properties.items() if value is not None
+        f"{key}={_escape(visible(str(value)), True)}"
+        for key, value in properties.items()
+        if value is not None
     )
-    text = message + (f"\nhint: {hint}" if hint else "")
+    text = visible(message) + (f"\nhint: {visible(hint)}" if hint else "")
     return f"::{level} {fields}::{_escape(text, False)}"
 
 

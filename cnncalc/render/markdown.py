@@ -2,61 +2,63 @@
 
 from __future__ import annotations
 
-from cnncalc.render import Failure, Report
-from cnncalc.render.text import connected_text, findings_summary, layer_cells, totals, where
+from cnncalc.render import PLAIN, Failure, Report, View
+from cnncalc.render.columns import SPECS, chosen_columns, cost_totals, row_cells, rows
+from cnncalc.render.escape import markdown, visible
+from cnncalc.render.text import findings_summary, shape_text, totals, where
 from cnncalc.shapes.records import Analysis
-from cnncalc.shapes.text import format_shape
 
 
-def render_markdown(reports: list[Report], *, explain: bool = False) -> str:
+def render_markdown(reports: list[Report], view: View = PLAIN) -> str:
     """All reports as one Markdown document."""
     return (
         "\n\n".join(
-            _failure(report) if isinstance(report, Failure) else _analysis(report, explain)
-            for report in reports
+            _failure(report) if isinstance(report, Failure) else _analysis(report, view) for report in reports
         )
         + "\n"
     )
 
 
-def _analysis(analysis: Analysis, explain: bool) -> str:
-    heading = f"### {analysis.name}" + (f" (`{analysis.file}`)" if analysis.file else "")
+def _analysis(analysis: Analysis, view: View) -> str:
+    heading = f"### {markdown(analysis.name)}" + (f" (`{visible(analysis.file)}`)" if analysis.file else "")
+    explain = view.explain
+    columns = chosen_columns(analysis, view)
     lines = [
         heading,
         "",
-        f"Input {format_shape(analysis.input_shape)}, {analysis.data_format}.",
+        f"Input {shape_text(analysis.input_shape, view.batch)}, {analysis.data_format}.",
         "",
-        "| # | Layer (type) | Output shape | Param # |"
-        + (" Connected to |" if analysis.branches else "")
+        "| # | Layer (type) |"
+        + "".join(f" {SPECS[column].header(view.measures)} |" for column in columns)
         + (" Formula |" if explain else ""),
-        "|--:|---|---|--:|" + ("---|" if analysis.branches else "") + ("---|" if explain else ""),
+        "|--:|---|"
+        + "".join("--:|" if SPECS[column].numeric else "---|" for column in columns)
+        + ("---|" if explain else ""),
     ]
-    for record in analysis.layers:
-        cells = layer_cells(record)
-        if analysis.branches:
-            cells.append(connected_text(record))
+    for row in rows(analysis, view):
+        cells = [markdown(cell) for cell in row_cells(row, columns, view)]
         if explain:
-            cells.append("<br>".join(record.explanation))
-        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+            cells.append("<br>".join(markdown(line) for line in row.formulas))
+        lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.extend(f"**{label}:** {value}  " for label, value in totals(analysis))
+    lines.extend(
+        f"**{label}:** {value}  "
+        for label, value in [*totals(analysis), *cost_totals(analysis, columns, view)]
+    )
     if analysis.diagnostics:
         lines.append(f"**Findings:** {findings_summary(analysis.diagnostics)}  ")
         lines.append("")
         for d in analysis.diagnostics:
-            location = where(analysis, d)
-            hint = f" *Hint: {d.hint}*" if d.hint else ""
+            location = markdown(where(analysis, d))
+            hint = f" *Hint: {markdown(d.hint)}*" if d.hint else ""
             lines.append(
-                f"- **{d.severity.value} {d.code}**{' ' + location if location else ''}: {d.message}.{hint}"
+                f"- **{d.severity.value} {d.code}**{' ' + location if location else ''}: "
+                f"{markdown(d.message)}.{hint}"
             )
     return "\n".join(lines)
 
 
 def _failure(failure: Failure) -> str:
-    lines = [f"### `{failure.file}`", ""]
-    lines.extend(f"- **error**: {_cell(str(problem))}" for problem in failure.error.problems)
+    lines = [f"### `{visible(failure.file)}`", ""]
+    lines.extend(f"- **error**: {markdown(str(problem))}" for problem in failure.error.problems)
     return "\n".join(lines)
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|")

@@ -1,9 +1,9 @@
-"""Small text helpers shared by the human-readable renderers."""
+"""Small text helpers shared by the human-readable renderers: shapes, counts, totals and findings."""
 
 from __future__ import annotations
 
 from cnncalc.diagnostics import Diagnostic, Severity
-from cnncalc.shapes.records import Analysis, LayerRecord
+from cnncalc.shapes.records import Analysis, Shape
 from cnncalc.shapes.text import format_shape
 
 _UNITS = ("B", "KB", "MB", "GB", "TB", "PB")
@@ -38,29 +38,31 @@ def totals(analysis: Analysis) -> list[tuple[str, str]]:
     ]
 
 
-def layer_cells(record: LayerRecord) -> list[str]:
-    """A layer's row as Keras' summary shows it: index, ``name (KerasClass)``, output shape, params."""
-    return [
-        str(record.index),
-        f"{record.name} ({record.layer.keras_class})",
-        shape_text(record),
-        params_text(record),
-    ]
+def readable_bytes(size: int | None) -> str:
+    """:func:`readable_size`, or a dash when unknown.
+
+    >>> readable_bytes(18_816), readable_bytes(None)
+    ('18.38 KB', '—')
+    """
+    return "—" if size is None else readable_size(size)
 
 
-def connected_text(record: LayerRecord) -> str:
-    """The layers it reads, as Keras' summary's "Connected to" column lists them."""
-    return ", ".join(record.inputs)
+def shape_text(shape: Shape | None, batch: str | None = None) -> str:
+    """``(28, 28, 6)``; with a batch axis ``(None, 28, 28, 6)``; a dash when analysis never got there.
+
+    >>> shape_text((2048,)), shape_text((28, 28, 6), "None"), shape_text((10,), "32"), shape_text(None)
+    ('(2048,)', '(None, 28, 28, 6)', '(32, 10)', '—')
+    """
+    if shape is None:
+        return "—"
+    if batch is None:
+        return format_shape(shape)
+    return "(" + ", ".join([batch, *map(str, shape)]) + ")"
 
 
-def shape_text(record: LayerRecord) -> str:
-    """The output shape, or a dash when analysis never reached this layer."""
-    return format_shape(record.output_shape) if record.output_shape is not None else "—"
-
-
-def params_text(record: LayerRecord) -> str:
-    """The parameter count, or a dash when unknown."""
-    return f"{record.params:,}" if record.params is not None else "—"
+def count_text(params: int | None) -> str:
+    """The parameter count with thousands separators, or a dash when unknown."""
+    return f"{params:,}" if params is not None else "—"
 
 
 def where(analysis: Analysis, diagnostic: Diagnostic) -> str:
@@ -75,12 +77,13 @@ def where(analysis: Analysis, diagnostic: Diagnostic) -> str:
     return " ".join(parts)
 
 
-def findings_summary(diagnostics: tuple[Diagnostic, ...]) -> str:
+def findings_summary(diagnostics: tuple[Diagnostic, ...] | list[Severity]) -> str:
     """``1 error, 2 warnings, 1 info``: the count of each severity present.
 
     >>> warning, info = Diagnostic("CNN110", Severity.WARNING, "m"), Diagnostic("CNN111", Severity.INFO, "m")
     >>> findings_summary((warning, warning, info))
     '2 warnings, 1 info'
     """
-    counts = [(sum(d.severity is s for d in diagnostics), s.value) for s in Severity]
+    severities = [d if isinstance(d, Severity) else d.severity for d in diagnostics]
+    counts = [(sum(s is severity for s in severities), severity.value) for severity in Severity]
     return ", ".join(f"{n} {word}" + ("s" if n > 1 and word != "info" else "") for n, word in counts if n)

@@ -12,8 +12,9 @@ from rich.text import Text
 from rich.tree import Tree
 
 from cnncalc.render import Failure, Report
-from cnncalc.render.table import print_failure
-from cnncalc.render.text import params_text, shape_text, totals
+from cnncalc.render.escape import visible
+from cnncalc.render.table import print_failure, print_whole
+from cnncalc.render.text import count_text, shape_text, totals
 from cnncalc.shapes.records import Analysis, LayerRecord
 from cnncalc.shapes.text import format_int, format_shape
 from cnncalc.spec.models import INPUT
@@ -27,7 +28,7 @@ def render_tree(reports: list[Report], console: Console) -> None:
         if isinstance(report, Failure):
             print_failure(report, console)
         else:
-            console.print(analysis_tree(report))
+            print_whole(console, analysis_tree(report))  # a label never wraps, a name is never cut
             for label, value in totals(report):
                 console.print(f"[bold]{label}:[/bold] {value}", highlight=False)
 
@@ -36,38 +37,41 @@ def analysis_tree(analysis: Analysis) -> Tree:
     """The tree of one network."""
     root = Tree(
         Text.assemble(
-            (analysis.name, "bold"),
+            (visible(analysis.name), "bold"),
             f"  input {format_shape(analysis.input_shape)} ({analysis.data_format})",
         )
     )
+    members: dict[tuple[str, ...], list[LayerRecord]] = {}  # each block use's layers, in one pass
+    for record in analysis.layers:
+        for depth in range(1, len(record.block) + 1):
+            members.setdefault(record.block[:depth], []).append(record)
     nodes: dict[tuple[str, ...], Tree] = {(): root}
     previous = INPUT
     for record in analysis.layers:
         for depth in range(1, len(record.block) + 1):
             path = record.block[:depth]
             if path not in nodes:
-                nodes[path] = nodes[path[:-1]].add(_use_label(analysis, path))
+                nodes[path] = nodes[path[:-1]].add(_use_label(path, members[path]))
         nodes[record.block].add(_layer_label(record, previous))
         previous = record.name
     return root
 
 
 def _layer_label(record: LayerRecord, previous: str) -> Text:
-    label = Text(record.name, style="red" if record.output_shape is None else "")
+    label = Text(visible(record.name), style="red" if record.output_shape is None else "")
     label.append(f" ({record.layer.keras_class})", style="dim")
-    label.append(f"  {shape_text(record)}")
+    label.append(f"  {shape_text(record.output_shape)}")
     if record.params:
-        label.append(f"  {params_text(record)} params", style="dim")
+        label.append(f"  {count_text(record.params)} params", style="dim")
     if record.inputs != (previous,):
-        label.append(f"  ← {', '.join(record.inputs)}", style="cyan")
+        label.append(f"  ← {visible(', '.join(record.inputs))}", style="cyan")
     return label
 
 
-def _use_label(analysis: Analysis, path: tuple[str, ...]) -> Text:
+def _use_label(path: tuple[str, ...], layers: list[LayerRecord]) -> Text:
     """``conv2_block1``, its output shape (its last layer's) and parameters."""
-    layers = [record for record in analysis.layers if record.block[: len(path)] == path]
     params = sum(record.params or 0 for record in layers)
-    label = Text(path[-1], style="bold")
-    label.append(f"  {shape_text(layers[-1])}")
+    label = Text(visible(path[-1]), style="bold")
+    label.append(f"  {shape_text(layers[-1].output_shape)}")
     label.append(f"  {format_int(params)} params", style="dim")
     return label

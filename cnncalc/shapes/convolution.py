@@ -4,6 +4,7 @@ cropping and upsampling."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from math import prod
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ from cnncalc.shapes.formulas import (
     window_output_size,
 )
 from cnncalc.shapes.inference import (
+    CONNECTIONS_OUT_OF_RANGE,
     GROUPS_MISMATCH,
     OUTPUT_TOO_SMALL,
     REFLECT_PADDING_TOO_LARGE,
@@ -47,6 +49,7 @@ from cnncalc.spec.models import (
     Pair,
     Pool2D,
     SeparableConv2D,
+    Subsample2D,
     UpSampling2D,
     ZeroPad2D,
 )
@@ -154,6 +157,8 @@ def _conv2d(layer: Conv2D, shape: Shape, data_format: DataFormat) -> Inferred:
                 f"groups must divide both the {channels} input channels and the {layer.filters} filters",
             )
     rows, cols = _kernel_windows(layer, height, width)
+    if layer.connections is not None:
+        return _connected_conv2d(layer, channels, rows, cols, data_format)
     shapes = conv_weight_shapes(layer.kernel_size, channels, layer.filters, layer.groups, layer.use_bias)
     kh, kw = layer.kernel_size
     per_group = str(channels) if layer.groups == 1 else f"({channels}/{layer.groups})"
@@ -163,6 +168,37 @@ def _conv2d(layer: Conv2D, shape: Shape, data_format: DataFormat) -> Inferred:
         named_weights(("kernel", "bias"), shapes),
         (rows, cols),
         (axes_text(window_formula(rows), window_formula(cols)), _params_line(terms, shapes)),
+    )
+
+
+def _connected_conv2d(
+    layer: Conv2D, channels: int, rows: AxisWindow, cols: AxisWindow, data_format: DataFormat
+) -> Inferred:
+    """A convolution whose filters read only the input channels its ``connections`` table lists:
+    one ``K_h·K_w`` kernel per connection, kept as ``(K_h, K_w, connections)``."""
+    assert layer.connections is not None
+    for number, row in enumerate(layer.connections):
+        outside = [channel for channel in row if channel >= channels]
+        if outside:
+            raise ShapeError(
+                CONNECTIONS_OUT_OF_RANGE,
+                f"filter {number} of layer {layer.name} reads input channel {outside[0]}, but its input has "
+                f"channels 0 to {channels - 1}",
+                f"the connections table counts the {channels} input channels from 0",
+            )
+    count = sum(len(row) for row in layer.connections)
+    kh, kw = layer.kernel_size
+    shapes: list[Shape] = [(kh, kw, count)] + ([(layer.filters,)] if layer.use_bias else [])
+    terms = [f"{kh}·{kw}·{count}"] + ([str(layer.filters)] if layer.use_bias else [])
+    return Inferred(
+        feature_shape(rows.output, cols.output, layer.filters, data_format),
+        named_weights(("kernel", "bias"), shapes),
+        (rows, cols),
+        (
+            axes_text(window_formula(rows), window_formula(cols)),
+            f"{_params_line(terms, shapes)} ({count} connections of {layer.filters} filters to "
+            f"{channels} input channels)",
+        ),
     )
 
 
@@ -229,7 +265,6 @@ def _conv2d_transpose(layer: Conv2DTranspose, shape: Shape, data_format: DataFor
         feature_shape(sizes[0], sizes[1], layer.filters, data_format),
         named_weights(("kernel", "bias"), shapes),
         explanation=(axes_text(*lines), _params_line(terms, shapes)),
-        regrids=True,
     )
 
 
@@ -266,15 +301,31 @@ def _pool2d(layer: Pool2D, shape: Shape, data_format: DataFormat) -> Inferred:
     )
 
 
+def _subsample2d(layer: Subsample2D, shape: Shape, data_format: DataFormat) -> Inferred:
+    """A pool, then a coefficient (and a bias) per feature map."""
+    pooled = _pool2d(layer, shape, data_format)
+    channels = feature_map(layer, shape, data_format)[2]
+    shapes: list[Shape] = [(channels,)] * (2 if layer.use_bias else 1)
+    terms = [str(channels)] * len(shapes)
+    return replace(
+        pooled,
+        weights=named_weights(("coefficient", "bias"), shapes),
+        explanation=(
+            *pooled.explanation,
+            _params_line(terms, shapes) + " (per map: a coefficient and a bias)",
+        ),
+    )
+
+
 def _adaptive_pool(layer: AdaptivePool2D, shape: Shape, data_format: DataFormat) -> Inferred:
     """``output_size`` whatever the input; where it divides the input, the windows are a pool's with
-    ``pool_size = strides = I/O``, else their sizes vary and the receptive field ends here."""
+    ``pool_size = strides = I/O``, else their sizes vary (:func:`adaptive_windows`)."""
     height, width, channels = feature_map(layer, shape, data_format)
     axes = list(zip((height, width), layer.output_size, strict=True))
     output = feature_shape(*layer.output_size, channels, data_format)
     if any(size % out for size, out in axes):
         lines = [f"{format_int(size)} → {out}" for size, out in axes]
-        return Inferred(output, explanation=(axes_text(*lines),), regrids=True)
+        return Inferred(output, explanation=(axes_text(*lines),))
     rows, cols = (AxisWindow(size, size // out, size // out, 1, 0, 0, out) for size, out in axes)
     lines = [f"{format_int(size)}/{out}: windows of {size // out}" for size, out in axes]
     return Inferred(output, windows=(rows, cols), explanation=(axes_text(*lines),))
@@ -332,7 +383,6 @@ def _upsampling2d(layer: UpSampling2D, shape: Shape, data_format: DataFormat) ->
     return Inferred(
         feature_shape(height * layer.size[0], width * layer.size[1], channels, data_format),
         explanation=(axes_text(*lines),),
-        regrids=True,
     )
 
 
@@ -343,6 +393,7 @@ SPATIAL: dict[type[LayerBase], Callable[[Any, Shape, DataFormat], Inferred]] = {
     Conv2DTranspose: _conv2d_transpose,
     MaxPool2D: _pool2d,
     AvgPool2D: _pool2d,
+    Subsample2D: _subsample2d,
     AdaptiveAvgPool2D: _adaptive_pool,
     AdaptiveMaxPool2D: _adaptive_pool,
     GlobalAvgPool2D: _global_pool,

@@ -58,6 +58,18 @@ def ceil_window_output_size(size: int, window: int, strides: int, pad_before: in
     return output
 
 
+def adaptive_windows(size: int, output: int) -> list[tuple[int, int]]:
+    """The first and last input cell of each of ``output`` adaptive-pooling windows over ``size``
+    cells: window ``i`` covers ``⌊i·I/O⌋`` to ``⌈(i + 1)·I/O⌉ − 1`` (PyTorch's and Keras 3's rule).
+
+    >>> adaptive_windows(13, 6)
+    [(0, 2), (2, 4), (4, 6), (6, 8), (8, 10), (10, 12)]
+    >>> adaptive_windows(2, 3)
+    [(0, 0), (0, 1), (1, 1)]
+    """
+    return [(i * size // output, -(-(i + 1) * size // output) - 1) for i in range(output)]
+
+
 def transposed_output_size(
     size: int,
     kernel_size: int,

@@ -22,6 +22,13 @@ REFLECT_PADDING_TOO_LARGE = "CNN105"
 SHAPES_MISMATCH = "CNN106"
 RESHAPE_SIZE_MISMATCH = "CNN107"
 AXIS_OUT_OF_RANGE = "CNN108"
+CONNECTIONS_OUT_OF_RANGE = "CNN109"
+SIZE_OUT_OF_RANGE = "CNN117"
+
+MAX_DIGITS = 1000
+"""The most digits a dimension or a receptive field is analysed with. Arithmetic on Python ints is
+exact at any size, but a few hundred layers that each multiply a size (upsampling, strides on a 1×1
+map) make numbers that take minutes to multiply and that Python refuses to write (4,300 digits)."""
 
 
 class ShapeError(Exception):
@@ -42,9 +49,6 @@ class Inferred:
     weights: tuple[Weight, ...] = ()
     windows: tuple[AxisWindow, AxisWindow] | None = None
     explanation: tuple[str, ...] = ()
-    regrids: bool = False
-    """Whether output cells are not input cells seen through windows (upsampling, transposed
-    convolution, reshape): the receptive-field recurrence does not go through."""
 
 
 def feature_map(layer: LayerBase, shape: Shape, data_format: DataFormat) -> tuple[int, int, int]:

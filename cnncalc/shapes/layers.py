@@ -11,10 +11,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from cnncalc.shapes.convolution import SPATIAL
-from cnncalc.shapes.inference import Inferred
+from cnncalc.shapes.inference import OUTPUT_TOO_SMALL, Inferred, ShapeError
 from cnncalc.shapes.merges import MERGES
 from cnncalc.shapes.pointwise import POINTWISE
 from cnncalc.shapes.records import Shape
+from cnncalc.shapes.text import format_shape
 from cnncalc.spec.models import LAYER_TYPES, DataFormat, LayerBase
 
 SINGLE: dict[type[LayerBase], Callable[[Any, Shape, DataFormat], Inferred]] = {**SPATIAL, **POINTWISE}
@@ -28,6 +29,24 @@ def infer(
 ) -> Inferred:
     """What ``layer`` does to inputs of ``shapes`` (batch axis excluded) from the layers ``names``."""
     single = SINGLE.get(type(layer))
-    if single is not None:
+    if single is None:
+        return MERGES[type(layer)](layer, shapes, names, data_format)
+    try:
         return single(layer, shapes[0], data_format)
-    return MERGES[type(layer)](layer, shapes, names, data_format)
+    except ShapeError as error:
+        error.hint = _channels_first_hint(error, shapes[0], data_format)
+        raise
+
+
+def _channels_first_hint(error: ShapeError, shape: Shape, data_format: DataFormat) -> str | None:
+    """A window that does not fit a channels_first map whose channels look last, such as
+    ``(28, 28, 1)``: say how the spec reads it before the usual hint."""
+    if error.code != OUTPUT_TOO_SMALL or data_format != "channels_first" or len(shape) != 3:
+        return error.hint
+    if shape[2] >= shape[0]:
+        return error.hint
+    return (
+        f"this spec is channels_first, so {format_shape(shape)} is {shape[0]} channels of "
+        f"{shape[1]}×{shape[2]}; if the channels come last, set data_format: channels_last. "
+        f"Otherwise: {error.hint}"
+    )

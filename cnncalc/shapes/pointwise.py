@@ -21,6 +21,7 @@ from cnncalc.shapes.inference import (
 from cnncalc.shapes.records import Shape, Weight
 from cnncalc.shapes.text import format_int, format_shape
 from cnncalc.spec.models import (
+    RBF,
     Activation,
     BatchNorm,
     DataFormat,
@@ -57,6 +58,20 @@ def _dense(layer: Dense, shape: Shape, data_format: DataFormat) -> Inferred:
     )
 
 
+def _rbf(layer: RBF, shape: Shape, data_format: DataFormat) -> Inferred:
+    """One centre of ``fan_in`` values per unit, on the last axis."""
+    fan_in = shape[-1]
+    weights = (Weight("centers", (fan_in, layer.units), layer.trainable),)
+    fixed = "" if layer.trainable else ", not trained"
+    return Inferred(
+        (*shape[:-1], layer.units),
+        weights,
+        explanation=(
+            f"params = {fan_in}·{layer.units} = {format_int(fan_in * layer.units)} (centres{fixed})",
+        ),
+    )
+
+
 def _flatten(layer: Flatten, shape: Shape, data_format: DataFormat) -> Inferred:
     size = prod(shape)
     if len(shape) == 1:
@@ -87,7 +102,6 @@ def _reshape(layer: Reshape, shape: Shape, data_format: DataFormat) -> Inferred:
     return Inferred(
         target,
         explanation=(f"{format_shape(shape)} → {format_shape(target)}: {format_int(size)} values",),
-        regrids=True,
     )
 
 
@@ -196,6 +210,7 @@ def _prelu(layer: PReLU, shape: Shape, data_format: DataFormat) -> Inferred:
 
 POINTWISE: dict[type[LayerBase], Callable[[Any, Shape, DataFormat], Inferred]] = {
     Dense: _dense,
+    RBF: _rbf,
     Flatten: _flatten,
     Reshape: _reshape,
     Identity: _identity,

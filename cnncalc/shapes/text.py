@@ -12,8 +12,8 @@ def format_int(value: int) -> str:
 
 
 def format_shape(shape: Shape) -> str:
-    """``(28, 28, 6)``."""
-    return "(" + ", ".join(format_int(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+    """``(28, 28, 6)``, ``(2048,)``: as Keras prints shapes, without thousands separators."""
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
 def format_dims(pair: Pair) -> str:

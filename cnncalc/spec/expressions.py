@@ -20,8 +20,13 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from cnncalc.errors import digit_count
+
 MAX_LENGTH = 500
 """The longest expression accepted, in characters."""
+MAX_DIGITS = 300
+"""The most digits an integer may have, written or computed (so that sizes computed in blocks stay as
+small as the loader's literals)."""
 
 _NAME = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
@@ -83,11 +88,24 @@ def evaluate(value: Any, names: Mapping[str, Any]) -> Any:
     except SyntaxError as exc:
         raise ExpressionError(f"expression {text!r} is not valid: {exc.msg}") from None
     try:
-        return _value(tree.body, names)
+        return _bounded(_value(tree.body, names), text)
     except ZeroDivisionError:
         raise ExpressionError(f"expression {text!r} divides by zero") from None
     except (TypeError, ValueError, OverflowError) as exc:
         raise ExpressionError(f"expression {text!r} cannot be computed: {exc}") from None
+
+
+def _bounded(value: Any, text: str) -> Any:
+    """``value``, unless it holds an integer of more than :data:`MAX_DIGITS` digits."""
+    for item in value if isinstance(value, list) else [value]:
+        if isinstance(item, int) and item.bit_length() > _MAX_BITS:
+            raise ExpressionError(
+                f"expression {text!r} gives a number of {digit_count(item):,} digits; at most {MAX_DIGITS}"
+            )
+    return value
+
+
+_MAX_BITS = int(MAX_DIGITS / 0.30103)
 
 
 def _lookup(name: str, names: Mapping[str, Any]) -> Any:
@@ -105,7 +123,12 @@ def _value(node: ast.expr, names: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Name):
         return _lookup(node.id, names)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
-        return _BINARY[type(node.op)](_value(node.left, names), _value(node.right, names))
+        left, right = _value(node.left, names), _value(node.right, names)
+        repeats = isinstance(node.op, ast.Mult) and any(isinstance(v, str | list) for v in (left, right))
+        formats = isinstance(node.op, ast.Mod) and isinstance(left, str)
+        if repeats or formats:  # 'x' * 10**9 or '%099999999d' % 1 would fill the memory
+            raise ExpressionError(f"`{ast.unparse(node)}`: * and % take numbers, not text or lists")
+        return _BINARY[type(node.op)](left, right)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd | ast.Not):
         operand = _value(node.operand, names)
         if isinstance(node.op, ast.Not):

@@ -54,10 +54,12 @@ ActivationName: TypeAlias = Literal[
     "soft_shrink",
     "hard_shrink",
     "tanh_shrink",
+    "lecun_tanh",
 ]
 """Keras 3's built-in activations (``keras.activations``), but ``glu``, which halves the last axis
 while Keras' layers report the input shape, and ``threshold``, which cannot be called without
-arguments. ``swish`` and ``hard_swish`` are Keras' aliases of ``silu`` and ``hard_silu``."""
+arguments. ``swish`` and ``hard_swish`` are Keras' aliases of ``silu`` and ``hard_silu``.
+``lecun_tanh`` is not Keras': LeCun et al.'s (1998) scaled tanh ``1.7159·tanh(2x/3)``."""
 
 
 def is_int(value: Any) -> bool:

@@ -1,19 +1,31 @@
 """YAML text → :class:`Spec`, with every problem located by file, line, column and field.
 
+Reading is bounded: at most :data:`MAX_FILE_BYTES` plus one byte, from a regular file or standard
+input (``-``, where :data:`STDIN_TIMEOUT` seconds without data is an error). Devices, named pipes
+and folders are refused, so no input makes cnncalc hang or fill the memory.
+
 The YAML is scanned as an event stream first (no recursion, constant memory) to refuse documents
 that nest too deep, expand through aliases beyond reason (the "billion laughs") or repeat a key.
 Only then is it composed once, with ``safe`` constructors: tags such as ``!!python/object`` are
-refused, never executed. The composed node tree is kept to map validation errors back to lines.
+refused, never executed. Scalars follow the YAML 1.2 core schema (``yes`` and ``1:30`` are text,
+``1e-3`` a number); an integer with a leading zero, which YAML 1.1 reads as octal, is refused. The
+composed node tree is kept to map validation errors back to lines.
 """
 
 from __future__ import annotations
 
+import codecs
 import difflib
+import io
+import os
 import re
+import select
+import stat
+import sys
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any, get_args, get_origin
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -24,6 +36,16 @@ from cnncalc.spec.blocks import FieldPath, Origin, expand
 from cnncalc.spec.models import KERAS_NAMES, TYPE_NAMES, Spec, canonical_type, layer_class
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
+STDIN = "-"
+"""The path that means standard input."""
+STDIN_NAME = "<stdin>"
+"""How standard input is named in messages and reports."""
+STDIN_TIMEOUT = 10.0
+"""Seconds standard input may stay silent before reading it is an error."""
+MAX_INT_DIGITS = 300
+"""The longest integer literal read. Analysis is exact on Python ints of any size, but writes them
+as text, which Python refuses beyond 4,300 digits: a product of a dozen numbers of 300 digits stays
+below that, and no network has a size near 10³⁰⁰."""
 MAX_DEPTH = 64
 MAX_NODES = 2_000_000
 MAX_PROBLEMS = 20
@@ -32,14 +54,65 @@ _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoade
 
 
 class _SpecLoader(_BaseLoader):  # type: ignore[valid-type, misc]
-    """Safe YAML, plus YAML 1.2 floats such as ``1e-3`` that YAML 1.1 reads as strings."""
+    """Safe YAML whose plain scalars are read by the YAML 1.2 core schema, not YAML 1.1's."""
 
 
-_SpecLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
-    list("-+0123456789"),
+_LEADING_ZERO = "tag:cnncalc,2025:leading-zero-int"
+"""An integer such as ``010``: octal 8 in YAML 1.1, decimal 10 in YAML 1.2; refused where the two
+differ (``07`` is 7 to both, ``019`` is no YAML 1.1 number)."""
+_CORE_SCHEMA = (  # YAML 1.2.2, 10.3.2 "Tag Resolution"; ``<<`` merge keys kept from YAML 1.1
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    (_LEADING_ZERO, r"^[-+]?0[0-7]+$", list("-+0")),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        list("-+.0123456789"),
+    ),
+    ("tag:yaml.org,2002:merge", r"^<<$", ["<"]),
 )
+_SpecLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in _CORE_SCHEMA:
+    _SpecLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """A YAML 1.2 integer: decimal, ``0o`` octal or ``0x`` hexadecimal."""
+    text = str(node.value)
+    if len(text) > MAX_INT_DIGITS:
+        raise _located(
+            f"a number with too many digits ({len(text):,}; at most {MAX_INT_DIGITS}): no size is that large",
+            node,
+        )
+    if text.startswith(("0o", "0x")):
+        return int(text[2:], 8 if text[1] == "o" else 16)
+    return int(text)
+
+
+def _refuse_leading_zero(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """``07`` as 7; ``010`` refused, saying what to write instead."""
+    value = _construct_int(loader, node)
+    text = str(node.value)
+    octal = int(text, 8)
+    if octal == value:
+        return value
+    raise _located(
+        f"`{text}` is {octal} (octal) to YAML 1.1 and {value} to YAML 1.2; "
+        f"write {value} (or {octal:#o} for {octal}, '{text}' for text)",
+        node,
+    )
+
+
+_SpecLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_SpecLoader.add_constructor(_LEADING_ZERO, _refuse_leading_zero)
+
+
+def _located(message: str, node: yaml.Node) -> SpecError:
+    """A problem at ``node``; the file is filled in by :func:`parse_text`."""
+    mark = node.start_mark
+    return SpecError([Problem(message, line=mark.line + 1, column=mark.column + 1)])
 
 
 @dataclass(frozen=True)
@@ -67,6 +140,23 @@ class SourceMap:
                 mark = node.start_mark
         return mark.line + 1, mark.column + 1
 
+    def end_line(self, path: tuple[str | int, ...]) -> int | None:
+        """The last line of the node at ``path`` (1-based), ``None`` if there is no such node."""
+        node = self.root
+        for part in path:
+            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+                node = next((value for key, value in reversed(node.value) if key.value == part), None)
+            elif (
+                isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value)
+            ):
+                node = node.value[part]
+            else:
+                return None
+        # A block collection ends where the next token starts: its last line is its last item's.
+        while isinstance(node, yaml.CollectionNode) and not node.flow_style and node.value:
+            node = node.value[-1][1] if isinstance(node, yaml.MappingNode) else node.value[-1]
+        return None if node is None else int(node.end_mark.line) + 1
+
     def lines(self, origin: Origin) -> tuple[int | None, int | None]:
         """The line a layer is written on and, for a layer a block made, the line of the outermost use."""
         where = self.locate(origin.path)
@@ -83,25 +173,107 @@ class LoadedSpec:
 
 
 def load_file(path: str | Path) -> LoadedSpec:
-    """Read and validate a spec file; raise :class:`SpecError` naming the file on any problem."""
+    """Read and validate a spec file, or standard input for ``-``; raise :class:`SpecError` naming
+    the file on any problem (see the module's docstring for what is refused)."""
     name = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise _error("no such file", name) from None
-    except IsADirectoryError:
-        raise _error("is a directory, not a spec file", name) from None
-    except OSError as exc:
-        raise _error(f"cannot read: {exc.strerror or exc}", name) from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise _error(f"file is larger than {MAX_FILE_BYTES // 2**20} MiB; not a spec", name)
+    if name == STDIN:
+        name = STDIN_NAME
+    raw = _read_stdin() if name == STDIN_NAME else _read_file(name)
+    if raw is None or len(raw) > MAX_FILE_BYTES:
+        raise _error(f"larger than {MAX_FILE_BYTES // 2**20} MiB; not a spec", name)
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise _error("the file is UTF-16 text; cnncalc reads UTF-8: save it as UTF-8", name)
     if b"\0" in raw:
-        raise _error("binary file, not a YAML spec", name)
+        raise _error("binary file, not a YAML spec (if it is text, save it as UTF-8)", name)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise _error(f"not UTF-8 text (byte {exc.start}); not a YAML spec", name) from None
     return parse_text(text, file=name)
+
+
+def _read_file(name: str) -> bytes | None:
+    """The bytes of a regular file (``None`` if larger than the limit); :class:`SpecError` for
+    anything else. ``/dev/stdin`` and the like are read as standard input."""
+    try:  # without O_NONBLOCK, opening a named pipe waits for a writer, maybe forever
+        descriptor = os.open(name, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise _error("no such file", name) from None
+    except OSError as exc:
+        raise _error(f"cannot read: {exc.strerror or exc}", name) from None
+    try:
+        info = os.fstat(descriptor)
+        if stat.S_ISDIR(info.st_mode):
+            raise _error("is a directory, not a spec file", name)
+        os.set_blocking(descriptor, True)
+        if stat.S_ISREG(info.st_mode):
+            if info.st_size > MAX_FILE_BYTES:
+                return None
+            return _read_at_most(descriptor, MAX_FILE_BYTES + 1)
+        if _is_stdin(info):
+            return _read_stream(descriptor, name)
+        raise _error(f"{_kind(info.st_mode)}, not a regular file; give a stream as `-` (stdin)", name)
+    except OSError as exc:
+        raise _error(f"cannot read: {exc.strerror or exc}", name) from None
+    finally:
+        os.close(descriptor)
+
+
+def _read_stdin() -> bytes:
+    """Standard input, up to the limit and with the timeout."""
+    if sys.stdin is None:  # pythonw, or closed by the caller
+        raise _error("there is no standard input", STDIN_NAME)
+    try:
+        descriptor = sys.stdin.fileno()
+    except (AttributeError, ValueError, io.UnsupportedOperation):  # replaced by a test harness
+        return sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    try:
+        return _read_stream(descriptor, STDIN_NAME)
+    except OSError as exc:
+        raise _error(f"cannot read: {exc.strerror or exc}", STDIN_NAME) from None
+
+
+def _read_stream(descriptor: int, name: str) -> bytes:
+    """Read until end of file, at most the limit plus one byte; :class:`SpecError` after
+    :data:`STDIN_TIMEOUT` seconds without data."""
+    chunks, size = [], 0
+    while size <= MAX_FILE_BYTES:
+        ready, _, _ = select.select([descriptor], [], [], STDIN_TIMEOUT)
+        if not ready:
+            raise _error(
+                f"no data for {STDIN_TIMEOUT:g} s; pipe a spec into it: `cnncalc check - < net.yaml`",
+                name,
+            )
+        chunk = os.read(descriptor, min(1 << 16, MAX_FILE_BYTES + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _read_at_most(descriptor: int, limit: int) -> bytes:
+    chunks, size = [], 0
+    while size < limit:
+        chunk = os.read(descriptor, min(1 << 20, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
+
+
+def _is_stdin(info: os.stat_result) -> bool:
+    """Whether ``info`` is standard input's file (``/dev/stdin``, ``/proc/self/fd/0``)."""
+    try:
+        return os.path.samestat(info, os.fstat(0))
+    except OSError:
+        return False
+
+
+def _kind(mode: int) -> str:
+    kinds = ((stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a block device"), (stat.S_ISFIFO, "a named pipe"))
+    return next((kind for test, kind in kinds if test(mode)), "a socket")
 
 
 def parse_text(text: str, file: str | None = None) -> LoadedSpec:
@@ -112,7 +284,9 @@ def parse_text(text: str, file: str | None = None) -> LoadedSpec:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, file) from None
+        raise _yaml_error(exc, file, text) from None
+    except SpecError as exc:  # from a constructor, which knows the line but not the file
+        raise SpecError([replace(problem, file=file) for problem in exc.problems]) from None
     except ValueError:  # an integer longer than Python converts (4,300 digits)
         raise _error("a number in the file has too many digits to read", file) from None
     finally:
@@ -145,15 +319,26 @@ def _error(message: str, file: str | None, line: int | None = None) -> SpecError
     return SpecError([Problem(message, file=file, line=line)])
 
 
-def _yaml_error(exc: yaml.YAMLError, file: str | None) -> SpecError:
+def _yaml_error(exc: yaml.YAMLError, file: str | None, text: str) -> SpecError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     problem = getattr(exc, "problem", None) or str(exc)
     context = getattr(exc, "context", None)
     message = f"invalid YAML: {context}, {problem}" if context else f"invalid YAML: {problem}"
+    hint = None
     if "constructor for the tag" in str(problem):
         message = f"YAML tags are not allowed in a spec ({problem.split('tag ')[-1]})"
+    elif mark is not None and "\t" in _indentation(text, mark.line):
+        message = "a tab indents this line; YAML indents with spaces only"
+        hint = "replace the tabs at the start of the line with spaces (2 per level)"
     line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-    return SpecError([Problem(message, file=file, line=line, column=column)])
+    return SpecError([Problem(message, file=file, line=line, column=column, hint=hint)])
+
+
+def _indentation(text: str, line: int) -> str:
+    """The leading blanks (and list dashes) of ``text``'s line number ``line`` (from 0)."""
+    lines = text.splitlines()
+    content = lines[line] if 0 <= line < len(lines) else ""
+    return content[: len(content) - len(content.lstrip(" \t-"))]
 
 
 @dataclass
@@ -204,7 +389,7 @@ def _scan(text: str, file: str | None) -> None:
                     event.start_mark,
                 )
     except yaml.YAMLError as exc:
-        raise _yaml_error(exc, file) from None
+        raise _yaml_error(exc, file, text) from None
 
 
 def _check_key(event: yaml.Event, frame: _Frame, located: Any) -> None:
@@ -302,7 +487,9 @@ def _describe(error: ErrorDetails, path: FieldPath, data: Mapping[str, Any]) -> 
         ctx = error["ctx"]
         return ctx["message"], ctx["hint"]
     if kind == "unknown_layer_type":
-        raw = error["input"].get("type") if isinstance(error["input"], dict) else None
+        if not isinstance(error["input"], Mapping):
+            return f"a layer must be a mapping, got {_kind_of(error['input'])}", _LAYERS_EXAMPLE
+        raw = error["input"].get("type")
         if raw is None:
             return "layer has no `type`", f"one of: {', '.join(TYPE_NAMES)}"
         return f"unknown layer type {show_value(raw)}", _did_you_mean(str(raw), TYPE_NAMES)
@@ -313,15 +500,36 @@ def _describe(error: ErrorDetails, path: FieldPath, data: Mapping[str, Any]) -> 
         if owner is not None:
             return f"`{last}` is another name for `{owner}`, which is also given", "keep one"
         return f"unknown field `{last}`", _did_you_mean(str(last), sorted(allowed))
+    if (kind == "missing" and isinstance(last, int)) or (kind == "too_long" and _takes_pair(path, data)):
+        value = _value_at(path[:-1] if kind == "missing" else path, data)
+        name = path[-2] if kind == "missing" else last
+        return (
+            f"expected an integer or a pair [height, width], got {show_value(value)}",
+            f"`{name}: 3` means 3×3; `{name}: [3, 5]` is 3 high and 5 wide",
+        )
     if kind == "missing":
         hint = "e.g. `input: [28, 28, 1]` (height, width, channels)" if path == ("input",) else None
         return f"required field `{last}` is missing", hint
+    if path == ("layers",) and kind in {"too_short", "list_type"}:
+        return f"must be a list of at least one layer, got {_kind_of(error['input'])}", _LAYERS_EXAMPLE
+    if path == ("input",) and kind in {"too_short", "too_long", "tuple_type"}:
+        return (
+            f"must be a list of 1 to 3 sizes, got {show_value(_value_at(path, data))}",
+            "[height, width, channels] for images, such as [28, 28, 1]; [features] for vectors",
+        )
+    if kind in {"model_type", "dict_type"}:
+        example = _MAPPING_EXAMPLES.get(str(last), "")
+        return f"must be a mapping of settings, got {_kind_of(error['input'])}", example or None
     template = _PLAIN_MESSAGES.get(kind)
     message = template.format(**error.get("ctx", {})) if template else error["msg"]
     if kind not in _CUSTOM_TYPES and _is_scalar(error["input"]):
         message = f"{message}, got {show_value(error['input'])}"
     return message, None
 
+
+_LAYERS_EXAMPLE = "one mapping per layer, such as `- {type: conv2d, filters: 32, kernel_size: 3}`"
+_MAPPING_EXAMPLES = {"lint": "such as `lint: {ignore: [CNN110]}`"}
+"""Hints for sections that must be mappings, by field name."""
 
 _CUSTOM_TYPES = {
     "size_type",
@@ -363,6 +571,42 @@ def _model_at(path: FieldPath, data: Mapping[str, Any]) -> type[BaseModel] | Non
         return layer_class(tag) if tag else None
     field = Spec.model_fields.get(str(path[0])) if len(path) == 1 else None
     return _model_in(field.annotation) if field else None
+
+
+def _value_at(path: tuple[str | int, ...], data: Mapping[str, Any]) -> Any:
+    """The user's value at ``path``, ``None`` where there is none."""
+    value: Any = data
+    for part in path:
+        value = _child(value, part)
+    return value
+
+
+def _kind_of(value: object) -> str:
+    """``a list``, ``a mapping``, ``a string``: what the user wrote, in YAML's words."""
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "an empty list" if not value else "a list"
+    return show_value(value)
+
+
+def _takes_pair(path: tuple[str | int, ...], data: Mapping[str, Any]) -> bool:
+    """Whether the field at ``path`` is a size pair (``kernel_size``, ``strides``, ...)."""
+    model = _model_at(path[:-1], data) if path else None
+    if model is None:
+        return False
+    field = next(
+        (
+            f
+            for n, f in model.model_fields.items()
+            if path[-1] in (n, *getattr(f.validation_alias, "choices", ()))
+        ),
+        None,
+    )
+    annotations = [field.annotation, *get_args(field.annotation)] if field else []
+    return any(
+        get_origin(a) is tuple and len(get_args(a)) == 2 and ... not in get_args(a) for a in annotations
+    )
 
 
 def _child(value: Any, part: str | int) -> Any:

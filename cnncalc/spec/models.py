@@ -79,6 +79,8 @@ class LayerBase(BaseModel):
     inputs: Inputs = ()
     """The layers it reads, by name (``input`` is the model input); by default the layer before.
     After validation, always the resolved names."""
+    lint: LintSection | None = None
+    """Lint settings for this layer alone: ``ignore`` the rules it breaks on purpose."""
 
     @field_validator("type", mode="before")
     @classmethod
@@ -130,14 +132,49 @@ class ConvLayer(WindowedLayer):
 # --- convolutions -------------------------------------------------------------------------------
 
 
+def _connection_table(table: tuple[tuple[int, ...], ...]) -> tuple[tuple[int, ...], ...]:
+    for row in table:
+        if not row:
+            raise PydanticCustomError("connections", "every filter reads at least one input channel")
+        if len(set(row)) != len(row):
+            raise PydanticCustomError(
+                "connections", "a filter lists an input channel twice: {row}", {"row": list(row)}
+            )
+    return table
+
+
+ConnectionTable = Annotated[
+    tuple[tuple[Annotated[int, Strict(), Ge(0)], ...], ...], AfterValidator(_connection_table)
+]
+"""Per filter, the input channels it reads (from 0)."""
+
+
 class Conv2D(ConvLayer):
-    """2D convolution (``keras.layers.Conv2D``); explicit padding is zero padding before it."""
+    """2D convolution (``keras.layers.Conv2D``); explicit padding is zero padding before it.
+
+    ``connections`` lists, per filter, the input channels it reads: LeNet-5's layer C3 (LeCun et al.
+    1998, table I) reads 3, 4 or all 6 of S2's maps per filter. Keras has no such convolution."""
 
     keras_class = "Conv2D"
     keras_name = "conv2d"
     type: Literal["conv2d"] = "conv2d"
     filters: PositiveInt
     groups: PositiveInt = 1
+    connections: ConnectionTable | None = None
+
+    @model_validator(mode="after")
+    def _one_row_per_filter(self) -> Conv2D:
+        if self.connections is None:
+            return self
+        if len(self.connections) != self.filters:
+            raise PydanticCustomError(
+                "connections",
+                "connections lists {rows} filters' inputs but the layer has {filters} filters",
+                {"rows": len(self.connections), "filters": self.filters},
+            )
+        if self.groups != 1:
+            raise PydanticCustomError("connections", "give either groups or connections, not both")
+        return self
 
 
 class DepthwiseConv2D(ConvLayer):
@@ -250,6 +287,19 @@ class AvgPool2D(Pool2D):
     type: Literal["avgpool2d"] = "avgpool2d"
 
 
+class Subsample2D(Pool2D):
+    """LeNet-5's trainable subsampling (LeCun et al. 1998, section II.B): each window's average,
+    times a trainable coefficient, plus a trainable bias, per feature map, then the activation.
+    (The paper adds the window's inputs; its coefficient absorbs the division.) Keras has no such
+    layer: ``keras_class`` only names it."""
+
+    keras_class = "Subsample2D"
+    keras_name = "subsample2d"
+    type: Literal["subsample2d"] = "subsample2d"
+    use_bias: StrictBool = True
+    activation: ActivationField = "linear"
+
+
 class AdaptivePool2D(LayerBase):
     """Pooling to a fixed ``output_size`` whatever the input's size: along an axis of ``I`` cells, window
     ``i`` of ``O`` covers cells ``⌊i·I/O⌋`` to ``⌈(i + 1)·I/O⌉ − 1``, as PyTorch's adaptive pools and Keras
@@ -308,6 +358,19 @@ class Dense(LayerBase):
     units: PositiveInt
     use_bias: StrictBool = True
     activation: ActivationField = "linear"
+
+
+class RBF(LayerBase):
+    """LeNet-5's output layer (LeCun et al. 1998, section II.B, equation 7): one Euclidean radial
+    basis function unit per output, ``y_i = Σ_j (x_j − w_ij)²`` over the last axis: the squared
+    distance of the input to each unit's centre. The paper chose the centres by hand and kept them
+    fixed, so they are not trained unless ``trainable``. Keras has no such layer."""
+
+    keras_class = "RBF"
+    keras_name = "rbf"
+    type: Literal["rbf"] = "rbf"
+    units: PositiveInt
+    trainable: StrictBool = False
 
 
 class Flatten(LayerBase):
@@ -600,11 +663,13 @@ LAYER_TYPES: tuple[type[LayerBase], ...] = (
     Conv2DTranspose,
     MaxPool2D,
     AvgPool2D,
+    Subsample2D,
     AdaptiveAvgPool2D,
     AdaptiveMaxPool2D,
     GlobalAvgPool2D,
     GlobalMaxPool2D,
     Dense,
+    RBF,
     Flatten,
     Reshape,
     ZeroPad2D,

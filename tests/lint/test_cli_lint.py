@@ -38,23 +38,25 @@ def findings(output: str) -> list[tuple[str, str]]:
     return [(r["name"], d["code"]) for r in reports for d in r["diagnostics"]]
 
 
-def test_warnings_fail_only_with_strict(project: Path) -> None:
+def test_warnings_fail_and_info_fails_only_with_strict(project: Path) -> None:
+    # Issue 14 changed this on purpose: what is reported fails, as in ruff (warnings used to pass
+    # unless --strict); --strict now makes info findings fail too.
     strides, article = str(project / "narrow_view.yaml"), str(project / "article_cnn.yaml")
-    assert run("check", strides)[0] == 0
-    code, output = run("check", "--strict", strides)
+    code, output = run("check", strides)
     assert code == 1
     assert "warning CNN401 global_average_pooling2d (line 9): " in output
     assert "Findings: 1 warning" in output
-    # info never fails
-    code, output = run("check", "--strict", article)
+    code, output = run("check", article)
     assert code == 0
     assert "info CNN111 max_pooling2d_2 (line 12): " in output
+    assert run("check", "--strict", article)[0] == 1
+    assert run("check", "--strict", str(project / "lenet5.yaml"))[0] == 0
 
 
 def test_select_and_ignore(project: Path) -> None:
     files = [str(project / name) for name in ("article_cnn.yaml", "narrow_view.yaml")]
     code, output = run("check", "-f", "json", *files)
-    assert (code, findings(output)) == (0, [("article_cnn", "CNN111"), ("strided_convs", "CNN401")])
+    assert (code, findings(output)) == (1, [("article_cnn", "CNN111"), ("strided_convs", "CNN401")])
     code, output = run("check", "-f", "json", "--select", "CNN1", *files)
     assert findings(output) == [("article_cnn", "CNN111")]
     code, output = run("check", "-f", "json", "--select", "CNN3,receptive-field-too-small", *files)
@@ -66,7 +68,7 @@ def test_select_and_ignore(project: Path) -> None:
 def test_bad_selectors_exit_2(project: Path) -> None:
     code, output = run("check", "--select", "CNN9", str(project / "lenet5.yaml"))
     assert code == 2
-    assert "--select: no rule matches `CNN9` (did you mean `CNN401`?)" in output
+    assert "--select: no rule matches `CNN9` (did you mean `CNN109`?)" in output
     code, output = run("check", "--ignore", "output-too-small", str(project / "lenet5.yaml"))
     assert code == 2
     assert "cannot be ignored" in output
@@ -95,12 +97,13 @@ def test_the_spec_ignores_rules_for_itself(project: Path) -> None:
 
 
 def test_pyproject_configures_and_the_command_line_overrides(project: Path) -> None:
-    (project / "pyproject.toml").write_text('[tool.cnncalc]\nstrict = true\nignore = ["CNN111"]\n')
+    (project / "pyproject.toml").write_text('[tool.cnncalc]\nstrict = true\nignore = ["CNN401"]\n')
     files = [str(project / name) for name in ("article_cnn.yaml", "narrow_view.yaml")]
     code, output = run("check", "-f", "json", *files)
-    assert (code, findings(output)) == (1, [("strided_convs", "CNN401")])
+    assert (code, findings(output)) == (1, [("article_cnn", "CNN111")])  # strict: the info fails
     assert run("check", "--no-strict", *files)[0] == 0
-    assert run("check", "--ignore", "CNN401", *files)[0] == 0
+    assert run("check", "--ignore", "CNN111", *files)[0] == 0
+    (project / "pyproject.toml").write_text('[tool.cnncalc]\nstrict = true\nignore = ["CNN111"]\n')
     code, output = run("check", "-f", "json", "--select", "CNN111", *files)
     assert (code, findings(output)) == (0, [])  # the configured ignore still applies
     (project / "pyproject.toml").write_text('[tool.cnncalc]\nselct = ["CNN1"]\n')
@@ -129,7 +132,7 @@ def test_github_annotations(project: Path) -> None:
 
 def test_json_findings_carry_hint_and_line(project: Path) -> None:
     code, output = run("check", "-f", "json", str(project / "narrow_view.yaml"))
-    assert code == 0
+    assert code == 1
     (diagnostic,) = json.loads(output)["diagnostics"]
     assert {k: diagnostic[k] for k in ("code", "severity", "layer", "line")} == {
         "code": "CNN401",
@@ -156,9 +159,10 @@ def test_rules_json_lists_every_rule() -> None:
     code, output = run("rules", "--format", "json")
     assert code == 0
     listing = json.loads(output)
-    assert len(listing) == 21
+    assert len(listing) == 26
     assert all(set(entry) == {"code", "name", "severity", "summary"} for entry in listing)
-    assert listing[0] == {
+    assert listing[0]["code"] == "CNN001"
+    assert listing[1] == {
         "code": "CNN101",
         "name": "output-too-small",
         "severity": "error",
@@ -191,7 +195,7 @@ def test_rule_explains_one_by_code_or_name() -> None:
 def test_rules_docs_writes_the_pages_and_never_overwrites_without_force(tmp_path: Path) -> None:
     target = tmp_path / "rules"
     assert run("rules", "--docs", str(target))[0] == 0
-    assert len(list(target.glob("*.md"))) == 22
+    assert len(list(target.glob("*.md"))) == 27
     assert (target / "CNN201.md").read_text().startswith("# CNN201 `parameter-explosion`")
     code, output = run("rules", "--docs", str(target))
     assert code == 2

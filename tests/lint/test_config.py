@@ -106,3 +106,114 @@ def test_an_unknown_rule_in_the_spec_is_located() -> None:
     (problem,) = caught.value.problems
     assert (problem.line, problem.column, problem.field) == (3, 20, "lint.ignore[1]")
     assert problem.message == "no rule matches `CNN999`"
+
+
+def test_all_selects_every_rule_and_extend_select_adds_to_a_selection() -> None:
+    assert selectors(["all"], "--select", ignoring=False) == ("ALL",)
+    assert all(LintConfig(select=("ALL",)).enabled(rule(code)) for code in ("CNN110", "CNN201", "CNN401"))
+    config = LintConfig(select=("CNN1",), extend_select=("CNN401",))
+    enabled = {code: config.enabled(rule(code)) for code in ("CNN110", "CNN201", "CNN401")}
+    assert enabled == {"CNN110": True, "CNN201": False, "CNN401": True}
+
+
+def test_a_command_line_select_drops_the_configured_extend_select_as_ruff_does() -> None:
+    configured = LintConfig(select=("CNN1",), extend_select=("CNN4",))
+    assert configured.override(None, (), None, ("CNN2",)).extend_select == ("CNN4", "CNN2")
+    assert configured.override(("CNN3",), (), None, ("CNN2",)) == LintConfig(
+        ("CNN3",), extend_select=("CNN2",)
+    )
+
+
+def test_pyproject_extend_select_and_where_settings_come_from(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[tool.cnncalc]\nselect = ["CNN1"]\nextend-select = ["CNN401"]\n')
+    config = find_config(tmp_path)
+    assert (config.select, config.extend_select, config.origin) == (("CNN1",), ("CNN401",), path)
+    (tmp_path / "models").mkdir()
+    assert find_config(tmp_path / "models").origin == path
+
+
+def test_file_errors_cannot_be_ignored() -> None:
+    with pytest.raises(ConfigError, match="reports files that cannot be loaded, which cannot be ignored"):
+        selectors(["CNN001"], "--ignore", ignoring=True)
+    with pytest.raises(ConfigError, match="cannot be ignored"):
+        selectors(["CNN0"], "--ignore", ignoring=True)
+
+
+LAYER_SPEC = """\
+input: [28, 28, 1]
+layers:
+  - {{type: conv2d, filters: 8, kernel_size: 3, strides: 2, activation: relu{lint}}}
+  - {{type: flatten}}
+  - {{type: dense, units: 32, activation: sigmoid}}
+  - {{type: dense, units: 10, activation: softmax}}
+"""
+
+
+def test_a_layer_ignores_rules_for_itself_only() -> None:
+    # 3×3 stride 2: 28 → 13 leaves out row and column 28 (CNN110 on conv2d); a hidden sigmoid (CNN303).
+    plain = [(d.code, d.layer) for d in cnncalc.lint(LAYER_SPEC.format(lint=""))]
+    assert plain == [("CNN110", 0), ("CNN303", 2)]
+    for ignored in ("CNN110", "[CNN110]", "[unseen-input-pixels]", "CNN1", "[CNN110, CNN303]"):
+        spec = LAYER_SPEC.format(lint=f", lint: {{ignore: {ignored}}}")
+        assert [(d.code, d.layer) for d in cnncalc.lint(spec)] == [("CNN303", 2)], ignored
+
+
+def test_an_unknown_rule_in_a_layer_is_located() -> None:
+    with pytest.raises(SpecError) as caught:
+        cnncalc.lint(LAYER_SPEC.format(lint=", lint: {ignore: [CNN110, CNN101]}"))
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.field) == (3, "layers[0].lint.ignore[1]")
+    assert "cannot be ignored" in problem.message
+
+
+def test_findings_carry_the_first_and_last_lines_of_their_layer() -> None:
+    spec = """\
+input: [28, 28, 1]
+layers:
+  - type: conv2d
+    filters: 8
+    kernel_size: 3
+    strides: 2
+    activation: relu
+
+  - {type: flatten}
+  - {type: dense, units: 32,
+     activation: sigmoid}
+  - {type: dense, units: 10, activation: softmax}
+"""
+    # The block mapping spans lines 3-7 (not the blank line 8); the flow mapping lines 10-11.
+    assert [(d.code, d.line, d.end_line) for d in cnncalc.lint(spec)] == [
+        ("CNN110", 3, 7),
+        ("CNN303", 10, 11),
+    ]
+
+
+BLOCK_SPEC = """\
+input: [30, 30, 1]
+blocks:
+  down:
+    layers:
+      - {{name: conv, type: conv2d, filters: 8, kernel_size: 3, strides: 2, activation: relu{lint}}}
+layers:
+  - {{block: down, name: "b{{i}}", repeat: 2}}
+  - {{type: flatten}}
+  - {{type: dense, units: 10, activation: softmax}}
+"""
+
+
+def test_a_block_layer_ignores_rules_in_every_expansion() -> None:
+    # 3×3 stride 2: 30 → 14 covers 29 of 30; 14 → 6 covers 13 of 14: both uses leave out cells (CNN110).
+    plain = cnncalc.lint(BLOCK_SPEC.format(lint=""))
+    assert [(d.code, d.layer, d.line, d.use_line) for d in plain] == [
+        ("CNN110", 0, 5, 7),
+        ("CNN110", 1, 5, 7),
+    ]
+    assert cnncalc.lint(BLOCK_SPEC.format(lint=", lint: {ignore: [CNN11]}")) == ()
+
+
+def test_a_wrong_rule_in_a_block_layer_is_one_problem_located_in_the_block() -> None:
+    with pytest.raises(SpecError) as caught:
+        cnncalc.lint(BLOCK_SPEC.format(lint=", lint: {ignore: [CNN101]}"))
+    (problem,) = caught.value.problems  # once, though the block is used twice
+    assert (problem.line, problem.field) == (5, "blocks.down.layers[0].lint.ignore[0]")

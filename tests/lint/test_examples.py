@@ -13,6 +13,7 @@ EXAMPLES = Path(__file__).resolve().parent.parent.parent / "examples"
 EXPECTED: dict[str, list[tuple[str, str]]] = {
     # (code, layer) in report order. Classic networks are clean of warnings:
     "lenet5.yaml": [],
+    "lenet5_1998.yaml": [],
     # 7×7 max-pooled 2×2: (7 − 2)/2 + 1 = 3.5 → 3 windows cover 6 of 7; the input pixels under the dropped
     # row and column are still seen by their neighbours, so this is information only.
     "article_cnn.yaml": [("CNN111", "max_pooling2d_2")],

@@ -64,3 +64,13 @@ def test_the_pre_commit_hook() -> None:
     files = re.compile(hook["files"])
     assert all(files.search(name) for name in ("models/net.yaml", "a.yml"))
     assert not files.search("net.json")
+
+
+def test_the_layer_section_example_is_clean_because_of_its_layer_ignore() -> None:
+    page = (ROOT / "docs" / "linting.md").read_text().split("### In a layer")[1]
+    spec = re.findall(r"```yaml\n(.*?)```", page, flags=re.DOTALL)[0]
+    assert "lint: {ignore: [unseen-input-pixels]}" in spec
+    assert cnncalc.lint(spec) == ()
+    # 3×3 stride 2 on 28 covers 27 rows and columns: without the layer's ignore, CNN110 on that layer.
+    without = spec.replace(",\n     lint: {ignore: [unseen-input-pixels]}}", "}")
+    assert [(d.code, d.layer) for d in cnncalc.lint(without)] == [("CNN110", 0)]

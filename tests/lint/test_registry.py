@@ -10,9 +10,11 @@ import pytest
 
 import cnncalc
 from cnncalc.diagnostics import Severity
+from cnncalc.errors import SpecError
 from cnncalc.linter.docs import pages
 from cnncalc.linter.registry import LINT_RULES, RULES, find_rule
 from cnncalc.linter.rule import SECTIONS, EngineError, Rule
+from cnncalc.linter.rules.invalid_spec import InvalidSpec
 from cnncalc.shapes import inference
 
 DOCS = Path(__file__).resolve().parent.parent.parent / "docs" / "rules"
@@ -25,13 +27,14 @@ def test_codes_and_names_are_unique_well_formed_and_in_order() -> None:
     assert len(set(names)) == len(names)
     assert codes == sorted(codes)
     for rule in RULES:
-        assert re.fullmatch(r"CNN[1-4][0-9]{2}", rule.code), rule.code
+        assert re.fullmatch(r"CNN[0-4][0-9]{2}", rule.code), rule.code
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", rule.name), rule.name
 
 
 def test_the_codes_shipped_stay_as_they_are() -> None:
     # Codes are never changed or reused: this list only ever grows.
     assert {rule.code: rule.name for rule in RULES} == {
+        "CNN001": "invalid-spec",
         "CNN101": "output-too-small",
         "CNN102": "groups-mismatch",
         "CNN103": "strides-with-dilation",
@@ -40,12 +43,15 @@ def test_the_codes_shipped_stay_as_they_are() -> None:
         "CNN106": "shapes-mismatch",
         "CNN107": "reshape-size-mismatch",
         "CNN108": "axis-out-of-range",
+        "CNN109": "connections-out-of-range",
         "CNN110": "unseen-input-pixels",
         "CNN111": "dropped-map-cells",
         "CNN112": "even-kernel-same-padding",
         "CNN113": "dense-on-feature-map",
         "CNN114": "pool-larger-than-map",
         "CNN115": "unused-layer",
+        "CNN116": "skipped-input-pixels",
+        "CNN117": "size-out-of-range",
         "CNN201": "parameter-explosion",
         "CNN202": "dead-kernel-taps",
         "CNN301": "consecutive-linear-layers",
@@ -53,6 +59,7 @@ def test_the_codes_shipped_stay_as_they_are() -> None:
         "CNN303": "hidden-sigmoid",
         "CNN304": "num-classes-mismatch",
         "CNN401": "receptive-field-too-small",
+        "CNN402": "misaligned-branches",
     }
 
 
@@ -61,7 +68,7 @@ def test_every_error_code_of_the_engine_is_a_documented_error_rule() -> None:
         value for name, value in vars(inference).items() if name.isupper() and str(value).startswith("CNN")
     }
     documented = {rule.code for rule in RULES if isinstance(rule, EngineError)}
-    assert engine_codes == documented == {f"CNN10{n}" for n in range(1, 9)}
+    assert engine_codes == documented == {f"CNN10{n}" for n in range(1, 10)} | {"CNN117"}
     assert all(rule.severity is Severity.ERROR for rule in RULES if isinstance(rule, EngineError))
     assert not {rule.code for rule in LINT_RULES} & documented
 
@@ -80,6 +87,11 @@ def test_docs_follow_the_template(rule: Rule) -> None:
 def test_the_docs_examples_are_true(rule: Rule) -> None:
     # The bad example triggers the rule, the good one ("Use instead") does not.
     bad, good = re.findall(r"```yaml\n(.*?)```", rule.docs, flags=re.DOTALL)
+    if isinstance(rule, InvalidSpec):  # the bad example does not load; the good one does
+        with pytest.raises(SpecError):
+            cnncalc.load(bad)
+        assert cnncalc.lint(good) == ()
+        return
     assert rule.code in [d.code for d in cnncalc.lint(bad)]
     assert rule.code not in [d.code for d in cnncalc.lint(good)]
 

@@ -11,7 +11,9 @@ import pytest
 import yaml
 
 import cnncalc
+from cnncalc.errors import SpecError
 from cnncalc.linter.registry import RULES
+from cnncalc.linter.rules.invalid_spec import InvalidSpec
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
 
@@ -30,6 +32,9 @@ def cases() -> list[Any]:
 
 @pytest.mark.parametrize(("code", "case"), cases())
 def test_rule_case(code: str, case: dict[str, Any]) -> None:
+    if code == InvalidSpec.code:
+        check_invalid_spec(case)
+        return
     analysis = cnncalc.analyze(case["spec"])
     found = [d for d in cnncalc.lint(case["spec"]) if d.code == code]
     expected = case["findings"]
@@ -41,6 +46,24 @@ def test_rule_case(code: str, case: dict[str, Any]) -> None:
         for text in wanted.get("hint", []):
             assert diagnostic.hint is not None
             assert text in diagnostic.hint
+
+
+def check_invalid_spec(case: dict[str, Any]) -> None:
+    """CNN001's cases: the spec does not load, with these problems (by field), or it loads."""
+    expected = case["findings"]
+    if not expected:
+        cnncalc.load(case["spec"])
+        return
+    with pytest.raises(SpecError) as caught:
+        cnncalc.load(case["spec"])
+    problems = caught.value.problems
+    assert [p.field for p in problems] == [f["field"] for f in expected]
+    for problem, wanted in zip(problems, expected, strict=True):
+        for text in wanted.get("message", []):
+            assert text in problem.message
+        for text in wanted.get("hint", []):
+            assert problem.hint is not None
+            assert text in problem.hint
 
 
 def test_every_rule_has_a_fixture_with_a_trigger_and_a_near_miss() -> None:

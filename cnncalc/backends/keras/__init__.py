@@ -17,7 +17,7 @@ from types import ModuleType
 
 from cnncalc.errors import CnncalcError
 
-KERAS_EXTRA_HINT = "pip install 'cnncalc[keras]'"
+KERAS_EXTRA_HINT = "pip install '.[keras]' in cnncalc's folder (README: Install)"
 
 
 def keras_required() -> ModuleType:

@@ -9,9 +9,9 @@ from typing import Any
 
 from cnncalc.api import SpecSource, load
 from cnncalc.backends.keras import keras_required
-from cnncalc.backends.keras.plan import CUSTOM_PADDING, KerasLayer, keras_layers
+from cnncalc.backends.keras.plan import CUSTOM_PADDING, KerasLayer, keras_layers, refusal
 from cnncalc.errors import CnncalcError
-from cnncalc.files import write_atomic
+from cnncalc.files import unwinding_on_termination, write_atomic
 from cnncalc.spec.models import Spec
 
 keras = keras_required()
@@ -52,6 +52,9 @@ def build_layers(spec: Spec) -> tuple[Any, list[Any], KerasRejection | None]:
     outputs = inputs
     layers: list[Any] = []
     for index, layer in enumerate(spec.layers):
+        reason = refusal(layer)
+        if reason is not None:  # what the spec language has and Keras has not
+            return inputs, layers, KerasRejection(index, layer.name or "", reason)
         try:
             for planned in keras_layers(layer, spec.data_format, tuple(outputs.shape[1:])):
                 _check_name_is_free(planned, layer.name or "", spec)
@@ -95,8 +98,9 @@ def keras_reason(error: Exception) -> str:
 
 
 def model_bytes(model: Any) -> bytes:
-    """The model as a ``.keras`` file's bytes (architecture and weights)."""
-    with tempfile.TemporaryDirectory() as folder:
+    """The model as a ``.keras`` file's bytes (architecture and weights); a SIGTERM meanwhile
+    leaves no temporary folder behind."""
+    with unwinding_on_termination(), tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.keras"
         model.save(path)
         return path.read_bytes()

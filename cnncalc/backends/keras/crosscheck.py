@@ -11,6 +11,7 @@ from math import prod
 from typing import TYPE_CHECKING, Any
 
 from cnncalc.api import SpecSource, analyze
+from cnncalc.memory import estimate, require_memory
 from cnncalc.shapes.records import Analysis, LayerRecord, Shape
 
 if TYPE_CHECKING:
@@ -81,10 +82,12 @@ class Crosscheck:
 
 
 def crosscheck(source: SpecSource) -> Crosscheck:
-    """Analyse the spec and build it in Keras; compare every layer's shape and parameter counts."""
+    """Analyse the spec and build it in Keras; compare every layer's shape and parameter counts.
+    A model whose weights do not fit in memory is refused before Keras is imported."""
+    analysis = analyze(source)
+    require_memory(estimate(analysis), f"build {analysis.name} in Keras")
     from cnncalc.backends.keras.build import build_layers, keras, sequential
 
-    analysis = analyze(source)
     inputs, built, rejection = build_layers(analysis.spec)
     by_name = {layer.name: layer for layer in built}
     layers = []

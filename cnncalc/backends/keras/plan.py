@@ -17,6 +17,7 @@ from cnncalc.errors import CnncalcError
 from cnncalc.shapes.formulas import same_padding
 from cnncalc.shapes.records import Analysis, Shape
 from cnncalc.spec.models import (
+    RBF,
     Activation,
     AvgPool2D,
     BatchNorm,
@@ -32,6 +33,7 @@ from cnncalc.spec.models import (
     PadPair,
     Pair,
     Pool2D,
+    Subsample2D,
     ZeroPad2D,
 )
 
@@ -50,30 +52,49 @@ class KerasLayer:
     arguments: dict[str, Any]
 
 
+NOT_IN_KERAS_ACTIVATIONS = frozenset({"lecun_tanh"})
+"""Activations of the spec language that Keras has no function for."""
+
+
+NOT_IN_KERAS_LAYERS: dict[type[LayerBase], str] = {
+    Subsample2D: "LeNet-5's trainable subsampling",
+    RBF: "LeNet-5's radial basis function output",
+}
+"""Layer types of the spec language that Keras has no layer for."""
+
+
+def refusal(layer: LayerBase) -> str | None:
+    """Why Keras cannot build ``layer``, by name, for what the spec language has and Keras has not."""
+    missing = NOT_IN_KERAS_LAYERS.get(type(layer))
+    if missing is not None:
+        return f"Keras has no layer for {layer.type} ({missing}): layer {layer.name}"
+    if isinstance(layer, Conv2D) and layer.connections is not None:
+        return f"Keras has no convolution with a connections table (layer {layer.name})"
+    activation = getattr(layer, "activation", "linear")
+    if activation in NOT_IN_KERAS_ACTIVATIONS:
+        return f"Keras has no activation {activation} (layer {layer.name}); the NumPy backend runs it"
+    if isinstance(layer, Pool2D) and layer.ceil_mode:
+        return (
+            f"Keras has no ceil_mode for {layer.keras_class} (layer {layer.name}): a PyTorch and ONNX option"
+        )
+    if isinstance(layer, Pool2D) and not layer.count_include_pad:
+        return (
+            f"Keras has no {layer.keras_class} that ignores explicit padding (count_include_pad: false, "
+            f"layer {layer.name}): a PyTorch and ONNX option"
+        )
+    return None
+
+
 def keras_layers(layer: LayerBase, data_format: DataFormat, input_shape: Shape) -> list[KerasLayer]:
     """The Keras layers for one spec layer; ``input_shape`` (batch excluded) is only read to split
-    ``same`` padding for a padding layer. Options Keras has no equivalent of are refused by name."""
-    _refuse_what_keras_lacks(layer)
+    ``same`` padding for a padding layer. Raises :class:`CnncalcError` for what Keras has not."""
+    reason = refusal(layer)
+    if reason is not None:
+        raise CnncalcError(reason)
     main = KerasLayer(layer.keras_class, _ARGUMENTS[type(layer)](layer, data_format) | {"name": layer.name})
     if isinstance(layer, Conv2D | Pool2D) and layer.padding != "valid" and _keras_padding(layer) == "valid":
         return [_padding_layer(layer, data_format, input_shape), main]
     return [main]
-
-
-def _refuse_what_keras_lacks(layer: LayerBase) -> None:
-    """PyTorch's pooling options (``ceil_mode``, ignored explicit padding) that no Keras layer has."""
-    if not isinstance(layer, Pool2D):
-        return
-    if layer.ceil_mode:
-        lacking = "ceil_mode"
-    elif not layer.count_include_pad:
-        lacking = "explicit padding that the pool ignores (count_include_pad: false)"
-    else:
-        return
-    raise CnncalcError(
-        f"Keras cannot build layer {layer.name}: {layer.keras_class} has no {lacking} "
-        "(a PyTorch and ONNX option)"
-    )
 
 
 def _keras_padding(layer: Conv2D | Pool2D) -> str:

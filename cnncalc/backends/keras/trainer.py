@@ -8,7 +8,6 @@ last activation is a softmax, else on logits), accuracy; ``model.fit`` one epoch
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,7 +20,7 @@ from cnncalc.spec.models import Spec
 
 keras = keras_required()
 
-from cnncalc.backends.keras.build import build_model, save_model  # noqa: E402  (after keras_required)
+from cnncalc.backends.keras.build import build_model, model_bytes  # noqa: E402  (after keras_required)
 
 
 def make_trainer(spec: Spec, *, seed: int, learning_rate: float = 1e-3) -> KerasTrainer:
@@ -71,9 +70,9 @@ class KerasTrainer:
         results = self.model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
         return float(results["loss"]), float(results["accuracy"])
 
-    def save(self, path: Path) -> None:
-        """Save the trained model as ``.keras``, atomically (the caller decides about overwriting)."""
-        save_model(self.model, path, force=True)
+    def weights_file(self) -> bytes:
+        """The trained model as a ``.keras`` file's bytes (architecture and weights)."""
+        return model_bytes(self.model)
 
     def _check_labels(self, y: np.ndarray) -> None:
         classes = self.model.output_shape[-1]

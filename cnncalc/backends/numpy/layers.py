@@ -416,20 +416,30 @@ LAYERS: dict[type[LayerBase], type[Layer]] = {
 """The layer class of each spec class."""
 
 
+def unsupported(record: LayerRecord) -> str | None:
+    """What of a spec layer this backend cannot run yet, by name (``None``: it runs it all)."""
+    if getattr(record.layer, "connections", None) is not None:
+        return "a connections table"
+    if type(record.layer) not in LAYERS:
+        return record.layer.keras_class
+    if isinstance(record.layer, Pool2D) and record.layer.ceil_mode:
+        return f"{record.layer.keras_class} with ceil_mode"
+    if isinstance(record.layer, Pool2D) and not record.layer.count_include_pad:
+        return f"{record.layer.keras_class} with count_include_pad: false"
+    activation = getattr(record.layer, "activation", "linear")
+    return None if activation in ACTIVATIONS else f"activation {activation}"
+
+
+def refuse_unsupported(record: LayerRecord) -> None:
+    """Raise :class:`CnncalcError` naming what of the layer the backend cannot run."""
+    missing = unsupported(record)
+    if missing is not None:
+        raise CnncalcError(f"the NumPy backend cannot run {missing} ({record.name}) yet")
+
+
 def build_layers(record: LayerRecord, context: LayerContext) -> list[Layer]:
     """The layers that compute one spec layer: its own, then its activation if it is not linear."""
-    activation = getattr(record.layer, "activation", "linear")
-    unsupported = None
-    if type(record.layer) not in LAYERS:
-        unsupported = record.layer.keras_class
-    elif activation not in ACTIVATIONS:
-        unsupported = f"activation {activation}"
-    elif isinstance(record.layer, Pool2D) and record.layer.ceil_mode:
-        unsupported = f"{record.layer.keras_class} with ceil_mode"
-    elif isinstance(record.layer, Pool2D) and not record.layer.count_include_pad:
-        unsupported = f"{record.layer.keras_class} with count_include_pad: false"
-    if unsupported is not None:
-        raise CnncalcError(f"the NumPy backend cannot run {unsupported} ({record.name}) yet")
+    refuse_unsupported(record)
     layers = [LAYERS[type(record.layer)](record, context)]
     if isinstance(record.layer, Conv2D | Dense) and record.layer.activation != "linear":
         layers.append(ActivationLayer(record, replace(context, params={}, grads={}), fused=True))

@@ -46,6 +46,7 @@ from cnncalc.backends.numpy.layers import (
     Layer,
     LayerContext,
     build_layers,
+    refuse_unsupported,
 )
 from cnncalc.backends.numpy.optim import flat_buffer, flat_views
 from cnncalc.backends.numpy.parallel import Workers, available_cores, shard_slices, with_one_blas_thread
@@ -88,6 +89,8 @@ class NumpyModel:
     ) -> None:
         analysis = analyze(spec)
         require_no_errors(analysis, f"cannot build model {analysis.name}")
+        for record in analysis.layers:
+            refuse_unsupported(record)  # before making its weights
         self.analysis: Analysis = analysis
         self.dtype = np.dtype(dtype)
         self.rng = np.random.default_rng(seed)
@@ -267,12 +270,15 @@ class NumpyModel:
             )
         self._assign(dict(zip(self.variables, weights, strict=True)))
 
-    def save(self, path: str | os.PathLike[str], *, force: bool = False) -> None:
-        """Write every weight to an ``.npz`` keyed ``"<layer name>/<weight name>"`` (atomically;
-        an existing file only with ``force``)."""
+    def npz_bytes(self) -> bytes:
+        """Every weight as the bytes of an ``.npz`` file keyed ``"<layer name>/<weight name>"``."""
         buffer = io.BytesIO()
         np.savez(buffer, **self.variables)  # type: ignore[arg-type]  # numpy's stubs mistype **kwds
-        write_atomic(Path(path), buffer.getvalue(), force=force)
+        return buffer.getvalue()
+
+    def save(self, path: str | os.PathLike[str], *, force: bool = False) -> None:
+        """Write :meth:`npz_bytes` to ``path`` (atomically; an existing file only with ``force``)."""
+        write_atomic(Path(path), self.npz_bytes(), force=force)
 
     def load(self, path: str | os.PathLike[str]) -> None:
         """Read weights written by :meth:`save`; every key and shape must match this model."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
@@ -55,10 +54,9 @@ class NumpyTrainer:
         """Mean loss and accuracy in inference mode."""
         return self.model.evaluate(x, y, batch_size=batch_size)
 
-    def save(self, path: Path) -> None:
-        """Write the weights as ``.npz`` (see :meth:`NumpyModel.save`), replacing ``path``:
-        the caller decides about overwriting."""
-        self.model.save(path, force=True)
+    def weights_file(self) -> bytes:
+        """The weights as an ``.npz`` file's bytes (see :meth:`NumpyModel.npz_bytes`)."""
+        return self.model.npz_bytes()
 
 
 def make_trainer(spec: SpecSource, *, seed: int, learning_rate: float = 1e-3) -> NumpyTrainer:

@@ -32,7 +32,8 @@ def crosscheck(source: SpecSource, *, seed: int = 0) -> Comparison:
     refusals = [Refusal(analysis.layer(name).index, name, reason) for name, reason in written.refused.items()]
     shapes: dict[str, Shape] = {}
     try:
-        shapes = _run(ort, model, analysis, [tensor for tensor, _ in exposed.values()], seed)
+        if exposed:
+            shapes = _run(ort, model, analysis, [tensor for tensor, _ in exposed.values()], seed)
     except Exception as exc:  # ONNX Runtime raises its own types for a model it will not run
         refusals.append(_model_refusal(analysis, exc))
     sizes = _initialiser_sizes(graph)
@@ -92,7 +93,7 @@ def _initialiser_sizes(graph: GraphWriter) -> dict[str, int]:
 def _model_refusal(analysis: Analysis, error: Exception) -> Refusal:
     """ONNX Runtime's reason in one line, on the layer whose node it names if it names one."""
     reason = " ".join(str(error).split())
-    for record in analysis.layers:
-        if re.search(rf"\b{re.escape(record.name)}(/|\b)", reason):
+    for record in analysis.layers:  # ONNX Runtime quotes node names: (conv2d), 'conv2d/pad'
+        if re.search(rf"[(\'\"]{re.escape(record.name)}[/)\'\"]", reason):
             return Refusal(record.index, record.name, reason)
     return Refusal(None, analysis.name, reason)

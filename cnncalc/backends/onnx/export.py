@@ -92,8 +92,7 @@ class ExportRefusal(CnncalcError):
     """Layers ONNX has no operation for, all of them listed."""
 
     def __init__(self, name: str, problems: Sequence[str]) -> None:
-        lines = "\n".join(f"  - {problem}" for problem in problems)
-        super().__init__(f"cannot export {name} to ONNX:\n{lines}")
+        super().__init__(f"cannot export {name} to ONNX: {'; '.join(problems)}")
         self.problems = tuple(problems)
 
 
@@ -889,7 +888,12 @@ WRITERS: dict[type[LayerBase], Callable[[Any, LayerWriter], None]] = {
 
 def write_layer(graph: GraphWriter, record: LayerRecord) -> None:
     """Write one layer's nodes into ``graph`` (whose values hold its inputs)."""
-    WRITERS[type(record.layer)](record.layer, LayerWriter(graph, record))
+    writer = WRITERS.get(type(record.layer))
+    if writer is None:
+        raise Refused(f"ONNX has no operation for {record.layer.type}")
+    if getattr(record.layer, "connections", None) is not None:
+        raise Refused("a connections table (which input maps each filter reads) is not exported")
+    writer(record.layer, LayerWriter(graph, record))
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,15 @@ def tanh_derivative(y: Array) -> Array:
     return 1 - y**2
 
 
+def lecun_tanh(x: Array) -> Array:
+    return 1.7159 * np.tanh(2 * x / 3)  # LeCun et al. (1998): 1 at ±1
+
+
+def lecun_tanh_derivative(y: Array) -> Array:
+    slope: Array = (2 / 3) * (1.7159 - y**2 / 1.7159)
+    return slope
+
+
 def sigmoid(x: Array) -> Array:
     return np.exp(-np.logaddexp(0, -x))  # 1 / (1 + exp(-x)), without overflow
 
@@ -75,6 +84,7 @@ ACTIVATIONS: dict[str, tuple[Callable[[Array], Array], Callable[[Array], Array]]
     "elu": (elu, elu_derivative),
     "leaky_relu": (leaky_relu, leaky_relu_derivative),
     "tanh": (tanh, tanh_derivative),
+    "lecun_tanh": (lecun_tanh, lecun_tanh_derivative),
     "sigmoid": (sigmoid, sigmoid_derivative),
 }
 """name: (function, its derivative in terms of the function's output)."""

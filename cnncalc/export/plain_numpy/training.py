@@ -114,7 +114,7 @@ def load_mnist(source: str) -> tuple[Array, Array, Array, Array]:
         path = Path("~/.keras/datasets/mnist.npz" if source in ("sample", "mnist") else source).expanduser()
         if not path.is_file():
             raise SystemExit(
-                f"no MNIST data at {path}: pip install 'cnncalc[mnist]' for the sample digits, "
+                f"no MNIST data at {path}: install cnncalc with its mnist extra for the sample digits, "
                 "or pass --data path/to/mnist.npz"
             ) from None
         with np.load(path) as data:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from cnncalc.diagnostics import Severity
+from cnncalc.linter.coverage import live_taps
 from cnncalc.linter.rule import Finding, LintRule, analysed, size_text, spatial
 from cnncalc.shapes.formulas import conv_params
-from cnncalc.shapes.records import Analysis, AxisWindow
+from cnncalc.shapes.records import Analysis
 from cnncalc.spec.models import Conv2D
 
 
@@ -69,7 +70,7 @@ class DeadKernelTaps(LintRule):
             if not isinstance(layer, Conv2D) or record.windows is None or layer.padding_mode != "zeros":
                 continue
             rows, columns = record.windows
-            live = (_live_taps(rows), _live_taps(columns))
+            live = (live_taps(rows), live_taps(columns))
             taps = rows.kernel * columns.kernel
             if live[0] * live[1] == taps:
                 continue
@@ -86,18 +87,3 @@ class DeadKernelTaps(LintRule):
                 f"only {size_text(*live)} of the kernel reaches the map: a {size_text(*live)} kernel has "
                 f"{smaller:,} params; or downsample less before {record.name}",
             )
-
-
-def _live_taps(window: AxisWindow) -> int:
-    """How many kernel positions along the axis overlap the input at some output position.
-
-    Tap ``t`` of output ``o`` reads input cell ``o·S − p_before + t·d``; it is live if that falls in
-    ``[0, I)`` for some ``o`` in ``[0, output)``.
-    """
-    live = 0
-    for tap in range(window.kernel):
-        offset = tap * window.dilation - window.pad_before
-        first = max(0, -(offset // window.strides))
-        last = min(window.output - 1, (window.size - 1 - offset) // window.strides)
-        live += first <= last
-    return live

@@ -83,14 +83,13 @@ class DenseOnFeatureMap(LintRule):
         for record in analysed(analysis):
             layer = record.layer
             feature_map = spatial(record.input_shape, analysis.data_format)
+            if not isinstance(layer, Dense) or not feature_map:
+                continue  # before walking the graph: one walk per layer would make the rule O(layers²)
             previous = next(
                 (r.layer for r in upstream(analysis, record) if isinstance(r.layer, _LINEAR)), None
             )
-            if (
-                isinstance(layer, Dense)
-                and feature_map
-                and not isinstance(previous, Dense)
-                and not any(_uses_the_map(r) for r in downstream(analysis, record))
+            if not isinstance(previous, Dense) and not any(
+                _uses_the_map(r) for r in downstream(analysis, record)
             ):
                 height, width, channels = feature_map
                 shape = shape_text(record.input_shape)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from fractions import Fraction
 
 from cnncalc.diagnostics import Severity
 from cnncalc.linter.rule import Finding, LintRule, analysed, plural, size_text, spatial, upstream
@@ -10,8 +11,9 @@ from cnncalc.shapes.formulas import dense_params, pool_output_size
 from cnncalc.shapes.records import Analysis, LayerRecord
 from cnncalc.spec.models import Activation, BatchNorm, ConvLayer, Dense, Dropout, Flatten
 
-SHARE = 0.9
-"""Reported when one dense layer holds at least this share of all parameters..."""
+SHARE = Fraction(9, 10)
+"""Reported when one dense layer holds at least this share of all parameters (exact: a float
+share of a 400-digit total overflows)..."""
 MINIMUM = 100_000
 """... and at least this many (a small network's classifier may dominate harmlessly)."""
 
@@ -116,7 +118,8 @@ class ParameterExplosion(LintRule):
 
 def _explodes(params: int | None, total: int) -> bool:
     """Whether a layer of ``params`` parameters dominates a network of ``total``."""
-    return (params or 0) >= max(SHARE * total, MINIMUM)
+    params = params or 0
+    return params >= MINIMUM and params >= SHARE * total
 
 
 def _flatten_before(analysis: Analysis, dense: LayerRecord) -> LayerRecord | None:

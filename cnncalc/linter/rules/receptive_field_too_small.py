@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from math import ceil
 
 from cnncalc.diagnostics import Severity
-from cnncalc.linter.rule import Finding, LintRule, analysed, downstream, plural, size_text, spatial, upstream
+from cnncalc.linter.rule import Finding, LintRule, analysed, downstream, plural, size_text, spatial
 from cnncalc.shapes.records import Analysis, LayerRecord, ReceptiveField
-from cnncalc.spec.models import GlobalAvgPool2D, GlobalMaxPool2D
+from cnncalc.spec.models import INPUT, GlobalAvgPool2D, GlobalMaxPool2D
 
 KERNEL = 3
 """The kernel of the convolutions the hint adds."""
@@ -16,7 +17,22 @@ KERNEL = 3
 def _gate(analysis: Analysis, pool: LayerRecord) -> bool:
     """Whether the pooled values go back into a map through a merge (a squeeze-and-excitation
     squeeze): a summary that scales the map, not the network's head."""
-    return any(len(record.inputs) > 1 for record in downstream(analysis, pool))
+    return analysis.branches and any(len(record.inputs) > 1 for record in downstream(analysis, pool))
+
+
+def _nearest_windows(analysis: Analysis) -> dict[str, str]:
+    """For every layer, the nearest layer with windows it reads through first inputs (as
+    :func:`upstream` walks, stopping at a merge), or ``the input``: one pass, not a walk per layer."""
+    nearest: dict[str, str] = {}
+    found: dict[str, str] = {}  # the nearest at or above each layer
+    for record in analysis.layers:
+        source = record.inputs[0] if len(record.inputs) == 1 and record.inputs[0] != INPUT else None
+        nearest[record.name] = found.get(source, "the input") if source else "the input"
+        if record.windows is not None:
+            found[record.name] = record.name
+        elif source is not None:
+            found[record.name] = nearest[record.name]
+    return nearest
 
 
 class ReceptiveFieldTooSmall(LintRule):
@@ -76,20 +92,22 @@ class ReceptiveFieldTooSmall(LintRule):
         image = spatial(analysis.input_shape, analysis.data_format)
         if image is None:
             return
+        nearest = _nearest_windows(analysis)
         for record in analysed(analysis):
             if not isinstance(record.layer, GlobalAvgPool2D | GlobalMaxPool2D) or _gate(analysis, record):
                 continue
             (source,) = analysis.inputs_of(record)
-            field = source.receptive_field if source else ReceptiveField((1, 1), (1, 1))
+            field = source.receptive_field if source else ReceptiveField.identity()
             if field is None or (field.size[0] >= image[0] and field.size[1] >= image[1]):
                 continue
-            deepest = next((r.name for r in upstream(analysis, record) if r.windows is not None), "the input")
+            deepest = nearest[record.name]
             more = max(
                 -(-(size - seen) // ((KERNEL - 1) * jump))
                 for size, seen, jump in zip(image[:2], field.size, field.jump, strict=True)
             )
             wider = [
-                seen + more * (KERNEL - 1) * jump for seen, jump in zip(field.size, field.jump, strict=True)
+                ceil(seen + more * (KERNEL - 1) * jump)  # a jump is a fraction after upsampling
+                for seen, jump in zip(field.size, field.jump, strict=True)
             ]
             yield Finding(
                 record.index,

@@ -57,12 +57,12 @@ class SoftmaxNotLast(LintRule):
                 if not after:
                     continue  # nobody reads it: unused-layer says so
                 names = ", ".join(r.name for r in after[:3]) + (", ..." if len(after) > 3 else "")
-                scoring = [r for r in after if activation(r.layer) is not None]
+                scoring = next((r for r in reversed(after) if activation(r.layer) is not None), None)
                 yield Finding(
                     record.index,
                     f"{record.name} applies softmax but is not the last layer: "
                     f"{plural(len(after), 'layer')} follow{'s' if len(after) == 1 else ''} ({names})",
-                    f"put the softmax on the last layer ({scoring[-1].name}) and use relu here"
+                    f"put the softmax on the last layer ({scoring.name}) and use relu here"
                     if scoring
                     else f"move {names} before {record.name}, so that the softmax comes last",
                 )

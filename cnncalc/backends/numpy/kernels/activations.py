@@ -9,9 +9,12 @@ import numpy as np
 from cnncalc.backends.numpy.im2col import Array, Workspace, empty_from
 
 ActivationName: TypeAlias = Literal[
-    "linear", "relu", "relu6", "elu", "leaky_relu", "tanh", "sigmoid", "softmax"
+    "linear", "relu", "relu6", "elu", "leaky_relu", "tanh", "lecun_tanh", "sigmoid", "softmax"
 ]
 ACTIVATIONS: tuple[ActivationName, ...] = get_args(ActivationName)
+
+LECUN_TANH_SCALE = 1.7159
+"""``lecun_tanh`` is ``1.7159·tanh(2x/3)`` (LeCun et al. 1998, appendix A): 1 at ±1."""
 
 LEAKY_RELU_NEGATIVE_SLOPE = 0.2
 """Slope of ``activation="leaky_relu"`` in Keras 3 (``keras.activations.leaky_relu``).
@@ -40,6 +43,10 @@ def activation_forward(name: ActivationName, x: Array, out: Array | None = None)
         np.maximum(x, x * LEAKY_RELU_NEGATIVE_SLOPE, out=y)
     elif name == "tanh":
         np.tanh(x, out=y)
+    elif name == "lecun_tanh":
+        np.multiply(x, 2 / 3, out=y)
+        np.tanh(y, out=y)
+        y *= LECUN_TANH_SCALE
     elif name == "sigmoid":
         # 1 / (1 + e) for x >= 0 and e / (1 + e) below, with e = exp(-|x|) <= 1: no
         # overflow, and full relative precision for tiny outputs.
@@ -85,6 +92,9 @@ def activation_backward(
             np.subtract(1, y, out=slope)
             slope *= y
         np.multiply(dy, slope, out=dx)
+    elif name == "lecun_tanh":
+        # d/dx a·tanh(2x/3) = (2a/3)(1 − tanh²) = (2/3)(a − y²/a).
+        np.multiply(dy, (2 / 3) * (LECUN_TANH_SCALE - np.square(y) / LECUN_TANH_SCALE), out=dx)
     elif name == "softmax":
         dot = np.einsum("k...,k...->...", dy, y)
         np.subtract(dy, dot, out=dx)
