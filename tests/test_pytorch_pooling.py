@@ -232,3 +232,14 @@ def test_adaptive_pools_match_pytorch(torch: ModuleType) -> None:
                 "layers": [{"type": "adaptiveavgpool2d", "output_size": list(output_size)}],
             }
             assert cnncalc.analyze(spec).layers[0].output_shape == tuple(expected[1:])
+
+
+def test_adaptive_pool_cost_reads_each_window() -> None:
+    """13 → 6 along each axis: windows of 3 cells (0–2, 2–4, ..., 10–12), 6·3 = 18 reads per axis, so
+    18·18 = 324 reads per channel; an average adds and divides them (324 operations), a maximum
+    compares 9 values per output with 8 comparisons (324 − 36)."""
+    for kind, operations in (("adaptiveavgpool2d", 324), ("adaptivemaxpool2d", 324 - 36)):
+        spec = {"input": [13, 13, 2], "layers": [{"type": kind, "output_size": 6}]}
+        cost = cnncalc.analyze(spec).layers[0].cost
+        assert cost is not None
+        assert (cost.connections, cost.other, cost.macs) == (2 * 324, 2 * operations, 0)
