@@ -17,6 +17,7 @@ from cnncalc.api import (
     load,
     report,
 )
+from cnncalc.backends.keras import register_layers_with_keras
 from cnncalc.diagnostics import Diagnostic, Severity
 from cnncalc.errors import CnncalcError, Problem, SpecError
 from cnncalc.linter.solver import Solution, solve
@@ -32,6 +33,8 @@ from cnncalc.shapes.records import Analysis, LayerRecord, ReceptiveField, Weight
 from cnncalc.spec.models import Spec
 
 __version__ = "0.1.0"
+
+register_layers_with_keras()  # saved models that use cnncalc's Keras layers load after `import cnncalc`
 
 __all__ = [
     "Analysis",

@@ -50,6 +50,7 @@ from cnncalc.spec.models import (
     Identity,
     LayerBase,
     LayerNorm,
+    LayerScale,
     LeakyReLU,
     Maximum,
     MaxPool2D,
@@ -240,6 +241,14 @@ def _rescaling(
     return Cost(bias=shifts, other=scales, connections=values + shifts)
 
 
+def _layer_scale(
+    layer: LayerScale, shapes: Sequence[Shape], inferred: Inferred, data_format: DataFormat
+) -> Cost:
+    """A multiplication per value, by that channel's factor (as a rescaling's scale)."""
+    values = prod(shapes[0])
+    return Cost(other=values, connections=values)
+
+
 def _function(layer: LayerBase, shapes: Sequence[Shape], inferred: Inferred, data_format: DataFormat) -> Cost:
     """An activation layer: its function on every value (a linear one does nothing)."""
     values = prod(shapes[0])
@@ -301,6 +310,7 @@ COSTS: dict[type[LayerBase], Callable[[Any, Sequence[Shape], Inferred, DataForma
     LayerNorm: _layernorm,
     Normalization: _normalization,
     Rescaling: _rescaling,
+    LayerScale: _layer_scale,
     Activation: _function,
     ReLU: _function,
     LeakyReLU: _function,

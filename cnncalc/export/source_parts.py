@@ -16,16 +16,20 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib.util
 import inspect
 import itertools
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 
 __all__ = ["Definition", "SourceParts", "names_read"]
 
 PACKAGE = __name__.split(".")[0]
+LINE_LENGTH = 110
+"""The longest line written (the project's, as in pyproject.toml)."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,19 @@ class SourceParts:
             definitions.update(_module_definitions(inspect.getsource(module)))
         return SourceParts(definitions)
 
+    @staticmethod
+    @functools.cache
+    def read(*names: str) -> SourceParts:
+        """The parts of the modules called ``names``, read from their files without importing them
+        (the Keras script's parts import Keras, which writing a script must not)."""
+        definitions: dict[str, Definition] = {}
+        for name in names:
+            spec = importlib.util.find_spec(name)
+            if spec is None or spec.origin is None:
+                raise ModuleNotFoundError(name)
+            definitions.update(_module_definitions(Path(spec.origin).read_text(encoding="utf-8")))
+        return SourceParts(definitions)
+
     def needed(self, roots: Iterable[str], *, own: Iterable[str] = ()) -> list[str]:
         """``roots`` and every name they read, transitively, in the modules' order; names in
         ``own`` are the script's own (not copied, nor followed)."""
@@ -101,8 +118,16 @@ class SourceParts:
                 if plain:
                     section.extend(f"import {source}" for source in sorted(by_module[module]))
                 else:
-                    section.append(f"from {module} import {', '.join(sorted(by_module[module]))}")
+                    section.append(_from_import(module, sorted(by_module[module])))
         return "\n\n".join("\n".join(section) for section in sections if section)
+
+
+def _from_import(module: str, names: list[str]) -> str:
+    """``from module import a, b``, one name a line (as ruff formats it) when it is too long."""
+    line = f"from {module} import {', '.join(names)}"
+    if len(line) <= LINE_LENGTH:
+        return line
+    return f"from {module} import (\n" + "".join(f"    {name},\n" for name in names) + ")"
 
 
 def _module_definitions(source: str) -> dict[str, Definition]:
@@ -114,12 +139,13 @@ def _module_definitions(source: str) -> dict[str, Definition]:
             found.update(_imports(node))
         elif isinstance(node, ast.FunctionDef | ast.ClassDef | ast.Assign | ast.AnnAssign):
             block = isinstance(node, ast.FunctionDef | ast.ClassDef)
+            start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
             end = node.end_lineno or node.lineno
             following = body[index + 1] if index + 1 < len(body) else None
             if following is not None and _is_docstring(following) and not block:
                 end = following.end_lineno or end  # an assignment's docstring stays with it
             name = _bound_name(node)
-            text = "\n".join(lines[node.lineno - 1 : end])
+            text = "\n".join(lines[start - 1 : end])  # decorators included
             reads = frozenset(child.id for child in ast.walk(node) if isinstance(child, ast.Name))
             found[name] = Definition(name, text, reads, block=block)
     return found

@@ -32,8 +32,7 @@ def keras_comparison(result: Crosscheck) -> Comparison:
         LayerComparison(layer.record, layer.keras_shape, layer.keras_params, layer.engine_params)
         for layer in result.layers
     )
-    rejection = result.rejection
-    refusals = () if rejection is None else (Refusal(rejection.index, rejection.name, rejection.reason),)
+    refusals = tuple(Refusal(r.index, r.name, r.reason) for r in result.rejections)
     return Comparison(result.analysis, layers, "Keras", result.keras_version, refusals, result.keras_summary)
 
 

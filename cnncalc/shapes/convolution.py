@@ -130,7 +130,6 @@ def _no_strided_dilation(layer: LayerBase, strides: Pair, dilation: Pair) -> Non
 
 
 def _kernel_windows(layer: ConvLayer, height: int, width: int) -> tuple[AxisWindow, AxisWindow]:
-    _no_strided_dilation(layer, layer.strides, layer.dilation_rate)
     return _windows(
         layer,
         (height, width),
@@ -156,6 +155,7 @@ def _conv2d(layer: Conv2D, shape: Shape, data_format: DataFormat) -> Inferred:
                 f"groups {layer.groups} does not divide the {count} {what} of layer {layer.name}",
                 f"groups must divide both the {channels} input channels and the {layer.filters} filters",
             )
+    _no_strided_dilation(layer, layer.strides, layer.dilation_rate)  # Conv2D's rule; depthwise ones run both
     rows, cols = _kernel_windows(layer, height, width)
     if layer.connections is not None:
         return _connected_conv2d(layer, channels, rows, cols, data_format)

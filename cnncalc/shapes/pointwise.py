@@ -32,6 +32,7 @@ from cnncalc.spec.models import (
     Identity,
     LayerBase,
     LayerNorm,
+    LayerScale,
     LeakyReLU,
     Normalization,
     PReLU,
@@ -106,6 +107,23 @@ def _reshape(layer: Reshape, shape: Shape, data_format: DataFormat) -> Inferred:
 
 
 def _identity(layer: LayerBase, shape: Shape, data_format: DataFormat) -> Inferred:
+    return Inferred(shape)
+
+
+def _dropout(layer: Dropout, shape: Shape, data_format: DataFormat) -> Inferred:
+    noise = layer.noise_shape
+    if noise is not None and (
+        len(noise) != len(shape)
+        or any(n not in (None, 1, size) for n, size in zip(noise, shape, strict=False))
+    ):
+        written = "(" + ", ".join("None" if n is None else str(n) for n in noise) + ")"
+        raise ShapeError(
+            SHAPES_MISMATCH,
+            f"dropout {layer.name} has noise_shape {written}, which does not fit its input "
+            f"{format_shape(shape)}",
+            f"give one size per axis of the input ({len(shape)}, batch axis left out): 1 to share a decision "
+            "along the axis, null (or the size) for one per value",
+        )
     return Inferred(shape)
 
 
@@ -196,6 +214,15 @@ def _rescaling(layer: Rescaling, shape: Shape, data_format: DataFormat) -> Infer
     return Inferred(shape)
 
 
+def _layer_scale(layer: LayerScale, shape: Shape, data_format: DataFormat) -> Inferred:
+    size = shape[-1]
+    return Inferred(
+        shape,
+        (Weight("gamma", (size,)),),
+        explanation=(f"params = {format_int(size)} (one factor per value of the last axis)",),
+    )
+
+
 def _prelu(layer: PReLU, shape: Shape, data_format: DataFormat) -> Inferred:
     shared = keras_axes(layer, layer.shared_axes or (), shape, "shared_axes")
     alpha = tuple(1 if axis in shared else size for axis, size in enumerate(shape))
@@ -214,7 +241,7 @@ POINTWISE: dict[type[LayerBase], Callable[[Any, Shape, DataFormat], Inferred]] =
     Flatten: _flatten,
     Reshape: _reshape,
     Identity: _identity,
-    Dropout: _identity,
+    Dropout: _dropout,
     SpatialDropout2D: _spatial_dropout,
     GaussianNoise: _identity,
     Activation: _identity,
@@ -226,5 +253,6 @@ POINTWISE: dict[type[LayerBase], Callable[[Any, Shape, DataFormat], Inferred]] =
     LayerNorm: _layernorm,
     Normalization: _normalization,
     Rescaling: _rescaling,
+    LayerScale: _layer_scale,
 }
 """Shape inference of the value-by-value and reshaping layers, by spec class."""

@@ -163,17 +163,25 @@ KerasPadding = Annotated[
 """``valid`` or ``same`` only (any case): layers that take no explicit padding."""
 
 
+ACTIVATION_ALIASES = {"swish": "silu", "hard_swish": "hard_silu"}
+"""Keras' other names of an activation: Keras saves (and imports give back) the first name."""
+
+
 def _activation(value: Any) -> Any:
     if value is None:
         return "linear"
-    return value.lower() if isinstance(value, str) else value
+    if isinstance(value, str):
+        value = value.lower()
+        return ACTIVATION_ALIASES.get(value, value)
+    return value
 
 
 ActivationField = Annotated[
     ActivationName,
     BeforeValidator(_activation, json_schema_input_type=ActivationName | None),
 ]
-"""An activation function name; ``null`` means ``linear``."""
+"""An activation function name; ``null`` means ``linear``, ``swish`` and ``hard_swish`` are read as
+``silu`` and ``hard_silu`` (Keras' own names for them)."""
 
 
 def _tuple(value: Any) -> Any:

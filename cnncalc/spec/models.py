@@ -89,6 +89,7 @@ class LayerBase(BaseModel):
 
 
 Windowed = TypeVar("Windowed", bound="WindowedLayer")
+Pooled = TypeVar("Pooled", bound="Pool2D")
 
 
 class WindowedLayer(LayerBase):
@@ -264,6 +265,14 @@ class Pool2D(WindowedLayer):
         if not self.count_include_pad and not explicit:
             update["count_include_pad"] = True
         return self.model_copy(update=update) if update else self
+
+    @model_validator(mode="after")
+    def _default_strides(self: Pooled) -> Pooled:
+        """``strides`` equal to ``pool_size`` are the default, as in Keras (which saves them either way):
+        pools that compute the same then compare equal."""
+        if self.strides is None or self.strides != self.pool_size:
+            return self
+        return self.model_copy(update={"strides": None})
 
     @property
     def effective_strides(self) -> Pair:
@@ -442,12 +451,17 @@ class Identity(LayerBase):
 
 
 class Dropout(LayerBase):
-    """Drops a fraction ``rate`` of values while training (``keras.layers.Dropout``)."""
+    """Drops a fraction ``rate`` of values while training (``keras.layers.Dropout``).
+
+    ``noise_shape`` (batch axis excluded) shares one decision along the axes where it is 1: ``[1, 1, 1]``
+    drops a sample's whole map at once (EfficientNet's stochastic depth); ``null`` sizes are the input's.
+    """
 
     keras_class = "Dropout"
     keras_name = "dropout"
     type: Literal["dropout"] = "dropout"
     rate: Rate
+    noise_shape: Annotated[tuple[PositiveInt | None, ...], Field(min_length=1)] | None = None
 
 
 class SpatialDropout2D(LayerBase):
@@ -530,6 +544,18 @@ class Rescaling(LayerBase):
     type: Literal["rescaling"] = "rescaling"
     scale: Numbers = (1.0,)
     offset: Numbers = (0.0,)
+
+
+class LayerScale(LayerBase):
+    """Multiplies each value of the last axis by its own learned factor ``γ``, started at
+    ``init_values`` (ConvNeXt's ``LayerScale``, from CaiT: Touvron et al. 2021, "Going deeper with image
+    transformers"). Keras Applications define it for ConvNeXt; ``keras.layers`` has no such class, so the
+    Keras bridge builds its own."""
+
+    keras_class = "LayerScale"
+    keras_name = "layer_scale"
+    type: Literal["layerscale"] = "layerscale"
+    init_values: Number
 
 
 # --- activations -------------------------------------------------------------------------------
@@ -683,6 +709,7 @@ LAYER_TYPES: tuple[type[LayerBase], ...] = (
     LayerNorm,
     Normalization,
     Rescaling,
+    LayerScale,
     Activation,
     ReLU,
     LeakyReLU,

@@ -2,17 +2,24 @@
 
 Nothing here imports Keras until a command needs it: :func:`keras_required` is the one place that
 does, and the modules that need Keras when imported (``build``, ``convert``, ``trainer``) call it
-first, so a missing install is one clear error, never a traceback. ``plan`` and ``crosscheck``'s
-results need no Keras.
+first, so a missing install is one clear error, never a traceback. ``plan``, ``files`` and
+``crosscheck``'s results need no Keras.
+
+The bridge's own Keras layers (:mod:`cnncalc.backends.keras.layers`) are registered with Keras the
+moment Keras is imported, whether before or after cnncalc (:func:`register_layers_with_keras`), so a
+saved model that uses them loads after ``import cnncalc`` — without cnncalc importing Keras itself.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from types import ModuleType
 
 from cnncalc.errors import CnncalcError
@@ -51,3 +58,42 @@ def _native_stderr_silenced() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def register_layers_with_keras() -> None:
+    """Register the bridge's layers with Keras now if Keras is loaded, else right after ``import keras``
+    (a one-shot import hook: importing cnncalc must not cost the seconds TensorFlow takes)."""
+    if "keras" in sys.modules:
+        _register_layers()
+    elif not any(isinstance(finder, _AfterKerasImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _AfterKerasImport())
+
+
+def _register_layers() -> None:
+    # Importing the module registers its layers (``register_keras_serializable``). A Keras too old or
+    # broken for them must not break the user's own ``import keras``: the bridge reports it when used.
+    with suppress(Exception):
+        importlib.import_module("cnncalc.backends.keras.layers")
+
+
+class _AfterKerasImport(importlib.abc.MetaPathFinder):
+    """Finds ``keras`` as the other finders do, and registers the bridge's layers once it has loaded."""
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "keras":
+            return None
+        sys.meta_path.remove(self)  # one shot; also keeps find_spec below from finding this finder
+        spec = importlib.util.find_spec(fullname)
+        loader = None if spec is None else spec.loader
+        if loader is None:
+            return spec
+        load = loader.exec_module
+
+        def exec_module(module: ModuleType) -> None:
+            load(module)
+            _register_layers()
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec

@@ -1,22 +1,29 @@
-"""A spec → a real ``keras.Sequential``, layer names kept; Keras' refusals located on a spec layer."""
+"""A spec → a real functional ``keras.Model``, layer names kept; Keras' refusals located on spec layers.
+
+A chain is the special case of a graph where every layer reads the one before, so every spec is built
+the same way: each layer called on the outputs of the layers it reads, in spec order. (Keras builds a
+``Sequential`` as such a functional model inside, so nothing is lost; ``model.summary()`` shows the
+"Connected to" column only when the network branches.)
+"""
 
 from __future__ import annotations
 
 import re
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cnncalc.api import SpecSource, load
 from cnncalc.backends.keras import keras_required
-from cnncalc.backends.keras.plan import CUSTOM_PADDING, KerasLayer, keras_layers, refusal
+from cnncalc.backends.keras.plan import CUSTOM_LAYERS, KerasLayer, keras_layers, refusal
 from cnncalc.errors import CnncalcError
 from cnncalc.files import unwinding_on_termination, write_atomic
-from cnncalc.spec.models import Spec
+from cnncalc.spec.models import INPUT, Dropout, Normalization, Rescaling, Spec
 
 keras = keras_required()
 
-from cnncalc.backends.keras.padding import Padding2D  # noqa: E402  (imports keras: after keras_required)
+from cnncalc.backends.keras import layers as custom_layers  # noqa: E402  (imports keras: after keras_required)
 
 
 class KerasRejection(CnncalcError):
@@ -29,45 +36,96 @@ class KerasRejection(CnncalcError):
         self.reason = reason
 
 
+@dataclass
+class Built:
+    """A spec's layers as Keras built them, up to the layers Keras refuses and those that read them."""
+
+    inputs: Any
+    """The model's ``keras.Input``."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+    """Each built spec layer's output tensor, by spec name."""
+    layers: dict[str, list[Any]] = field(default_factory=dict)
+    """The Keras layers of each built spec layer (a padding layer first, where there is one)."""
+    rejections: list[KerasRejection] = field(default_factory=list)
+    """The spec layers Keras refuses, in spec order."""
+
+
 def build_model(source: SpecSource) -> Any:
-    """Build the spec as a ``keras.Sequential`` (weights initialised, ready to compile).
+    """Build the spec as a functional ``keras.Model`` (weights initialised, ready to compile).
 
     Raises :class:`KerasRejection` naming the first layer Keras refuses.
     """
     spec = load(source)
-    inputs, layers, rejection = build_layers(spec)
-    if rejection is not None:
-        raise rejection
-    return sequential(spec, inputs, layers)
+    built = build_layers(spec)
+    if built.rejections:
+        raise built.rejections[0]
+    return functional(spec, built)
 
 
-def build_layers(spec: Spec) -> tuple[Any, list[Any], KerasRejection | None]:
-    """Keras' input, the Keras layers built in order up to the first spec layer Keras refuses,
-    and that refusal (``None`` when Keras builds every layer).
+def build_layers(spec: Spec) -> Built:
+    """Every layer of the spec built by calling it on what it reads, in spec order.
 
-    Calling each layer on the symbolic output of the previous one builds it as ``Sequential``
-    does, and tells which spec layer Keras refuses.
+    A layer Keras refuses is recorded as a :class:`KerasRejection`; the layers that read it (directly
+    or not) are not built, the others are — as the engine analyses every branch it can.
     """
-    inputs = keras.Input(shape=spec.input)
-    outputs = inputs
-    layers: list[Any] = []
+    built = Built(keras.Input(shape=spec.input))
+    tensors: dict[str, Any] = {INPUT: built.inputs}
     for index, layer in enumerate(spec.layers):
+        name = layer.name or ""
+        if any(source not in tensors for source in layer.inputs):
+            continue  # reads a layer Keras refused
+        sources = [tensors[source] for source in layer.inputs]
         reason = refusal(layer)
         if reason is not None:  # what the spec language has and Keras has not
-            return inputs, layers, KerasRejection(index, layer.name or "", reason)
+            built.rejections.append(KerasRejection(index, name, reason))
+            continue
         try:
-            for planned in keras_layers(layer, spec.data_format, tuple(outputs.shape[1:])):
-                _check_name_is_free(planned, layer.name or "", spec)
-                keras_layer = instantiate(planned)
+            outputs: Any = sources[0] if len(sources) == 1 else sources
+            planned = keras_layers(layer, spec.data_format, tuple(sources[0].shape[1:]))
+            keras_layers_built = []
+            for step in planned:
+                _check_name_is_free(step, name, spec)
+                keras_layer = instantiate(step)
                 outputs = keras_layer(outputs)
-                layers.append(keras_layer)
-        except ValueError as exc:
-            return inputs, layers, KerasRejection(index, layer.name or "", keras_reason(exc))
-    return inputs, layers, None
+                keras_layers_built.append(keras_layer)
+            if isinstance(layer, RUN_ONCE):
+                _run_once(keras_layers_built[-1], tuple(sources[0].shape[1:]))
+            if 0 in outputs.shape[1:]:  # a transposed convolution too small: Keras builds it empty
+                raise ValueError(f"Keras builds it with an empty output, of shape {tuple(outputs.shape)}")
+        except CnncalcError:
+            raise
+        except Exception as exc:  # Keras refuses with ValueError mostly, IndexError for an axis too large
+            built.rejections.append(KerasRejection(index, name, keras_reason(exc)))
+            continue
+        tensors[name] = built.outputs[name] = outputs
+        built.layers[name] = keras_layers_built
+    return built
+
+
+RUN_ONCE = (Dropout, Rescaling, Normalization)
+"""Layers whose Keras checks wait until they run (a noise_shape, values per channel): the bridge runs
+them once on zeros and takes a failure, or an output of another shape than Keras declared, as Keras
+refusing them."""
+
+
+def _run_once(layer: Any, shape: tuple[int, ...]) -> None:
+    """Run a built Keras layer once (training, so that a dropout drops) on zeros of the input's shape.
+    The batch is larger than any axis: Keras lines a ``noise_shape`` of the wrong rank up with the input
+    from the right, batch size included, which a batch of 1 would let pass."""
+    zeros = keras.ops.zeros((max(shape) + 1, *shape))
+    try:
+        result = layer(zeros, training=True)
+    except Exception as exc:  # TensorFlow's InvalidArgumentError, or an IndexError from Keras
+        raise ValueError(f"it fails when it runs on an input of shape {tuple(zeros.shape)}: {exc}") from None
+    if tuple(result.shape) != tuple(zeros.shape):
+        raise ValueError(
+            f"when it runs, it turns an input of shape {tuple(zeros.shape)} into {tuple(result.shape)}, not "
+            "the shape Keras declares"
+        )
 
 
 def _check_name_is_free(planned: KerasLayer, owner: str, spec: Spec) -> None:
-    """A padding layer takes the name ``<layer>_pad``, which a spec layer may already have."""
+    """A padding layer takes the name ``<layer>.pad``, which a spec layer may already have."""
     name = planned.arguments["name"]
     if name != owner and name in spec.layer_names:
         raise CnncalcError(
@@ -76,15 +134,21 @@ def _check_name_is_free(planned: KerasLayer, owner: str, spec: Spec) -> None:
         )
 
 
-def sequential(spec: Spec, inputs: Any, layers: list[Any]) -> Any:
-    """The ``keras.Sequential`` of layers :func:`build_layers` built, named after the spec."""
-    return keras.Sequential([inputs, *layers], name=spec.name.replace("/", "_"))
+def functional(spec: Spec, built: Built) -> Any:
+    """The ``keras.Model`` from the model input to the spec's outputs, named after the spec."""
+    outputs = [built.outputs[name] for name in spec.outputs]
+    return keras.Model(built.inputs, outputs[0] if len(outputs) == 1 else outputs, name=model_name(spec))
+
+
+def model_name(spec: Spec) -> str:
+    """The spec's name as a Keras model name (which cannot contain ``/``)."""
+    return spec.name.replace("/", "_")
 
 
 def instantiate(planned: KerasLayer) -> Any:
     """Create the Keras layer a plan describes."""
-    cls = Padding2D if planned.class_name == CUSTOM_PADDING else getattr(keras.layers, planned.class_name)
-    return cls(**planned.arguments)
+    module = custom_layers if planned.class_name in CUSTOM_LAYERS else keras.layers
+    return getattr(module, planned.class_name)(**planned.arguments)
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")

@@ -1,4 +1,5 @@
-"""The engine against Keras, layer by layer: output shape and trainable / non-trainable parameters.
+"""The engine against Keras, layer by layer and by name: output shape and trainable / non-trainable
+parameters, for chains and graphs alike.
 
 The result is plain data (Keras is imported only by :func:`crosscheck` itself), so renderers can
 read it without TensorFlow.
@@ -59,11 +60,16 @@ class Crosscheck:
 
     analysis: Analysis
     layers: tuple[LayerComparison, ...]
-    rejection: KerasRejection | None
-    """The layer Keras refused to build, and why; ``None`` when it built them all."""
+    rejections: tuple[KerasRejection, ...]
+    """The layers Keras refused to build, and why (in spec order); empty when it built them all."""
     keras_version: str
     model: Any = None
-    """The ``keras.Sequential``, when Keras built it."""
+    """The functional ``keras.Model``, when Keras built every layer."""
+
+    @property
+    def rejection(self) -> KerasRejection | None:
+        """The first layer Keras refused, if any."""
+        return self.rejections[0] if self.rejections else None
 
     @property
     def keras_summary(self) -> str | None:
@@ -86,26 +92,28 @@ def crosscheck(source: SpecSource) -> Crosscheck:
     A model whose weights do not fit in memory is refused before Keras is imported."""
     analysis = analyze(source)
     require_memory(estimate(analysis), f"build {analysis.name} in Keras")
-    from cnncalc.backends.keras.build import build_layers, keras, sequential
+    from cnncalc.backends.keras.build import build_layers, functional, keras
 
-    inputs, built, rejection = build_layers(analysis.spec)
-    by_name = {layer.name: layer for layer in built}
+    built = build_layers(analysis.spec)
     layers = []
     for record in analysis.layers:
-        keras_layer = by_name.get(record.name)
-        if keras_layer is None:
+        output = built.outputs.get(record.name)
+        if output is None:
             layers.append(LayerComparison(record, None, None))
         else:
-            layers.append(LayerComparison(record, tuple(keras_layer.output.shape[1:]), _params(keras_layer)))
-    model = sequential(analysis.spec, inputs, built) if rejection is None else None
-    return Crosscheck(analysis, tuple(layers), rejection, keras.__version__, model)
+            layers.append(
+                LayerComparison(record, tuple(output.shape[1:]), _params(built.layers[record.name]))
+            )
+    model = None if built.rejections else functional(analysis.spec, built)
+    return Crosscheck(analysis, tuple(layers), tuple(built.rejections), keras.__version__, model)
 
 
-def _params(layer: Any) -> Params:
-    """What Keras counts: the sizes of the layer's trainable and non-trainable weights."""
+def _params(layers: list[Any]) -> Params:
+    """What Keras counts: the sizes of the trainable and non-trainable weights of the Keras layers of
+    one spec layer (its padding layer has none)."""
     return (
-        sum(prod(weight.shape) for weight in layer.trainable_weights),
-        sum(prod(weight.shape) for weight in layer.non_trainable_weights),
+        sum(prod(weight.shape) for layer in layers for weight in layer.trainable_weights),
+        sum(prod(weight.shape) for layer in layers for weight in layer.non_trainable_weights),
     )
 
 

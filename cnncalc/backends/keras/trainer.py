@@ -38,7 +38,7 @@ def make_trainer(spec: Spec, *, seed: int, learning_rate: float = 1e-3) -> Keras
 
 
 class KerasTrainer:
-    """A compiled ``keras.Sequential`` behind the :class:`Trainer` protocol."""
+    """A compiled Keras model of a spec behind the :class:`Trainer` protocol."""
 
     def __init__(self, model: Any) -> None:
         self.model = model

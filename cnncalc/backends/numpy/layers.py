@@ -420,6 +420,8 @@ def unsupported(record: LayerRecord) -> str | None:
     """What of a spec layer this backend cannot run yet, by name (``None``: it runs it all)."""
     if getattr(record.layer, "connections", None) is not None:
         return "a connections table"
+    if getattr(record.layer, "noise_shape", None) is not None:
+        return "dropout with a noise_shape"
     if type(record.layer) not in LAYERS:
         return record.layer.keras_class
     if isinstance(record.layer, Pool2D) and record.layer.ceil_mode:

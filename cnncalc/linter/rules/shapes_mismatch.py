@@ -13,7 +13,8 @@ class ShapesMismatch(EngineError):
     Stops the analysis at a merge (`add`, `subtract`, `multiply`, `average`, `maximum`, `minimum`)
     whose inputs do not broadcast as Keras broadcasts them (shapes lined up from the right, equal
     sizes or a size of 1), at a `concatenate` whose inputs differ on an axis other than the one it
-    joins, and at a `rescaling` or `normalization` whose list of values does not match the axis.
+    joins, at a `rescaling` or `normalization` whose list of values does not match the axis, and at a
+    `dropout` whose `noise_shape` does not fit its input.
     The message names every branch and its shape.
 
     ## Why is this bad?

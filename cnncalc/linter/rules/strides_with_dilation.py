@@ -10,7 +10,8 @@ class StridesWithDilation(EngineError):
     """A convolution sets both `strides` and `dilation_rate` above 1, which Keras does not allow.
 
     ## What it does
-    Stops the analysis at a `conv2d` with `strides` above 1 and `dilation_rate` above 1.
+    Stops the analysis at a `conv2d` or `conv2dtranspose` with `strides` above 1 and `dilation_rate`
+    above 1. (`depthwiseconv2d` and `separableconv2d` may have both: Keras 3 builds and runs them.)
 
     ## Why is this bad?
     Keras' `Conv2D` raises `ValueError` for this combination when the layer is created. A dilated

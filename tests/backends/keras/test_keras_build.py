@@ -13,19 +13,12 @@ import numpy as np
 import pytest
 
 import cnncalc
-from cnncalc.backends.keras.plan import refusal
 from cnncalc.errors import CnncalcError
+from tests.backends.keras.specs import spec_files
 
 ROOT = Path(__file__).resolve().parents[3]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-
-
-def refused(path: Path) -> bool:
-    """Whether the spec has what Keras has not (the 1998 LeNet-5's layers)."""
-    return any(refusal(layer) for layer in cnncalc.load(path).layers)
-
-
-VALID = [path for path in EXAMPLES if cnncalc.analyze(path).ok and not refused(path)]
+VALID = spec_files()
 INVALID = [path for path in EXAMPLES if not cnncalc.analyze(path).ok]
 
 # TensorFlow's tensors under NumPy 2 (inside Keras' convert_to_numpy): not ours to fix.
@@ -64,21 +57,41 @@ def test_keras_rejects_the_layer_the_engine_stops_at(bridge: SimpleNamespace, pa
 
 
 @pytest.mark.keras
+def test_an_error_stops_only_the_layers_that_read_it_in_keras_too(bridge: SimpleNamespace) -> None:
+    spec = {
+        "input": [8, 8, 3],
+        "layers": [
+            {"type": "conv2d", "name": "wide", "filters": 4, "kernel_size": 9},  # 9 > 8: refused
+            {"type": "flatten", "name": "after"},
+            {"type": "conv2d", "name": "fine", "filters": 4, "kernel_size": 3, "inputs": "input"},
+            {"type": "globalavgpool2d", "name": "pool"},
+        ],
+        "outputs": ["after", "pool"],
+    }
+    result = bridge.crosscheck.crosscheck(spec)
+    assert result.ok
+    assert [r.name for r in result.rejections] == ["wide"]
+    shapes = {c.record.name: c.keras_shape for c in result.layers}
+    assert shapes == {"wide": None, "after": None, "fine": (6, 6, 4), "pool": (4,)}
+    assert result.model is None
+
+
+@pytest.mark.keras
 def test_names_are_kept_and_padding_layers_named_after_their_layer(bridge: SimpleNamespace) -> None:
     model = bridge.build.build_model(ROOT / "examples" / "replicate_padding.yaml")
     assert model.name == "replicate_padding"
-    assert [layer.name for layer in model.layers] == [
-        "conv2d_pad",
+    assert [layer.name for layer in model.layers[1:]] == [  # after the InputLayer
+        "conv2d.pad",
         "conv2d",
         "max_pooling2d",
-        "conv2d_1_pad",
+        "conv2d_1.pad",
         "conv2d_1",
         "max_pooling2d_1",
         "flatten",
         "dense",
     ]
-    assert [type(layer).__name__ for layer in model.layers[:2]] == ["Padding2D", "Conv2D"]
-    assert model.layers[1].get_config()["padding"] == "valid"
+    assert [type(layer).__name__ for layer in model.layers[1:3]] == ["Padding2D", "Conv2D"]
+    assert model.layers[2].get_config()["padding"] == "valid"
 
 
 @pytest.mark.keras
@@ -87,11 +100,12 @@ def test_a_layer_named_like_a_padding_layer_is_refused_clearly(bridge: SimpleNam
         "input": [8, 8, 1],
         "layers": [
             {"type": "conv2d", "filters": 2, "kernel_size": 3, "padding": 1},
-            {"type": "dense", "units": 2, "name": "conv2d_pad"},
+            {"type": "dense", "units": 2, "name": "conv2d.pad"},
         ],
     }
     with pytest.raises(
-        CnncalcError, match="layer name conv2d_pad is taken: cnncalc gives it to the padding layer of conv2d"
+        CnncalcError,
+        match=r"layer name conv2d\.pad is taken: cnncalc gives it to the padding layer of conv2d",
     ):
         bridge.build.build_model(spec)
 
@@ -104,7 +118,7 @@ def test_explicit_zero_padding_is_a_zero_padding_layer(bridge: SimpleNamespace) 
             {"type": "conv2d", "filters": 4, "kernel_size": [3, 2], "strides": 2, "padding": [[1, 2], [0, 3]]}
         ],
     }
-    pad, conv = bridge.build.build_model(spec).layers
+    _, pad, conv = bridge.build.build_model(spec).layers
     assert type(pad).__name__ == "ZeroPadding2D"
     assert pad.get_config()["padding"] == ((1, 2), (0, 3))
     # (28 + 1 + 2 − 3)/2 + 1 = 15 rows, (28 + 0 + 3 − 2)/2 + 1 = 15 columns (⌊14.5⌋ + 1)
@@ -127,7 +141,7 @@ def test_same_padding_in_another_mode_pads_keras_split_first(bridge: SimpleNames
             }
         ],
     }
-    pad, conv = bridge.build.build_model(spec).layers
+    _, pad, conv = bridge.build.build_model(spec).layers
     assert pad.get_config()["padding"] == ((1, 2), (1, 2))
     assert pad.get_config()["mode"] == "reflect"
     assert tuple(conv.output.shape) == (None, 4, 4, 3)
@@ -139,7 +153,7 @@ def test_same_padding_in_another_mode_pads_keras_split_first(bridge: SimpleNames
 def test_padding_layer_pads_as_numpy_does(
     bridge: SimpleNamespace, keras: ModuleType, data_format: str, mode: str, numpy_mode: str
 ) -> None:
-    from cnncalc.backends.keras.padding import Padding2D
+    from cnncalc.backends.keras.layers import Padding2D
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2, 5, 6, 3)).astype("float32")
@@ -154,7 +168,7 @@ def test_padding_layer_pads_as_numpy_does(
 
 @pytest.mark.keras
 def test_reflect_padding_must_be_shorter_than_the_axis(bridge: SimpleNamespace) -> None:
-    from cnncalc.backends.keras.padding import Padding2D
+    from cnncalc.backends.keras.layers import Padding2D
 
     with pytest.raises(ValueError, match="reflect padding of 3 needs an axis longer than that, got 3"):
         Padding2D(((3, 0), (0, 0)), mode="reflect").compute_output_shape((None, 3, 8, 1))

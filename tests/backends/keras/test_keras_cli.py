@@ -61,8 +61,8 @@ def test_crosscheck_exits_1_on_a_mismatch(bridge: SimpleNamespace, monkeypatch: 
     from cnncalc.backends.keras import plan
     from cnncalc.spec.models import Dense
 
-    def one_unit_too_many(layer: Dense, data_format: str) -> dict[str, Any]:
-        return {"units": layer.units + 1, "activation": layer.activation}
+    def one_unit_too_many(layer: Dense, data_format: str, shape: tuple[int, ...]) -> dict[str, Any]:
+        return {"units": (layer.units + 1, None), "activation": (layer.activation, "linear")}
 
     monkeypatch.setitem(plan._ARGUMENTS, Dense, one_unit_too_many)
     code, output = run("crosscheck", LENET)
@@ -112,7 +112,9 @@ def test_export_a_model_then_import_it_back(bridge: SimpleNamespace, tmp_path: P
     code, _ = run("import-keras", str(model), "-o", str(spec))
     assert code == 0
     assert spec.read_text().startswith(
-        "# Imported from model.keras by cnncalc import-keras.\nname: replicate_padding\n"
+        "# Imported from model.keras by cnncalc import-keras.\n"
+        "# Loaded with Keras' safe_mode: no Python code stored in the file ran.\n"
+        "name: replicate_padding\n"
     )
     assert cnncalc.load(spec) == cnncalc.load(ROOT / "examples" / "replicate_padding.yaml")
     code, output = run("import-keras", str(model), "-o", str(spec))
@@ -126,11 +128,10 @@ def test_export_a_model_then_import_it_back(bridge: SimpleNamespace, tmp_path: P
 @pytest.mark.keras
 def test_import_keras_refuses_what_is_not_a_model(bridge: SimpleNamespace, tmp_path: Path) -> None:
     junk = tmp_path / "junk.keras"
-    junk.write_text("not a zip")
+    junk.write_bytes(b"PK\x03\x04 and then not a zip archive")  # passes the quick check, not Keras'
     code, output = run("import-keras", str(junk))
     assert code == 2
     assert f"{junk}: Keras cannot load it" in output
-    assert run("import-keras", str(tmp_path / "none.keras"))[0] == 2
 
 
 @pytest.mark.keras
@@ -151,7 +152,7 @@ def test_export_code_to_stdout_or_a_file_never_over_one(tmp_path: Path) -> None:
     assert code == 2
     assert target.read_text() == "# my code\n"
     assert run("export", LENET, "--to", "keras", "-o", str(target), "--force")[0] == 0
-    assert "def build_model():" in target.read_text()
+    assert "def build_model() -> keras.Model:" in target.read_text()
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,17 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import cnncalc
-from cnncalc.spec.models import Activation, Dense, Dropout, Flatten, Pool2D
+from cnncalc.spec.models import (
+    BatchNorm,
+    Conv2DTranspose,
+    Cropping2D,
+    GlobalPool2D,
+    Pool2D,
+    SpatialDropout2D,
+    UpSampling2D,
+    WindowedLayer,
+    ZeroPad2D,
+)
 
 pytestmark = [pytest.mark.keras, pytest.mark.slow]
 
@@ -320,6 +330,19 @@ def build_directly(
     return observed, None
 
 
+REVEALS_DATA_FORMAT = (
+    WindowedLayer,
+    Conv2DTranspose,
+    GlobalPool2D,
+    ZeroPad2D,
+    Cropping2D,
+    UpSampling2D,
+    SpatialDropout2D,
+    BatchNorm,
+)
+"""The layers whose Keras form says the data format (``data_format``, or batch norm's axis on a map)."""
+
+
 def normalised_for_import(analysis: cnncalc.Analysis) -> cnncalc.Spec:
     """What importing gives back: a Keras model keeps no pool ``strides`` equal to the pool size,
     and no data format where no layer depends on one."""
@@ -330,8 +353,7 @@ def normalised_for_import(analysis: cnncalc.Analysis) -> cnncalc.Spec:
             update["strides"] = None
         layers.append(layer.model_copy(update=update))
     depends = any(
-        not isinstance(r.layer, Dense | Flatten | Dropout | Activation) and len(r.input_shape or ()) == 3
-        for r in analysis.layers
+        isinstance(r.layer, REVEALS_DATA_FORMAT) and len(r.input_shape or ()) == 3 for r in analysis.layers
     )
     data_format = analysis.data_format if depends else "channels_last"
     return analysis.spec.model_copy(update={"layers": layers, "data_format": data_format})

@@ -1,6 +1,7 @@
-"""Replicate and reflect padding as a Keras layer (Keras has only zero padding built in).
+"""The bridge's own Keras layers: replicate and reflect padding (Keras has only zero padding built in),
+and ConvNeXt's layer scale (defined by Keras Applications for ConvNeXt only).
 
-This module imports nothing from cnncalc: ``cnncalc export --to keras`` copies the class into
+This module imports nothing from cnncalc: ``cnncalc export --to keras`` copies the classes it needs into
 the standalone scripts it writes, and models saved with it reload wherever it is defined.
 """
 
@@ -70,4 +71,33 @@ class Padding2D(keras.layers.Layer):  # type: ignore[misc]
     def get_config(self) -> dict[str, Any]:
         config: dict[str, Any] = super().get_config()
         config.update(padding=self.padding, mode=self.mode, data_format=self.data_format, same=self.same)
+        return config
+
+
+@keras.saving.register_keras_serializable(package="cnncalc")
+class LayerScale(keras.layers.Layer):  # type: ignore[misc]
+    """Multiplies each value of the last axis by its own learned factor ``gamma``, started at
+    ``init_values`` — ConvNeXt's layer of that name, with the same arguments (Keras Applications
+    define it for ConvNeXt alone; ``keras.layers`` has none). ``projection_dim`` is the size of the
+    last axis."""
+
+    def __init__(self, init_values: float, projection_dim: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.init_values = init_values
+        self.projection_dim = projection_dim
+
+    def build(self, input_shape: tuple[int | None, ...]) -> None:
+        self.gamma = self.add_weight(
+            shape=(self.projection_dim,),
+            initializer=keras.initializers.Constant(self.init_values),
+            trainable=True,
+            name="gamma",
+        )
+
+    def call(self, inputs: Any) -> Any:
+        return inputs * self.gamma
+
+    def get_config(self) -> dict[str, Any]:
+        config: dict[str, Any] = super().get_config()
+        config.update(init_values=self.init_values, projection_dim=self.projection_dim)
         return config
