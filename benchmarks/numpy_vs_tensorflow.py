@@ -4,8 +4,9 @@ idle machine and beside a busy neighbour.
 Run: python benchmarks/numpy_vs_tensorflow.py [--runs 5]   (writes its section of docs/performance.md)
 
 Models: LeNet-5 on 28×28 inputs (examples/lenet5.yaml with input [28, 28, 1] and padding: same on
-its first convolution, so every later shape and all 61,706 parameters stay the paper's) and the
-article CNN (examples/article_cnn.yaml), at batch 32, 128 and 512. Each measurement runs in a
+its first convolution, so every later shape and all 61,706 parameters stay the paper's), the
+article CNN (examples/article_cnn.yaml) and the zoo's small ResNet (examples/zoo/mnist_resnet.yaml,
+a graph: three residual stages with batch norm), at batch 32, 128 and 512. Each measurement runs in a
 fresh subprocess (OpenBLAS and TensorFlow never share a process), NumPy and TensorFlow taking
 turns; the figures are medians over the runs. Training: samples/s over epochs of 4,096 random
 inputs after a warm-up epoch (Adam, cross-entropy, shuffled mini-batches, as `cnncalc train`);
@@ -48,7 +49,7 @@ from cnncalc.spec.models import Spec  # noqa: E402
 SAMPLES = 4096
 TIMED_EPOCHS = 3
 BATCHES = (32, 128, 512)
-MODELS = ("lenet5", "article_cnn")
+MODELS = ("lenet5", "article_cnn", "mnist_resnet")
 CONDITIONS = ("idle", "busy")
 GOALS: dict[tuple[str, str, int], float] = {
     ("lenet5", "train", 32): 1.4,
@@ -58,6 +59,7 @@ GOALS: dict[tuple[str, str, int], float] = {
     ("lenet5", "infer", 128): 1.5,
     ("lenet5", "infer", 512): 1.5,
     ("article_cnn", "train", 128): 1.0,
+    ("mnist_resnet", "train", 128): 0.8,
 }
 """NumPy samples/s over TensorFlow's on the idle machine (issues 5 and 10)."""
 BUSY_GOAL = 0.4
@@ -72,6 +74,8 @@ def spec(model: str) -> Spec:
         lenet = load(ROOT / "examples" / "lenet5.yaml")
         first = lenet.layers[0].model_copy(update={"padding": "same"})
         return lenet.model_copy(update={"input": (28, 28, 1), "layers": [first, *lenet.layers[1:]]})
+    if model == "mnist_resnet":
+        return load(ROOT / "examples" / "zoo" / "mnist_resnet.yaml")
     return load(ROOT / "examples" / f"{model}.yaml")
 
 
@@ -321,7 +325,8 @@ def report(results: Results, runs: int, conditions: list[str], models: list[str]
         f"Measured by `python benchmarks/numpy_vs_tensorflow.py --runs {runs} --conditions "
         f"{','.join(conditions)}` ({machine()}); medians of {runs} alternating runs, each in a fresh "
         "process. Samples per second; LeNet-5 on 28×28 inputs (`padding: same` on its first convolution), "
-        "the article CNN as in examples/. *Busy*: beside a second process multiplying "
+        "the article CNN as in examples/, the small ResNet of examples/zoo. *Busy*: beside a second process "
+        "multiplying "
         f"{NEIGHBOUR_SIZE} × {NEIGHBOUR_SIZE} float32 matrices with NumPy's default BLAS threads; the goal "
         f"there is NumPy training keeping ≥ {BUSY_GOAL} of its idle speed (TensorFlow kept 0.48 when issue "
         "10 was filed).",
@@ -366,8 +371,10 @@ WHERE_THE_TIME_GOES = """\
 - **Two cores**: worker threads each run shards of up to 64 samples on their own copy of the layers,
   BLAS held to one thread. While writing this, two independent processes scaled 1.9× on a 2-core
   machine but two threads 1.45× (LeNet-5) to 1.75× (the article CNN): between NumPy calls each
-  thread needs Python's global lock, and LeNet-5's small layers make many short calls. A batch of
-  64 or fewer runs on one core.
+  thread needs Python's global lock, and LeNet-5's small layers make many short calls. Where a batch
+  is one shard (64 samples or fewer), or batch norm couples its samples (the small ResNet), the
+  workers share each convolution's and batch norm's work instead: im2col and col2im by channels,
+  the products by column blocks.
 - **Beside a busy neighbour**: OpenBLAS's threads wait for work and for each other by spinning; a
   multi-threaded BLAS call whose other thread the neighbour has displaced waits a whole scheduler
   slice. With BLAS threads in every call (before issue 10) LeNet-5 at batch 32 fell to 235-680

@@ -10,7 +10,8 @@ Its code is copied from real modules, :mod:`cnncalc.export.plain_numpy`, which r
 the tests see like any other: the definitions the model needs (its layer classes, their
 activations, the training loop) and, transitively, every definition and import they use. Only
 the model is generated here, from the shape engine's records (padding split, weight shapes):
-``build_model``, the input shape and the table of activations.
+``build_model``, one ``Node`` per spec layer naming the layers it reads (a chain and a graph are
+written the same way), the input shape and the table of activations.
 """
 
 from __future__ import annotations
@@ -23,12 +24,16 @@ from cnncalc.errors import CnncalcError
 from cnncalc.export.plain_numpy import activations, arrays, layers, training
 from cnncalc.export.source_parts import Definition, SourceParts, names_read
 from cnncalc.render.escape import python_text, visible
+from cnncalc.shapes.inference import channel_axis, keras_axes
 from cnncalc.shapes.records import Analysis, AxisWindow, LayerRecord
 from cnncalc.shapes.text import format_shape
 from cnncalc.spec.models import (
     Activation,
+    Add,
+    Average,
     AvgPool2D,
     BatchNorm,
+    Concatenate,
     Conv2D,
     DataFormat,
     Dense,
@@ -36,9 +41,16 @@ from cnncalc.spec.models import (
     Flatten,
     GlobalAvgPool2D,
     GlobalMaxPool2D,
+    GlobalPool2D,
+    Identity,
     LayerBase,
+    Maximum,
     MaxPool2D,
+    Merge,
+    Minimum,
+    Multiply,
     Pool2D,
+    Subtract,
     ZeroPad2D,
 )
 from cnncalc.train import require_mnist_classifier
@@ -52,8 +64,8 @@ PARTS = (arrays, activations, layers, training)
 def numpy_script(spec: SpecSource) -> str:
     """The source of a standalone script that builds ``spec``'s model and trains it on MNIST
     (``python model.py --epochs 1``). Refuses specs with errors, models that cannot take MNIST
-    digits or do not output 10 class scores, and what the script cannot build yet (branches,
-    layer types and activations it has no code for)."""
+    digits or do not output 10 class scores, and what the script cannot build yet (layer types
+    and activations it has no code for)."""
     analysis = analyze(spec)
     require_mnist_classifier(analysis, "export")
     require_mnist_input(analysis.input_shape, analysis.data_format)
@@ -88,21 +100,21 @@ def _activation_table(functions: list[str]) -> str:
 
 def _require_exportable(analysis: Analysis) -> None:
     """Refuse, by name, what the script cannot build yet."""
-    if analysis.branches:
-        raise CnncalcError(
-            f"cannot export {analysis.name} to numpy: the script builds chains of layers only (yet)"
-        )
+    refuse = f"cannot export {analysis.name} to numpy"
+    if analysis.outputs != (analysis.layers[-1].name,):
+        raise CnncalcError(f"{refuse}: the script returns its last layer, not {', '.join(analysis.outputs)}")
     for record in analysis.layers:
-        if type(record.layer) not in _CONSTRUCTORS:
+        if type(record.layer) not in _CONSTRUCTORS or getattr(record.layer, "connections", None) is not None:
+            raise CnncalcError(f"{refuse}: no script code for {record.layer.keras_class} ({record.name}) yet")
+        ranks = {len(shape or ()) for shape in record.input_shapes}
+        if isinstance(record.layer, Merge) and analysis.data_format == "channels_first" and len(ranks) > 1:
             raise CnncalcError(
-                f"cannot export {analysis.name} to numpy: no script code for {record.layer.keras_class} "
-                f"({record.name}) yet"
+                f"{refuse}: the script lays channels_first maps out channels last, so it cannot merge "
+                f"inputs of different ranks as Keras does ({record.name})"
             )
     unknown = sorted(set(_activations(analysis)) - {"softmax", *activations.ACTIVATIONS})
     if unknown:
-        raise CnncalcError(
-            f"cannot export {analysis.name} to numpy: no script code for activation {', '.join(unknown)} yet"
-        )
+        raise CnncalcError(f"{refuse}: no script code for activation {', '.join(unknown)} yet")
 
 
 def _softmax_head(analysis: Analysis) -> bool:
@@ -153,34 +165,60 @@ def _build_model(analysis: Analysis) -> str:
     if len(shape) == 3 and analysis.data_format == "channels_first":
         shape = (shape[1], shape[2], shape[0])
     last = len(analysis.layers) - 1
-    calls = "".join(
-        f"\n        {line}"
+    nodes = "".join(
+        f"\n{line}"
         for index, record in enumerate(analysis.layers)
-        for line in _constructors(record, analysis.data_format, index == last and _softmax_head(analysis))
+        for line in _node(record, analysis.data_format, index == last and _softmax_head(analysis))
     )
     return f'''INPUT_SHAPE = {shape}  # one sample as the layers take it
 
 
-def build_model(rng: np.random.Generator) -> list[Layer]:
-    """The layers in order, as the spec lists them."""
-    return [{calls}
+def build_model(rng: np.random.Generator) -> list[Node]:
+    """The layers in order, each after the layers it reads ("input" is the model's input)."""
+    return [{nodes}
     ]'''
 
 
-def _constructors(record: LayerRecord, data_format: DataFormat, softmax_head: bool) -> list[str]:
-    """The lines that build one spec layer: a comment naming it, its constructor, its activation
-    (the head's softmax is left to the loss)."""
+NODE_INDENT = " " * 8
+LINE_LENGTH = 110
+
+
+def _node(record: LayerRecord, data_format: DataFormat, softmax_head: bool) -> list[str]:
+    """The lines that build one spec layer: a comment naming it, then its Node: its name, what
+    it reads, its layer and its activation (the head's softmax is left to the loss)."""
     layer = record.layer
     # Keras' Dense and softmax act on the last axis, which for a channels_first map is the width.
     on_width = data_format == "channels_first" and len(record.input_shape or ()) == 3
-    lines = [f"# {visible(record.name)}: {format_shape(record.output_shape or ())}"]
-    if not (softmax_head and isinstance(layer, Activation)):
-        lines.append(f"{_CONSTRUCTORS[type(layer)](record, on_width)},")
-    if isinstance(layer, Conv2D | Dense | Activation) and layer.activation == "softmax" and softmax_head:
-        lines.append("# and its softmax, which the loss (cross_entropy) applies")
-    elif isinstance(layer, Conv2D | Dense) and layer.activation != "linear":
-        lines.append(f"{_activation_call(layer.activation, on_width)},")
-    return lines
+    comment = f"{NODE_INDENT}# {visible(record.name)}: {format_shape(record.output_shape or ())}"
+    own = softmax_head and isinstance(layer, Activation)  # a softmax alone, left to the loss
+    calls = [] if own else [_CONSTRUCTORS[type(layer)](record, on_width)]
+    activation = getattr(layer, "activation", "linear")
+    if softmax_head and activation == "softmax":
+        comment += ", and its softmax, which the loss (cross_entropy) applies"
+        calls = calls or ["Identity()"]
+    elif not isinstance(layer, Activation) and activation != "linear":
+        calls.append(_activation_call(activation, on_width))
+    inputs = f"[{', '.join(_string(name) for name in record.inputs)}]"
+    return [comment, *_call_lines("Node", [_string(record.name), inputs, *calls])]
+
+
+def _string(text: str) -> str:
+    """A Python string literal of a layer name (any text but ``/``)."""
+    return f'"{python_text(text)}"'
+
+
+def _call_lines(function: str, arguments: list[str]) -> list[str]:
+    """``function(arguments),`` in the list at :data:`NODE_INDENT`: on one line if it fits, else
+    one argument per line with a trailing comma (which ruff's formatter keeps as it is)."""
+    one_line = f"{NODE_INDENT}{function}({', '.join(arguments)}),"
+    if len(one_line) <= LINE_LENGTH:
+        return [one_line]
+    inner = NODE_INDENT + " " * 4
+    return [
+        f"{NODE_INDENT}{function}(",
+        *(f"{inner}{argument}," for argument in arguments),
+        f"{NODE_INDENT}),",
+    ]
 
 
 def _arguments(**values: tuple[object, object]) -> str:
@@ -210,6 +248,24 @@ def _kernel_shape(record: LayerRecord) -> tuple[int, ...]:
     if not record.weights:
         raise ValueError(f"layer {record.name} has no weights in its record")
     return record.weights[0].shape
+
+
+def _global_pool(record: LayerRecord, on_width: bool) -> str:
+    assert isinstance(record.layer, GlobalPool2D)
+    return f"{type(record.layer).__name__}({_arguments(keepdims=(record.layer.keepdims, False))[2:]})"
+
+
+def _concatenate(record: LayerRecord, on_width: bool) -> str:
+    """The axis in the script's layout, batch first and channels last (channels_first maps too)."""
+    layer = record.layer
+    assert isinstance(layer, Concatenate)
+    shape = record.input_shape or ()
+    if layer.axis is None:
+        axis = channel_axis(shape, "channels_first" if on_width else "channels_last")
+    else:
+        (axis,) = keras_axes(layer, (layer.axis,), shape)
+    script = {0: 3, 1: 1, 2: 2}[axis] if on_width else axis + 1  # batch first
+    return f"Concatenate({_arguments(axis=(script - len(shape) - 1, -1))[2:]})"
 
 
 def _conv(record: LayerRecord, on_width: bool) -> str:
@@ -258,7 +314,12 @@ def _activation(record: LayerRecord, on_width: bool) -> str:
 def _batchnorm(record: LayerRecord, on_width: bool) -> str:
     layer = record.layer
     assert isinstance(layer, BatchNorm)
-    options = _arguments(momentum=(layer.momentum, 0.99), epsilon=(layer.epsilon, 1e-3))
+    options = _arguments(
+        momentum=(layer.momentum, 0.99),
+        epsilon=(layer.epsilon, 1e-3),
+        scale=(layer.scale, True),
+        center=(layer.center, True),
+    )
     return f"BatchNorm({_kernel_shape(record)[0]}{options})"
 
 
@@ -276,9 +337,17 @@ _CONSTRUCTORS: dict[type[LayerBase], Callable[[LayerRecord, bool], str]] = {
     Dropout: _dropout,
     Activation: _activation,
     BatchNorm: _batchnorm,
-    GlobalAvgPool2D: lambda record, on_width: "GlobalAvgPool2D()",
-    GlobalMaxPool2D: lambda record, on_width: "GlobalMaxPool2D()",
+    GlobalAvgPool2D: _global_pool,
+    GlobalMaxPool2D: _global_pool,
     ZeroPad2D: lambda record, on_width: f"ZeroPad2D({_padding(record)})",
+    Identity: lambda record, on_width: "Identity()",
+    Add: lambda record, on_width: "Add()",
+    Subtract: lambda record, on_width: "Subtract()",
+    Multiply: lambda record, on_width: "Multiply()",
+    Average: lambda record, on_width: "Average()",
+    Maximum: lambda record, on_width: "Maximum()",
+    Minimum: lambda record, on_width: "Minimum()",
+    Concatenate: _concatenate,
 }
 """The script's constructor call for each spec class (``on_width``: Dense and softmax act on
 a channels_first map's width)."""

@@ -15,6 +15,9 @@ Modes (:data:`PadMode`):
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections.abc import Callable
 from typing import Any, Literal, TypeAlias, get_args
 
 import numpy as np
@@ -26,7 +29,9 @@ __all__ = [
     "PadMode",
     "Padding2D",
     "Pair",
+    "Scratch",
     "Shape",
+    "Split",
     "Workspace",
     "col2im",
     "empty_from",
@@ -34,6 +39,8 @@ __all__ = [
     "pad2d",
     "pad2d_backward",
     "pad_source_index",
+    "parts",
+    "serial",
     "tap_slices",
     "window_output_size",
     "zeros_from",
@@ -51,6 +58,33 @@ Pair: TypeAlias = tuple[int, int]
 
 PAD_MODES: tuple[PadMode, ...] = get_args(PadMode)
 NO_PADDING: Padding2D = ((0, 0), (0, 0))
+
+Split: TypeAlias = Callable[[Callable[[int], object], int], None]
+"""How a kernel runs its independent pieces of work: ``split(task, count)`` calls ``task(0)``, ...,
+``task(count - 1)``, possibly on several threads, and returns when all are done. Kernels cut their
+work the same way whatever runs it, so results never depend on the number of threads."""
+
+
+def serial(task: Callable[[int], object], count: int) -> None:
+    """The :data:`Split` that runs every piece in the calling thread, in order."""
+    for index in range(count):
+        task(index)
+
+
+PIECES = 8
+"""Pieces a copy or a scatter is cut into (for up to eight threads; each piece is one NumPy call
+per row of the work, so more pieces only add calls)."""
+
+
+def parts(count: int, pieces: int = PIECES) -> list[range]:
+    """``range(count)`` in at most ``pieces`` consecutive, balanced parts.
+
+    >>> parts(10, 4)
+    [range(0, 2), range(2, 5), range(5, 8), range(8, 10)]
+    """
+    pieces = max(1, min(pieces, count))
+    bounds = [round(i * count / pieces) for i in range(pieces + 1)]
+    return [range(start, stop) for start, stop in itertools.pairwise(bounds)]
 
 
 class Workspace:
@@ -71,6 +105,27 @@ class Workspace:
         array = self._arrays.get(key)
         if array is None:
             array = self._arrays[key] = np.empty(shape, dtype=dtype)
+        return array
+
+
+class Scratch(Workspace):
+    """Arrays that never outlive the kernel call that asks for them (a padded copy on its way to
+    im2col, a gradient on its way to col2im), one flat buffer per name whatever the shape: the
+    largest any layer needs. One copy of a model's layers shares one, since its layers run one
+    at a time; with buffers per layer, the small ResNet at batch 128 held 175 MiB of col2im
+    inputs, one per convolution."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._flat: dict[str, npt.NDArray[np.uint8]] = {}
+
+    def empty(self, name: str, shape: tuple[int, ...], dtype: npt.DTypeLike) -> Array:
+        dtype = np.dtype(dtype)
+        size = math.prod(shape) * dtype.itemsize
+        flat = self._flat.get(name)
+        if flat is None or flat.size < size:
+            flat = self._flat[name] = np.empty(size, np.uint8)
+        array: Array = flat[:size].view(dtype).reshape(shape)
         return array
 
 
@@ -206,6 +261,8 @@ def im2col(
     strides: tuple[int, int] = (1, 1),
     dilation: tuple[int, int] = (1, 1),
     out: Array | None = None,
+    *,
+    split: Split = serial,
 ) -> Array:
     """Unfold the windows of an already padded input into columns, ready for one matmul.
 
@@ -213,7 +270,8 @@ def im2col(
     ``cols[c, i, j, y, x, n] = x_padded[c, i*dh + y*sh, j*dw + x*sw, n]``; reshaped to
     ``(C * kh * kw, Ho * Wo * N)`` it is the im2col matrix (rows ordered channel, tap row,
     tap column). The result is written into ``out`` when given (same shape and dtype),
-    so callers can reuse one buffer; this single copy is the only one made.
+    so callers can reuse one buffer; this single copy is the only one made, a piece of the
+    channels (or of the kernel rows, for few channels) per task of ``split``.
     """
     channels, height, width, batch = x_padded.shape
     (kh, kw), (sh, sw), (dh, dw) = kernel_size, strides, dilation
@@ -226,10 +284,23 @@ def im2col(
         strides=(s_c, dh * s_h, dw * s_w, sh * s_h, sw * s_w, s_n),
         writeable=False,
     )
-    if out is None:
-        return windows.copy()
-    np.copyto(out, windows)
-    return out
+    cols = np.empty(windows.shape, x_padded.dtype) if out is None else out
+    if channels >= PIECES:  # a piece of the channels per task, one copy each
+
+        def copy(part: int) -> None:
+            block = slice(pieces[part].start, pieces[part].stop)
+            np.copyto(cols[block], windows[block])
+
+        pieces = parts(channels)
+    else:  # few channels (a first layer): a piece of the kernel rows, one copy per row
+
+        def copy(part: int) -> None:
+            for row in pieces[part]:
+                np.copyto(cols[divmod(row, kh)], windows[divmod(row, kh)])
+
+        pieces = parts(channels * kh)
+    split(copy, len(pieces))
+    return cols
 
 
 def col2im(
@@ -239,15 +310,25 @@ def col2im(
     dilation: tuple[int, int] = (1, 1),
     *,
     workspace: Workspace | None = None,
+    split: Split = serial,
 ) -> Array:
     """Adjoint of :func:`im2col`: add every column entry back onto the cell it came from.
 
     cols: ``(C, kh, kw, Ho, Wo, N)``; returns ``(C, Hp, Wp, N)`` where overlapping windows
-    have their contributions summed. One strided add per kernel tap.
+    have their contributions summed. One strided add per kernel tap, on a piece of the
+    channels per task of ``split`` (each cell's contributions are added in tap order whatever
+    the pieces).
     """
     channels, kh, kw, out_h, out_w, batch = cols.shape
-    grad = zeros_from(workspace, "col2im", (channels, *padded_size, batch), cols.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            grad[tap_slices((i, j), (out_h, out_w), strides, dilation)] += cols[:, i, j]
+    grad = empty_from(workspace, "col2im", (channels, *padded_size, batch), cols.dtype)
+
+    def scatter(part: int) -> None:
+        block = slice(pieces[part].start, pieces[part].stop)
+        grad[block].fill(0)
+        for i in range(kh):
+            for j in range(kw):
+                grad[block][tap_slices((i, j), (out_h, out_w), strides, dilation)] += cols[block, i, j]
+
+    pieces = parts(channels)
+    split(scatter, len(pieces))
     return grad

@@ -31,29 +31,34 @@ import numpy as np
 import numpy.typing as npt
 
 from cnncalc.api import SpecSource, analyze, require_no_errors
-from cnncalc.backends.numpy.im2col import Array, Workspace
+from cnncalc.backends.numpy.graph import Graph
+from cnncalc.backends.numpy.im2col import Array, Scratch, Split, Workspace, serial
 from cnncalc.backends.numpy.kernels.initializers import glorot_uniform, ones, zeros
-from cnncalc.backends.numpy.kernels.layout import to_public
+from cnncalc.backends.numpy.kernels.layout import internal_order, to_public
 from cnncalc.backends.numpy.kernels.loss import (
     probability_cross_entropy,
     softmax_cross_entropy,
     softmax_cross_entropy_backward,
 )
 from cnncalc.backends.numpy.layers import (
-    ActivationLayer,
+    BaseLayer,
     BatchNormLayer,
-    DropoutLayer,
-    Layer,
     LayerContext,
-    build_layers,
+    RandomLayer,
     refuse_unsupported,
 )
 from cnncalc.backends.numpy.optim import flat_buffer, flat_views
-from cnncalc.backends.numpy.parallel import Workers, available_cores, shard_slices, with_one_blas_thread
+from cnncalc.backends.numpy.parallel import (
+    Splitter,
+    Workers,
+    available_cores,
+    shard_slices,
+    with_one_blas_thread,
+)
 from cnncalc.errors import CnncalcError
 from cnncalc.files import write_atomic
-from cnncalc.shapes.records import Analysis, Shape
-from cnncalc.spec.models import Activation, Conv2D, Dense
+from cnncalc.shapes.records import Analysis, LayerRecord, Shape
+from cnncalc.spec.models import LayerScale
 
 __all__ = ["INITIALISERS", "NumpyModel"]
 
@@ -64,8 +69,15 @@ INITIALISERS: dict[str, Callable[[Shape, np.random.Generator, npt.DTypeLike], Ar
     "beta": lambda shape, rng, dtype: zeros(shape, dtype),
     "moving_mean": lambda shape, rng, dtype: zeros(shape, dtype),
     "moving_variance": lambda shape, rng, dtype: ones(shape, dtype),
+    "depthwise_kernel": glorot_uniform,
+    "pointwise_kernel": glorot_uniform,
+    "alpha": lambda shape, rng, dtype: zeros(shape, dtype),
+    "mean": lambda shape, rng, dtype: zeros(shape, dtype),
+    "variance": lambda shape, rng, dtype: ones(shape, dtype),
+    "count": lambda shape, rng, dtype: zeros(shape, dtype),
 }
-"""Keras' default initialiser of each weight, by weight name."""
+"""Keras' default initialiser of each weight, by weight name (``LayerScale``'s ``gamma`` starts at its
+``init_values``)."""
 
 
 class NumpyModel:
@@ -94,7 +106,7 @@ class NumpyModel:
         self.analysis: Analysis = analysis
         self.dtype = np.dtype(dtype)
         self.rng = np.random.default_rng(seed)
-        weights = [(record.name, weight) for record in analysis.layers for weight in record.weights or ()]
+        weights = [(record, weight) for record in analysis.layers for weight in record.weights or ()]
         trainable = [weight.shape for _, weight in weights if weight.trainable]
         self.parameters, parameter_views = flat_buffer(trainable, self.dtype)
         self.gradients, gradient_views = flat_buffer(trainable, self.dtype)
@@ -105,29 +117,35 @@ class NumpyModel:
         """The gradient of every trainable weight, keyed like :attr:`variables`."""
         values: dict[str, dict[str, Array]] = {}
         parameters, gradients, states = iter(parameter_views), iter(gradient_views), iter(state_views)
-        for layer_name, weight in weights:
-            key = f"{layer_name}/{weight.name}"
+        for record, weight in weights:
+            key = f"{record.name}/{weight.name}"
             value = self.variables[key] = next(parameters) if weight.trainable else next(states)
-            value[...] = INITIALISERS[weight.name](weight.shape, self.rng, self.dtype)
-            values.setdefault(layer_name, {})[weight.name] = value
+            if isinstance(record.layer, LayerScale):
+                value[...] = record.layer.init_values
+            else:
+                value[...] = INITIALISERS[weight.name](weight.shape, self.rng, self.dtype)
+            values.setdefault(record.name, {})[weight.name] = value
             if weight.trainable:
                 self.variable_gradients[key] = next(gradients)
         self._workers = Workers(available_cores() if workers is None else workers)
-        # Worker 0 writes its gradients straight into self.gradients; the others into their own.
+        self._splitter = Splitter(self._workers)
+        # Worker 0 writes its gradients straight into self.gradients and runs whole batches with
+        # the workers sharing its kernels' work; the others run shards, into their own buffers.
         self._replicas = [
-            _Replica(
-                analysis, values, self.gradients if worker == 0 else flat_buffer(trainable, self.dtype)[0]
-            )
-            for worker in range(self._workers.count)
+            _Replica(analysis, values, self.gradients, self._splitter),
+            *(
+                _Replica(analysis, values, flat_buffer(trainable, self.dtype)[0], serial)
+                for _ in range(1, self._workers.count)
+            ),
         ]
-        self.layers: list[Layer] = self._replicas[0].layers
+        self.layers: list[BaseLayer] = self._replicas[0].graph.layers
         """The layers in order (worker 0's copy), activations split from their layers."""
         self.fused_softmax = self._replicas[0].fused_softmax
         """Whether the loss fuses the head's softmax with the cross-entropy."""
         self.from_logits = not (self.fused_softmax or self._replicas[0].probabilities)
         """Whether the loss reads the outputs as logits (Keras' ``from_logits``)."""
         self._batch_coupled = any(isinstance(layer, BatchNormLayer) for layer in self.layers)
-        self._dropout = any(isinstance(layer, DropoutLayer) for layer in self.layers)
+        self._random = any(isinstance(layer, RandomLayer) for layer in self.layers)
         self._shard_gradients = np.empty((0, self.gradients.size), self.dtype)
 
     # ----------------------------------------------------------------------- passes
@@ -142,11 +160,13 @@ class NumpyModel:
         x = self._inputs(x)
         if not training:
             shards = shard_slices(len(x))
-            outputs = self._workers.map(lambda w, i: self._replicas[w].infer(x[shards[i]]), len(shards))
+            with self._splitter.sharing(len(shards) == 1):
+                outputs = self._workers.map(lambda w, i: self._replicas[w].infer(x[shards[i]]), len(shards))
             return np.concatenate(outputs)
         replica = self._replicas[0]
-        replica.draw_dropout_from(self._dropout_generators(1)[0])
-        return replica.to_public(replica.run(replica.to_internal(x), True, replica.layers))
+        replica.draw_randomness_from(self._generators(1)[0])
+        with self._splitter.sharing():
+            return replica.to_public(replica.graph.forward(replica.to_internal(x), True))
 
     @with_one_blas_thread
     def backward(self, dy: npt.ArrayLike) -> None:
@@ -159,7 +179,8 @@ class NumpyModel:
                 f"model {self.analysis.name} outputs {self.output_shape}, got gradients {dy.shape}"
             )
         # Not into the input's buffer: the first layer may still hold the input (a dense one does).
-        replica.backward(replica.to_internal(dy, "output_gradient"), len(replica.layers))
+        with self._splitter.sharing():
+            replica.graph.backward(replica.to_internal(dy, "output_gradient"))
 
     def predict(self, x: npt.ArrayLike, *, batch_size: int = 256) -> Array:
         """Inference on any number of samples, ``batch_size`` at a time."""
@@ -176,9 +197,10 @@ class NumpyModel:
         x, labels = self._inputs(x), self._labels(labels)
         batch = len(x)
         shards = [slice(0, batch)] if self._batch_coupled else shard_slices(batch)
-        generators = self._dropout_generators(len(shards))
-        if len(shards) == 1:  # worker 0 writes self.gradients directly
-            loss_sum, outputs = self._replicas[0].train(x, labels, batch, generators[0])
+        generators = self._generators(len(shards))
+        if len(shards) == 1:  # worker 0 writes self.gradients directly, the workers sharing its kernels
+            with self._splitter.sharing():
+                loss_sum, outputs = self._replicas[0].train(x, labels, batch, generators[0])
             return loss_sum / batch, outputs
         if len(self._shard_gradients) < len(shards):
             self._shard_gradients = np.empty((len(shards), self.gradients.size), self.dtype)
@@ -210,14 +232,15 @@ class NumpyModel:
     def _score(self, x: Array, labels: npt.NDArray[np.intp]) -> tuple[float, int]:
         """Summed loss and correct predictions of a batch in inference mode, shard by shard."""
         shards = shard_slices(len(x))
-        scores = self._workers.map(
-            lambda w, i: self._replicas[w].score(x[shards[i]], labels[shards[i]]), len(shards)
-        )
+        with self._splitter.sharing(len(shards) == 1):
+            scores = self._workers.map(
+                lambda w, i: self._replicas[w].score(x[shards[i]], labels[shards[i]]), len(shards)
+            )
         return sum(loss for loss, _ in scores), sum(hits for _, hits in scores)
 
-    def _dropout_generators(self, count: int) -> list[np.random.Generator]:
-        """One generator per shard for the dropout masks, drawn from the model's own."""
-        if not self._dropout:
+    def _generators(self, count: int) -> list[np.random.Generator]:
+        """One generator per shard for dropout masks and noise, drawn from the model's own."""
+        if not self._random:
             return [self.rng] * count
         return [np.random.default_rng(seed) for seed in self.rng.integers(2**63, size=count)]
 
@@ -319,75 +342,61 @@ class NumpyModel:
 
 
 class _Replica:
-    """The model's layers once more, for one worker: the model's weights, but its own
+    """The model's graph once more, for one worker: the model's weights, but its own
     gradient buffer, workspaces and caches."""
 
-    def __init__(self, analysis: Analysis, values: dict[str, dict[str, Array]], gradients: Array) -> None:
+    def __init__(
+        self, analysis: Analysis, values: dict[str, dict[str, Array]], gradients: Array, split: Split
+    ) -> None:
         self.data_format = analysis.data_format
         self.gradients = gradients
         self.workspace = Workspace()
         shapes = [w.shape for record in analysis.layers for w in record.weights or () if w.trainable]
         views = iter(flat_views(gradients, shapes))
-        self.layers: list[Layer] = []
-        for record in analysis.layers:
-            weights = values.get(record.name, {})
+        scratch = Scratch()
+
+        def context(record: LayerRecord) -> LayerContext:
             grads = {w.name: next(views) for w in record.weights or () if w.trainable}
-            context = LayerContext(analysis.data_format, weights, grads, np.random.default_rng(0))
-            self.layers.extend(build_layers(record, context))
-        last = self.layers[-1]
-        self.fused_softmax = isinstance(last, ActivationLayer) and last.activation == "softmax"
-        self.body = self.layers[:-1] if self.fused_softmax else self.layers
-        """The layers up to what the loss reads: a final softmax is folded into the loss."""
+            weights = values.get(record.name, {})
+            rng = np.random.default_rng(0)
+            return LayerContext(analysis.data_format, weights, grads, rng, scratch=scratch, split=split)
+
+        self.graph = Graph(analysis, context)
+        self.fused_softmax = self.graph.fused_softmax
         # As Keras' trainer: scores are probabilities when the last activation is a softmax.
-        activation = next(
-            (a.activation for a in reversed(analysis.spec.layers) if isinstance(a, _ACTIVATED)), ""
-        )
-        self.probabilities = activation == "softmax" and not self.fused_softmax
+        last = next((layer for layer in reversed(analysis.spec.layers) if hasattr(layer, "activation")), None)
+        self.probabilities = getattr(last, "activation", "linear") == "softmax" and not self.fused_softmax
         """Whether the loss reads probabilities (a softmax followed by other layers, such as dropout)."""
-        self.first_trainable = next((i for i, layer in enumerate(self.layers) if layer.trainable), None)
 
-    def draw_dropout_from(self, rng: np.random.Generator) -> None:
-        for layer in self.layers:
-            if isinstance(layer, DropoutLayer):
+    def draw_randomness_from(self, rng: np.random.Generator) -> None:
+        for layer in self.graph.layers:
+            if isinstance(layer, RandomLayer):
                 layer.rng = rng
-
-    def run(self, x: Array, training: bool, layers: Sequence[Layer]) -> Array:
-        for layer in layers:
-            x = layer.forward(x, training)
-        return x
-
-    def backward(self, dy: Array, stop: int) -> None:
-        """Back through ``layers[:stop]``, down to the first layer with weights (no input gradient)."""
-        first = self.first_trainable
-        if first is None:
-            return
-        gradient: Array | None = dy
-        for index in range(stop - 1, first - 1, -1):
-            assert gradient is not None
-            gradient = self.layers[index].backward(gradient, need_dx=index > first)
 
     def train(
         self, x: Array, labels: npt.NDArray[np.intp], batch: int, rng: np.random.Generator
     ) -> tuple[float, Array]:
         """Forward and backward for one shard of a batch of ``batch`` samples; returns the
         shard's summed loss and its outputs, its share of the gradients in :attr:`gradients`."""
-        self.draw_dropout_from(rng)
-        loss, gradient, outputs = self.loss(self.run(self.to_internal(x), True, self.body), labels)
+        self.draw_randomness_from(rng)
+        scores = self.graph.forward(self.to_internal(x), True, head=False)
+        loss, gradient, outputs = self.loss(scores, labels)
         if len(labels) != batch:
             gradient *= len(labels) / batch  # the batch's mean, not the shard's
-        self.backward(gradient, len(self.body))
+        self.graph.backward(gradient, head=False)
         return loss * len(labels), self.to_public(outputs)
 
     def infer(self, x: Array) -> Array:
-        return self.to_public(self.run(self.to_internal(x), False, self.layers))
+        return self.to_public(self.graph.forward(self.to_internal(x), False))
 
     def score(self, x: Array, labels: npt.NDArray[np.intp]) -> tuple[float, int]:
         """Summed loss and number of correct predictions in inference mode."""
-        loss, _, outputs = self.loss(self.run(self.to_internal(x), False, self.body), labels)
+        loss, _, outputs = self.loss(self.graph.forward(self.to_internal(x), False, head=False), labels)
         return loss * len(labels), int(np.count_nonzero(outputs.argmax(axis=0) == labels))
 
     def loss(self, scores: Array, labels: npt.NDArray[np.intp]) -> tuple[float, Array, Array]:
-        """Mean cross-entropy of what :attr:`body` computed, its gradient, and the model's outputs."""
+        """Mean cross-entropy of what the graph computed (without a fused softmax), its gradient,
+        and the model's outputs."""
         if self.probabilities:
             loss, gradient = probability_cross_entropy(scores, labels)
             return loss, gradient, scores
@@ -397,22 +406,13 @@ class _Replica:
 
     def to_internal(self, x: Array, buffer: str = "input") -> Array:
         """Public, batch first → internal, batch last (into the reused buffer ``buffer``)."""
-        if x.ndim == 4 and self.data_format == "channels_first":
-            moved = x.transpose(1, 2, 3, 0)  # (N, C, H, W) → (C, H, W, N)
-        else:
-            moved = np.swapaxes(x, 0, -1)
+        moved = x.transpose(internal_order(x.ndim - 1, self.data_format))
         internal = self.workspace.empty(buffer, moved.shape, x.dtype)
         np.copyto(internal, moved)
         return internal
 
     def to_public(self, y: Array) -> Array:
-        if y.ndim == 4 and self.data_format == "channels_first":
-            return np.ascontiguousarray(y.transpose(3, 0, 1, 2))  # (C, H, W, N) → (N, C, H, W)
-        return to_public(y)
-
-
-_ACTIVATED = (Activation, Conv2D, Dense)
-"""The spec layer types that have an activation."""
+        return to_public(y, self.data_format)
 
 
 def _batches(count: int, batch_size: int) -> Iterator[slice]:

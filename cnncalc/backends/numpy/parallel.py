@@ -23,12 +23,13 @@ BLAS settings.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import math
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from itertools import pairwise
 from typing import Any, ParamSpec, TypeVar
@@ -37,6 +38,7 @@ from threadpoolctl import ThreadpoolController  # type: ignore[import-untyped]
 
 __all__ = [
     "MAX_SHARD",
+    "Splitter",
     "Workers",
     "available_cores",
     "shard_slices",
@@ -179,3 +181,35 @@ class Workers:
         for future in futures:
             future.result()  # re-raise a helper's exception
         return results
+
+
+class Splitter:
+    """The :data:`~cnncalc.backends.numpy.im2col.Split` of one copy of a model's layers: their
+    heavy kernels (convolutions, batch norm) share their pieces among the workers while
+    :meth:`sharing`, and run them in the calling thread otherwise.
+
+    Shards keep every core busy when a batch has several; a batch of one shard, or a model whose
+    batch norm couples the samples of a batch (trained on the whole batch at once), would leave
+    the other cores idle: there the kernels share their work instead. Kernels cut their work by
+    the shapes alone, so results do not depend on how many workers share it.
+    """
+
+    def __init__(self, workers: Workers) -> None:
+        self.workers = workers
+        self._sharing = False
+
+    def __call__(self, task: Callable[[int], object], count: int) -> None:
+        if self._sharing and count > 1:
+            self.workers.map(lambda worker, index: task(index), count)
+        else:
+            for index in range(count):
+                task(index)
+
+    @contextlib.contextmanager
+    def sharing(self, share: bool = True) -> Iterator[None]:
+        """Within this block, share the kernels' pieces among the workers (if ``share``)."""
+        before, self._sharing = self._sharing, share and self.workers.count > 1
+        try:
+            yield
+        finally:
+            self._sharing = before

