@@ -26,7 +26,16 @@ from cnncalc.spec.models import (
     Spec,
 )
 
-SKIPPED_FIELDS = {"type", "name", "inputs", "padding_mode", "lint", "connections", "ceil_mode", "count_include_pad"}
+SKIPPED_FIELDS = {
+    "type",
+    "name",
+    "inputs",
+    "padding_mode",
+    "lint",
+    "connections",
+    "ceil_mode",
+    "count_include_pad",
+}
 """Spec fields that are no Keras arguments (padding_mode: only zeros here; connections, and the pools'
 PyTorch options other than their defaults: refused by the NumPy backend)."""
 
