@@ -518,14 +518,16 @@ def _pool2d(layer: Pool2D, ctx: LayerWriter) -> None:
         strides=list(layer.effective_strides),
         **attributes,
     )
-    if fill is not None and layer.ceil_mode:
+    if layer.ceil_mode:
         output = _drop_windows_past_the_input(ctx, output)
     ctx.finish(output, "NCHW")
 
 
 def _drop_windows_past_the_input(ctx: LayerWriter, tensor: str) -> str:
-    """``ceil_mode`` leaves out a last window that would start past the input and its leading padding;
-    on a tensor padded by a ``Pad`` node ONNX cannot tell padding from input, so a ``Slice`` drops it."""
+    """``ceil_mode`` leaves out a last window that would start past the input and its leading padding:
+    a ``Slice`` drops it where ONNX Runtime keeps it (on a tensor padded by a ``Pad`` node ONNX cannot
+    tell padding from input; and ONNX Runtime 1.32's ``MaxPool`` keeps such a window in its own ``pads``
+    too: 7 wide, pads 1, window 2, stride 2 gives 5 cells where PyTorch gives 4)."""
     assert ctx.record.windows is not None
     counted = [
         ceil_window_output_size(w.size + w.pad_before + w.pad_after, w.span, w.strides, 0, 0)

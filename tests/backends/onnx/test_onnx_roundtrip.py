@@ -96,3 +96,26 @@ def test_weights_are_drawn_as_keras_draws_them(onnx: ModuleType) -> None:
     assert not weights["c/bias"].any()
     assert (weights["b/gamma"] == 1).all() and (weights["b/moving_variance"] == 1).all()
     assert not weights["b/beta"].any() and not weights["b/moving_mean"].any()
+
+
+def test_a_ceil_mode_window_that_starts_in_the_right_padding_is_dropped(onnx: ModuleType) -> None:
+    # Found by the generated test. Width 7, pads 1 + 1, window 2, stride 2, ceil_mode: ceil((7 + 2 - 2)/2) + 1
+    # = 5 windows, but the 5th would start at 4·2 − 1 = 7, past the input's last cell (6): in the right
+    # padding, so PyTorch keeps 4. ONNX Runtime's MaxPool keeps 5 on its own pads: the export slices.
+    # Height 6: ceil((6 + 2 - 2)/2) + 1 = 4, the 4th starting at 3·2 − 1 = 5, in the input: 4 kept.
+    spec = {
+        "input": [6, 7, 1],
+        "layers": [
+            {
+                "type": "maxpool2d",
+                "pool_size": 2,
+                "padding": 1,
+                "ceil_mode": True,
+                "count_include_pad": False,
+            },
+            {"type": "flatten"},
+        ],
+    }
+    result = crosscheck(spec)
+    assert [layer.shape for layer in result.layers] == [(4, 4, 1), (16,)]
+    assert result.ok
