@@ -78,7 +78,7 @@ class Engine(StrEnum):
 def crosscheck_report(report: Report, console: Console, engine: Engine = Engine.KERAS) -> ExitCode:
     """Build one checked spec in Keras (or run it in ONNX Runtime) and print the comparison: 2 if the
     file could not be read, 1 if the engines disagree or the spec has errors, else 0."""
-    from cnncalc.render.crosscheck import keras_comparison, render_comparison
+    from cnncalc.render.crosscheck import render_comparison
     from cnncalc.render.table import print_failure
 
     if isinstance(report, Failure):
@@ -87,7 +87,7 @@ def crosscheck_report(report: Report, console: Console, engine: Engine = Engine.
     if engine is Engine.KERAS:
         from cnncalc.backends.keras.crosscheck import crosscheck as keras_crosscheck
 
-        result = keras_comparison(keras_crosscheck(report))
+        result = keras_crosscheck(report).comparison()
     else:
         from cnncalc.backends.onnx.crosscheck import crosscheck as onnx_crosscheck
 

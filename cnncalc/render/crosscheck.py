@@ -3,37 +3,17 @@ the oracle's own summary."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from cnncalc.backends.comparison import Comparison, LayerComparison, Params, Refusal
+from cnncalc.backends.comparison import Comparison, LayerComparison, Params
 from cnncalc.render.escape import visible
 from cnncalc.render.table import print_whole
 from cnncalc.shapes.text import format_shape
 
-if TYPE_CHECKING:
-    from cnncalc.backends.keras.crosscheck import Crosscheck
-
 AGREE = Text("✓", style="green")
 DISAGREE = Text("✗", style="bold red")
-
-
-def render_crosscheck(result: Crosscheck, console: Console) -> None:
-    """Print Keras' cross-check (see :func:`render_comparison`)."""
-    render_comparison(keras_comparison(result), console)
-
-
-def keras_comparison(result: Crosscheck) -> Comparison:
-    """Keras' cross-check as a :class:`Comparison`."""
-    layers = tuple(
-        LayerComparison(layer.record, layer.keras_shape, layer.keras_params, layer.engine_params)
-        for layer in result.layers
-    )
-    refusals = tuple(Refusal(r.index, r.name, r.reason) for r in result.rejections)
-    return Comparison(result.analysis, layers, "Keras", result.keras_version, refusals, result.keras_summary)
 
 
 def render_comparison(result: Comparison, console: Console) -> None:
