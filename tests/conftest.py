@@ -27,3 +27,10 @@ def keras() -> ModuleType:
     if keras.backend.backend() != "tensorflow":
         pytest.skip("these comparisons need the TensorFlow backend")
     return keras
+
+
+@pytest.fixture(scope="session")
+def torch() -> ModuleType:
+    """PyTorch, imported once per test session (only ``torch``-marked tests use it)."""
+    torch: ModuleType = pytest.importorskip("torch")
+    return torch

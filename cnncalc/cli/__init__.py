@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cnncalc import __version__
-from cnncalc.cli import check, export, keras, lint, pictures, train
+from cnncalc.cli import check, export, keras, lint, onnx, pictures, train
 from cnncalc.cli.common import paragraphs, reporting_errors
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ for command in (
     lint.solve,
     keras.crosscheck,
     keras.import_keras,
+    onnx.import_onnx,
     export.export,
     train.train,
     pictures.diagram,

@@ -1,4 +1,5 @@
-"""``cnncalc crosscheck`` and ``cnncalc import-keras``: the commands that need Keras."""
+"""``cnncalc crosscheck`` and ``cnncalc import-keras``: the commands that need Keras (or, for
+``crosscheck --engine onnxruntime``, ONNX Runtime)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,38 @@ import typer
 
 from cnncalc.cli.common import ForceOption, SpecFiles, stdout
 from cnncalc.cli.export import OutputFile
-from cnncalc.cli.reports import check_file, crosscheck_report
+from cnncalc.cli.reports import Engine, check_file, crosscheck_report
 from cnncalc.files import Output, check_outputs, write_atomic
 
 
-def crosscheck(files: SpecFiles) -> None:
-    """Build each spec in Keras and compare every layer's output shape and parameters with cnncalc's."""
-    from cnncalc.backends.keras import keras_required
+def crosscheck(
+    files: SpecFiles,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="keras builds each spec in Keras; onnxruntime exports it to ONNX and runs it.",
+            case_sensitive=False,
+        ),
+    ] = Engine.KERAS,
+) -> None:
+    """Build (or run) each spec in another engine and compare every layer's output shape and
+    parameters with cnncalc's."""
+    if engine is Engine.KERAS:
+        from cnncalc.backends.keras import keras_required
 
-    keras_required()
+        keras_required()
+    else:
+        from cnncalc.backends.onnx import onnx_required, onnxruntime_required
+
+        onnx_required()
+        onnxruntime_required()
     console = stdout()
     codes = []
     for number, report in enumerate(check_file(path) for path in files):
         if number:
             console.print()
-        codes.append(crosscheck_report(report, console))
+        codes.append(crosscheck_report(report, console, engine))
     raise typer.Exit(max(codes))
 
 

@@ -1,9 +1,10 @@
-"""Checking spec files into reports, deciding the exit code, and cross-checking reports with Keras:
-what ``check`` and ``crosscheck`` share, below both."""
+"""Checking spec files (and ONNX models) into reports, deciding the exit code, and cross-checking
+reports with Keras or ONNX Runtime: what ``check`` and ``crosscheck`` share, below both."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from enum import StrEnum
 from pathlib import Path
 
 from rich.console import Console
@@ -18,21 +19,29 @@ from cnncalc.render import Failure, Report
 from cnncalc.shapes.engine import analyze
 from cnncalc.shapes.records import Analysis
 from cnncalc.spec.loader import STDIN as STDIN_ARGUMENT
-from cnncalc.spec.loader import STDIN_NAME, load_file
+from cnncalc.spec.loader import STDIN_NAME, LoadedSpec, SourceMap, load_file
 
 STDIN = Path(STDIN_ARGUMENT)
 """The ``FILE`` that stands for standard input."""
 
 
 def check_file(path: Path, config: LintConfig | None = None) -> Report:
-    """Load, analyse and lint one file (``-``: standard input); a file that cannot be read or
-    validated becomes a failure."""
+    """Load, analyse and lint one file (``-``: standard input; a ``.onnx`` file: an ONNX model); a file
+    that cannot be read or validated becomes a failure."""
     try:
         with paused_collection():
-            loaded = load_file(path)  # "-" reads standard input, with a limit and a timeout
+            # "-" reads standard input, with a limit and a timeout
+            loaded = load_onnx(path) if path.suffix.lower() == ".onnx" else load_file(path)
             return lint(analyze(loaded.spec, loaded.source), config, loaded.source)
     except SpecError as exc:
         return Failure(STDIN_NAME if path == STDIN else str(path), exc)
+
+
+def load_onnx(path: Path) -> LoadedSpec:
+    """An ONNX model as a spec (ONNX is imported only here, for ``.onnx`` files)."""
+    from cnncalc.backends.onnx.convert import import_onnx
+
+    return LoadedSpec(import_onnx(path), SourceMap(str(path)))
 
 
 def exit_code(
@@ -59,16 +68,29 @@ def exit_code(
     return ExitCode.FINDINGS if failing and not exit_zero else ExitCode.OK
 
 
-def crosscheck_report(report: Report, console: Console) -> ExitCode:
-    """Build one checked spec in Keras and print the comparison: 2 if the file could not be read,
-    1 if Keras disagrees or the spec has errors, else 0."""
-    from cnncalc.backends.keras.crosscheck import crosscheck as compare
-    from cnncalc.render.crosscheck import render_crosscheck
+class Engine(StrEnum):
+    """The oracle a cross-check asks."""
+
+    KERAS = "keras"
+    ONNXRUNTIME = "onnxruntime"
+
+
+def crosscheck_report(report: Report, console: Console, engine: Engine = Engine.KERAS) -> ExitCode:
+    """Build one checked spec in Keras (or run it in ONNX Runtime) and print the comparison: 2 if the
+    file could not be read, 1 if the engines disagree or the spec has errors, else 0."""
+    from cnncalc.render.crosscheck import render_comparison
     from cnncalc.render.table import print_failure
 
     if isinstance(report, Failure):
         print_failure(report, console)
         return ExitCode.ERROR
-    result = compare(report)
-    render_crosscheck(result, console)
+    if engine is Engine.KERAS:
+        from cnncalc.backends.keras.crosscheck import crosscheck as keras_crosscheck
+
+        result = keras_crosscheck(report).comparison()
+    else:
+        from cnncalc.backends.onnx.crosscheck import crosscheck as onnx_crosscheck
+
+        result = onnx_crosscheck(report)
+    render_comparison(result, console)
     return ExitCode.OK if result.ok and report.ok else ExitCode.FINDINGS

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from math import prod
 from typing import Any
 
+from cnncalc.shapes.formulas import adaptive_windows
 from cnncalc.shapes.inference import Inferred, feature_map, keras_axes
 from cnncalc.shapes.records import Cost, Shape, Weight
 from cnncalc.shapes.text import format_int
@@ -27,6 +28,9 @@ from cnncalc.spec.models import (
     LAYER_TYPES,
     RBF,
     Activation,
+    AdaptiveAvgPool2D,
+    AdaptiveMaxPool2D,
+    AdaptivePool2D,
     Add,
     Average,
     AvgPool2D,
@@ -173,6 +177,22 @@ def _subsample(
     )
 
 
+def _adaptive_pool(
+    layer: AdaptivePool2D, shapes: Sequence[Shape], inferred: Inferred, data_format: DataFormat
+) -> Cost:
+    """Each output value reads its adaptive window: an average adds and divides its ``K`` values (``K``
+    operations, as a pool's), a maximum compares them (``K − 1``)."""
+    height, width, channels = feature_map(layer, shapes[0], data_format)
+    reads = [
+        sum(last - first + 1 for first, last in adaptive_windows(size, out))
+        for size, out in zip((height, width), layer.output_size, strict=True)
+    ]
+    connections = reads[0] * reads[1] * channels
+    values = prod(inferred.output_shape)
+    operations = connections if isinstance(layer, AdaptiveAvgPool2D) else connections - values
+    return Cost(other=operations, connections=connections)
+
+
 def _global_pool(
     layer: GlobalAvgPool2D | GlobalMaxPool2D,
     shapes: Sequence[Shape],
@@ -271,6 +291,8 @@ COSTS: dict[type[LayerBase], Callable[[Any, Sequence[Shape], Inferred, DataForma
     MaxPool2D: _pool,
     AvgPool2D: _pool,
     Subsample2D: _subsample,
+    AdaptiveAvgPool2D: _adaptive_pool,
+    AdaptiveMaxPool2D: _adaptive_pool,
     GlobalAvgPool2D: _global_pool,
     GlobalMaxPool2D: _global_pool,
     Dense: _dense,

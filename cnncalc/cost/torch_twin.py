@@ -22,6 +22,8 @@ from cnncalc.shapes.inference import keras_axes
 from cnncalc.shapes.records import Cost, LayerRecord, Shape
 from cnncalc.spec.models import (
     Activation,
+    AdaptiveAvgPool2D,
+    AdaptiveMaxPool2D,
     AvgPool2D,
     BatchNorm,
     Conv2D,
@@ -266,7 +268,8 @@ def _pool(name: str) -> Callable[[MaxPool2D | AvgPool2D, _Seen], list[TorchModul
 
 
 def _global_pool(name: str) -> Callable[[LayerBase, _Seen], list[TorchModule]]:
-    """``nn.AdaptiveAvgPool2d(1)`` (or max): the window is the whole map."""
+    """``nn.AdaptiveAvgPool2d`` (or max): to one cell, the window is the whole map; to more, the
+    tools count the ratio of the sizes."""
 
     def twin(layer: LayerBase, seen: _Seen) -> list[TorchModule]:
         return [TorchModule(name, seen.inputs, seen.outputs, window=seen.inputs // seen.outputs)]
@@ -304,6 +307,8 @@ TWINS: dict[type[LayerBase], Callable[[Any, _Seen], list[TorchModule]]] = {
     AvgPool2D: _pool("AvgPool2d"),
     GlobalAvgPool2D: _global_pool("AdaptiveAvgPool2d"),
     GlobalMaxPool2D: _global_pool("AdaptiveMaxPool2d"),
+    AdaptiveAvgPool2D: _global_pool("AdaptiveAvgPool2d"),
+    AdaptiveMaxPool2D: _global_pool("AdaptiveMaxPool2d"),
     UpSampling2D: _upsampling,
     ZeroPad2D: _named("ZeroPad2d"),
     Dropout: _named("Dropout"),

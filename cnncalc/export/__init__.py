@@ -26,6 +26,7 @@ TARGETS: dict[str, Target] = {
     "keras": Target("cnncalc.export.keras_code:keras_code", ".py"),
     "keras-model": Target("cnncalc.backends.keras.build:saved_model", ".keras", saved_model=True),
     "numpy": Target("cnncalc.export.numpy_code:numpy_script", ".py"),
+    "onnx": Target("cnncalc.backends.onnx.export:onnx_bytes", ".onnx", saved_model=True),
 }
 """Every export target by name (``cnncalc export --to NAME``)."""
 

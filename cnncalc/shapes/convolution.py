@@ -9,6 +9,7 @@ from math import prod
 from typing import Any, Literal
 
 from cnncalc.shapes.formulas import (
+    ceil_window_output_size,
     conv_weight_shapes,
     resolve_padding,
     transposed_output_size,
@@ -29,6 +30,9 @@ from cnncalc.shapes.inference import (
 from cnncalc.shapes.records import AxisWindow, Shape
 from cnncalc.shapes.text import axes_text, format_dims, format_int, window_formula
 from cnncalc.spec.models import (
+    AdaptiveAvgPool2D,
+    AdaptiveMaxPool2D,
+    AdaptivePool2D,
     AvgPool2D,
     Conv2D,
     Conv2DTranspose,
@@ -61,8 +65,10 @@ def _windows(
     padding: Literal["valid", "same"] | PadPair,
     padding_mode: str,
     what: Literal["kernel", "pool window"],
+    ceil_mode: bool = False,
 ) -> tuple[AxisWindow, AxisWindow]:
     windows = []
+    count = ceil_window_output_size if ceil_mode else window_output_size
     for axis in range(2):
         if isinstance(padding, str):
             before, after = resolve_padding(padding, size[axis], kernel[axis], strides[axis], dilation[axis])
@@ -71,12 +77,20 @@ def _windows(
         same = padding == "same"
         span = dilation[axis] * (kernel[axis] - 1) + 1
         output = (
-            -(-size[axis] // strides[axis])
-            if same
-            else window_output_size(size[axis], span, strides[axis], before, after)
+            -(-size[axis] // strides[axis]) if same else count(size[axis], span, strides[axis], before, after)
         )
         windows.append(
-            AxisWindow(size[axis], kernel[axis], strides[axis], dilation[axis], before, after, output, same)
+            AxisWindow(
+                size[axis],
+                kernel[axis],
+                strides[axis],
+                dilation[axis],
+                before,
+                after,
+                output,
+                same,
+                ceil=ceil_mode,
+            )
         )
     if padding_mode == "reflect":
         for axis, window in enumerate(windows):
@@ -278,6 +292,7 @@ def _pool2d(layer: Pool2D, shape: Shape, data_format: DataFormat) -> Inferred:
         padding=layer.padding,
         padding_mode=layer.padding_mode,
         what="pool window",
+        ceil_mode=layer.ceil_mode,
     )
     return Inferred(
         feature_shape(rows.output, cols.output, channels, data_format),
@@ -300,6 +315,20 @@ def _subsample2d(layer: Subsample2D, shape: Shape, data_format: DataFormat) -> I
             _params_line(terms, shapes) + " (per map: a coefficient and a bias)",
         ),
     )
+
+
+def _adaptive_pool(layer: AdaptivePool2D, shape: Shape, data_format: DataFormat) -> Inferred:
+    """``output_size`` whatever the input; where it divides the input, the windows are a pool's with
+    ``pool_size = strides = I/O``, else their sizes vary (:func:`adaptive_windows`)."""
+    height, width, channels = feature_map(layer, shape, data_format)
+    axes = list(zip((height, width), layer.output_size, strict=True))
+    output = feature_shape(*layer.output_size, channels, data_format)
+    if any(size % out for size, out in axes):
+        lines = [f"{format_int(size)} → {out}" for size, out in axes]
+        return Inferred(output, explanation=(axes_text(*lines),))
+    rows, cols = (AxisWindow(size, size // out, size // out, 1, 0, 0, out) for size, out in axes)
+    lines = [f"{format_int(size)}/{out}: windows of {size // out}" for size, out in axes]
+    return Inferred(output, windows=(rows, cols), explanation=(axes_text(*lines),))
 
 
 def _global_pool(layer: GlobalPool2D, shape: Shape, data_format: DataFormat) -> Inferred:
@@ -365,6 +394,8 @@ SPATIAL: dict[type[LayerBase], Callable[[Any, Shape, DataFormat], Inferred]] = {
     MaxPool2D: _pool2d,
     AvgPool2D: _pool2d,
     Subsample2D: _subsample2d,
+    AdaptiveAvgPool2D: _adaptive_pool,
+    AdaptiveMaxPool2D: _adaptive_pool,
     GlobalAvgPool2D: _global_pool,
     GlobalMaxPool2D: _global_pool,
     ZeroPad2D: _zeropad2d,

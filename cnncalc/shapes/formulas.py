@@ -45,6 +45,31 @@ def window_output_size(size: int, window: int, strides: int, pad_before: int, pa
     return (size + pad_before + pad_after - window) // strides + 1
 
 
+def ceil_window_output_size(size: int, window: int, strides: int, pad_before: int, pad_after: int) -> int:
+    """Windows with ``ceil_mode`` (PyTorch, ONNX Runtime): ``⌈(I + p_before + p_after − K) / S⌉ + 1``, less
+    one if the last window would start past the input and its leading padding; below 1 if none fits.
+
+    >>> ceil_window_output_size(112, 3, 2, 0, 0), ceil_window_output_size(5, 2, 2, 1, 1)
+    (56, 3)
+    """
+    output = -(-(size + pad_before + pad_after - window) // strides) + 1
+    if (output - 1) * strides >= size + pad_before:
+        output -= 1
+    return output
+
+
+def adaptive_windows(size: int, output: int) -> list[tuple[int, int]]:
+    """The first and last input cell of each of ``output`` adaptive-pooling windows over ``size``
+    cells: window ``i`` covers ``⌊i·I/O⌋`` to ``⌈(i + 1)·I/O⌉ − 1`` (PyTorch's and Keras 3's rule).
+
+    >>> adaptive_windows(13, 6)
+    [(0, 2), (2, 4), (4, 6), (6, 8), (8, 10), (10, 12)]
+    >>> adaptive_windows(2, 3)
+    [(0, 0), (0, 1), (1, 1)]
+    """
+    return [(i * size // output, -(-(i + 1) * size // output) - 1) for i in range(output)]
+
+
 def transposed_output_size(
     size: int,
     kernel_size: int,

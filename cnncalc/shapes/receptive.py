@@ -26,10 +26,14 @@ from collections.abc import Callable, Sequence
 from fractions import Fraction
 from math import gcd
 
+from cnncalc.shapes.formulas import adaptive_windows
 from cnncalc.shapes.inference import Inferred, channel_axis, feature_map, keras_axes
 from cnncalc.shapes.records import AxisField, AxisWindow, ReceptiveField, Shape
 from cnncalc.shapes.text import format_int
 from cnncalc.spec.models import (
+    AdaptiveAvgPool2D,
+    AdaptiveMaxPool2D,
+    AdaptivePool2D,
     Concatenate,
     Conv2DTranspose,
     Cropping2D,
@@ -178,6 +182,34 @@ def _upsampling(
     return _both(fields[0], step)
 
 
+def _adaptive(
+    layer: AdaptivePool2D,
+    fields: list[ReceptiveField],
+    shapes: Sequence[Shape],
+    inferred: Inferred,
+    data_format: DataFormat,
+) -> ReceptiveField | None:
+    """Output cell ``o`` reads its adaptive window (:func:`adaptive_windows`); the windows repeat
+    every ``O/g`` cells, ``I/g`` input cells on (``g = gcd(I, O)``)."""
+    sizes = feature_map(layer, shapes[0], data_format)[:2]
+
+    def step(axis: int, field: AxisField) -> AxisField | None:
+        size, out = sizes[axis], layer.output_size[axis]
+        common = gcd(size, out)
+        cells, moved = out // common, size // common  # every `cells` outputs, `moved` inputs on
+        blocks = field.period // gcd(field.period, moved)
+        windows = adaptive_windows(size, out)
+
+        def reach(o: int) -> tuple[int, int]:
+            block, phase = divmod(o, cells)
+            first, last = windows[phase]
+            return field.reach(first + block * moved, last + block * moved, 1)
+
+        return _pattern(cells * blocks, field.shift * (blocks * moved // field.period), reach)
+
+    return _both(fields[0], step)
+
+
 def _cropping(
     layer: Cropping2D,
     fields: list[ReceptiveField],
@@ -244,6 +276,8 @@ def _ends(
 _SPECIAL: dict[type[LayerBase], Callable[..., ReceptiveField | None]] = {
     Conv2DTranspose: _transposed,
     UpSampling2D: _upsampling,
+    AdaptiveAvgPool2D: _adaptive,
+    AdaptiveMaxPool2D: _adaptive,
     Cropping2D: _cropping,
     Concatenate: _concatenate,
     Flatten: _ends,

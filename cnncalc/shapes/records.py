@@ -48,6 +48,8 @@ class AxisWindow:
     output: int
     same: bool = False
     """Whether the padding came from ``same`` (Keras' split) rather than given explicitly."""
+    ceil: bool = False
+    """Whether the number of windows was rounded up (a pool's ``ceil_mode``)."""
 
     @property
     def span(self) -> int:

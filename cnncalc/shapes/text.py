@@ -33,8 +33,11 @@ def window_formula(window: AxisWindow) -> str:
     value = window.size + before + after - window.span
     division = f"({numerator})/{window.strides}"
     if value % window.strides:
-        division = f"⌊{division}⌋"
+        division = f"⌈{division}⌉" if window.ceil else f"⌊{division}⌋"
     text = f"{division} + 1 = {format_int(window.output)}"
+    if window.ceil and window.output != -(-value // window.strides) + 1:
+        dropped = "(the last window would start in the padding)"
+        text = f"{division} + 1 − 1 = {format_int(window.output)} {dropped}"
     if window.dilation > 1:
         text = f"K = {window.dilation}·({window.kernel} − 1) + 1 = {window.span}; {text}"
     return text

@@ -358,20 +358,36 @@ class _Expander:
 
     def finish(self) -> Expansion:
         """Name the unnamed layers as Keras would, and resolve every input to a name."""
-        taken = {layer.name for layer in self.out if isinstance(layer.name, str)}
-        counts: dict[str, int] = {}
-        for layer in self.out:
-            if layer.name is not None:
-                continue
-            base = self.keras_names.get(_type_key(_field(layer.item, "type")), "layer")
-            name = base
-            while name in taken:
-                counts[base] = counts.get(base, 0) + 1
-                name = f"{base}_{counts[base]}"
-            taken.add(name)
+        bases = [self.keras_names.get(_type_key(_field(layer.item, "type")), "layer") for layer in self.out]
+        given = [layer.name if isinstance(layer.name, str) else None for layer in self.out]
+        for layer, name in zip(self.out, default_names(bases, given), strict=True):
             layer.name = name
         items = [_with(layer.item, name=layer.name, inputs=_names(layer.reads)) for layer in self.out]
         return Expansion(items, tuple(layer.origin for layer in self.out))
+
+
+def default_names(bases: Sequence[str], given: Sequence[str | None]) -> list[str]:
+    """Keras' default names: each unnamed layer gets its type's base (``conv2d``, ``conv2d_1``, ...),
+    skipping the names given explicitly.
+
+    >>> default_names(["conv2d", "conv2d", "dense"], [None, "conv2d_1", None])
+    ['conv2d', 'conv2d_1', 'dense']
+    >>> default_names(["conv2d", "conv2d"], ["conv2d", None])
+    ['conv2d', 'conv2d_1']
+    """
+    taken = {name for name in given if name is not None}
+    counts: dict[str, int] = {}
+    names = []
+    for base, name in zip(bases, given, strict=True):
+        chosen = name
+        if chosen is None:
+            chosen = base
+            while chosen in taken:
+                counts[base] = counts.get(base, 0) + 1
+                chosen = f"{base}_{counts[base]}"
+            taken.add(chosen)
+        names.append(chosen)
+    return names
 
 
 def _names(tokens: tuple[_Token, ...]) -> list[Any]:

@@ -103,12 +103,17 @@ class WindowedLayer(LayerBase):
     reads_same_padding: ClassVar[bool] = True
     """Whether ``same`` padding cells are read (convolutions) or ignored (Keras' pools)."""
 
+    @property
+    def reads_explicit_padding(self) -> bool:
+        """Whether explicit padding cells are read (a pool may ignore them)."""
+        return True
+
     @model_validator(mode="after")
     def _padding_mode_in_use(self: Windowed) -> Windowed:
         """Reset ``padding_mode`` to ``zeros`` where no padded cell is read: without padding, or with
         ``same`` on a pool. Layers that compute the same then compare equal."""
         if isinstance(self.padding, tuple):
-            padded = any(any(pads) for pads in self.padding)
+            padded = any(any(pads) for pads in self.padding) and self.reads_explicit_padding
         else:
             padded = self.padding == "same" and self.reads_same_padding
         if padded or self.padding_mode == "zeros":
@@ -234,6 +239,32 @@ class Pool2D(WindowedLayer):
     reads_same_padding = False
     pool_size: Size = Field(default=(2, 2), validation_alias=Aliases("pool_size", "pool"))
     strides: Size | None = Field(default=None, validation_alias=Aliases("strides", "stride"))  # type: ignore[assignment]
+    ceil_mode: StrictBool = False
+    """Round the number of windows up, as PyTorch's and ONNX's ``ceil_mode``: a last window that starts
+    inside the (padded) input may run past its end. Keras' pools have no such option. No effect with
+    ``same`` padding, where it reads back ``false``."""
+    count_include_pad: StrictBool = True
+    """Whether explicit padding cells take part, filled according to ``padding_mode`` (as a padding layer
+    before the pool: Keras' ``ZeroPadding2D``), or are ignored: PyTorch's max pooling and its average
+    pooling with ``count_include_pad=False``. ``same`` padding is always ignored, as in Keras' pools;
+    without explicit padding this reads back ``true``."""
+
+    @property
+    def reads_explicit_padding(self) -> bool:
+        """Whether explicit padding cells take part in the pool."""
+        return self.count_include_pad
+
+    @model_validator(mode="after")
+    def _pool_options_in_use(self) -> Pool2D:
+        """``same`` padding already gives ``⌈I / S⌉`` windows, so ``ceil_mode`` reads back ``false``;
+        without explicit padding cells ``count_include_pad`` reads back ``true``."""
+        update: dict[str, bool] = {}
+        if self.ceil_mode and self.padding == "same":
+            update["ceil_mode"] = False
+        explicit = isinstance(self.padding, tuple) and any(any(pads) for pads in self.padding)
+        if not self.count_include_pad and not explicit:
+            update["count_include_pad"] = True
+        return self.model_copy(update=update) if update else self
 
     @model_validator(mode="after")
     def _default_strides(self: Pooled) -> Pooled:
@@ -276,6 +307,30 @@ class Subsample2D(Pool2D):
     type: Literal["subsample2d"] = "subsample2d"
     use_bias: StrictBool = True
     activation: ActivationField = "linear"
+
+
+class AdaptivePool2D(LayerBase):
+    """Pooling to a fixed ``output_size`` whatever the input's size: along an axis of ``I`` cells, window
+    ``i`` of ``O`` covers cells ``⌊i·I/O⌋`` to ``⌈(i + 1)·I/O⌉ − 1``, as PyTorch's adaptive pools and Keras
+    3's compute them (torchvision's AlexNet and VGG pool to 6×6 and 7×7 so)."""
+
+    output_size: Size
+
+
+class AdaptiveAvgPool2D(AdaptivePool2D):
+    """Average over each adaptive window (``keras.layers.AdaptiveAveragePooling2D``)."""
+
+    keras_class = "AdaptiveAveragePooling2D"
+    keras_name = "adaptive_average_pooling2d"
+    type: Literal["adaptiveavgpool2d"] = "adaptiveavgpool2d"
+
+
+class AdaptiveMaxPool2D(AdaptivePool2D):
+    """Maximum over each adaptive window (``keras.layers.AdaptiveMaxPooling2D``)."""
+
+    keras_class = "AdaptiveMaxPooling2D"
+    keras_name = "adaptive_max_pooling2d"
+    type: Literal["adaptivemaxpool2d"] = "adaptivemaxpool2d"
 
 
 class GlobalPool2D(LayerBase):
@@ -635,6 +690,8 @@ LAYER_TYPES: tuple[type[LayerBase], ...] = (
     MaxPool2D,
     AvgPool2D,
     Subsample2D,
+    AdaptiveAvgPool2D,
+    AdaptiveMaxPool2D,
     GlobalAvgPool2D,
     GlobalMaxPool2D,
     Dense,

@@ -12,46 +12,12 @@ from math import prod
 from typing import TYPE_CHECKING, Any
 
 from cnncalc.api import SpecSource, analyze
+from cnncalc.backends.comparison import Comparison, LayerComparison, Params, Refusal
 from cnncalc.memory import estimate, require_memory
-from cnncalc.shapes.records import Analysis, LayerRecord, Shape
+from cnncalc.shapes.records import Analysis, LayerRecord
 
 if TYPE_CHECKING:
     from cnncalc.backends.keras.build import KerasRejection
-
-Params = tuple[int, int]
-"""``(trainable, non_trainable)`` parameter counts."""
-
-
-@dataclass(frozen=True)
-class LayerComparison:
-    """One spec layer as the engine and Keras see it. ``None`` means "no shape": an error in the
-    engine, a refusal in Keras, or a layer after either."""
-
-    record: LayerRecord
-    keras_shape: Shape | None
-    keras_params: Params | None
-
-    @property
-    def engine_params(self) -> Params | None:
-        """The engine's ``(trainable, non_trainable)`` counts."""
-        if self.record.trainable_params is None or self.record.non_trainable_params is None:
-            return None
-        return self.record.trainable_params, self.record.non_trainable_params
-
-    @property
-    def shape_matches(self) -> bool:
-        """Same output shape, or both without one."""
-        return self.record.output_shape == self.keras_shape
-
-    @property
-    def params_match(self) -> bool:
-        """Same trainable and non-trainable counts, or both without them."""
-        return self.engine_params == self.keras_params
-
-    @property
-    def ok(self) -> bool:
-        """Engine and Keras agree on this layer."""
-        return self.shape_matches and self.params_match
 
 
 @dataclass(frozen=True)
@@ -86,6 +52,13 @@ class Crosscheck:
         """The layers they disagree on."""
         return tuple(layer for layer in self.layers if not layer.ok)
 
+    def comparison(self) -> Comparison:
+        """As the :class:`Comparison` every oracle's cross-check gives (what renderers print)."""
+        refusals = tuple(Refusal(r.index, r.name, r.reason) for r in self.rejections)
+        return Comparison(
+            self.analysis, self.layers, "Keras", self.keras_version, refusals, self.keras_summary
+        )
+
 
 def crosscheck(source: SpecSource) -> Crosscheck:
     """Analyse the spec and build it in Keras; compare every layer's shape and parameter counts.
@@ -98,14 +71,19 @@ def crosscheck(source: SpecSource) -> Crosscheck:
     layers = []
     for record in analysis.layers:
         output = built.outputs.get(record.name)
-        if output is None:
-            layers.append(LayerComparison(record, None, None))
-        else:
-            layers.append(
-                LayerComparison(record, tuple(output.shape[1:]), _params(built.layers[record.name]))
-            )
+        shape, params = (
+            (None, None) if output is None else (tuple(output.shape[1:]), _params(built.layers[record.name]))
+        )
+        layers.append(LayerComparison(record, shape, params, _engine_params(record)))
     model = None if built.rejections else functional(analysis.spec, built)
     return Crosscheck(analysis, tuple(layers), tuple(built.rejections), keras.__version__, model)
+
+
+def _engine_params(record: LayerRecord) -> Params | None:
+    """The engine's ``(trainable, non_trainable)`` counts."""
+    if record.trainable_params is None or record.non_trainable_params is None:
+        return None
+    return record.trainable_params, record.non_trainable_params
 
 
 def _params(layers: list[Any]) -> Params:

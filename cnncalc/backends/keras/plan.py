@@ -102,6 +102,15 @@ def refusal(layer: LayerBase) -> str | None:
     activation = getattr(layer, "activation", "linear")
     if activation in NOT_IN_KERAS_ACTIVATIONS:
         return f"Keras has no activation {activation} (layer {layer.name}); the NumPy backend runs it"
+    if isinstance(layer, Pool2D) and layer.ceil_mode:
+        return (
+            f"Keras has no ceil_mode for {layer.keras_class} (layer {layer.name}): a PyTorch and ONNX option"
+        )
+    if isinstance(layer, Pool2D) and not layer.count_include_pad:
+        return (
+            f"Keras has no {layer.keras_class} that ignores explicit padding (count_include_pad: false, "
+            f"layer {layer.name}): a PyTorch and ONNX option"
+        )
     return None
 
 

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation doesn't
 def test_every_example_cross_checks_green(bridge: SimpleNamespace, path: Path) -> None:
     result = bridge.crosscheck.crosscheck(path)
     assert result.rejection is None
-    assert result.ok, [(c.record.name, c.record.output_shape, c.keras_shape) for c in result.mismatches]
+    assert result.ok, [(c.record.name, c.record.output_shape, c.shape) for c in result.mismatches]
     assert "Total params" in result.keras_summary
 
 
@@ -71,7 +71,7 @@ def test_an_error_stops_only_the_layers_that_read_it_in_keras_too(bridge: Simple
     result = bridge.crosscheck.crosscheck(spec)
     assert result.ok
     assert [r.name for r in result.rejections] == ["wide"]
-    shapes = {c.record.name: c.keras_shape for c in result.layers}
+    shapes = {c.record.name: c.shape for c in result.layers}
     assert shapes == {"wide": None, "after": None, "fine": (6, 6, 4), "pool": (4,)}
     assert result.model is None
 

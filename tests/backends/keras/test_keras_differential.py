@@ -379,6 +379,6 @@ def test_engine_keras_and_the_bridge_agree(
     assert engine[: len(observed)] == observed
 
     result = bridge.crosscheck.crosscheck(analysis)
-    assert result.ok, [(c.record.name, c.record.output_shape, c.keras_shape) for c in result.mismatches]
+    assert result.ok, [(c.record.name, c.record.output_shape, c.shape) for c in result.mismatches]
     if result.model is not None:
         assert bridge.convert.from_model(result.model) == normalised_for_import(analysis)

@@ -584,7 +584,7 @@ def test_engine_keras_and_the_bridge_agree_on_graphs(
     assert engine == observed
 
     result = bridge.crosscheck.crosscheck(analysis)
-    assert result.ok, [(c.record.name, c.record.output_shape, c.keras_shape) for c in result.mismatches]
+    assert result.ok, [(c.record.name, c.record.output_shape, c.shape) for c in result.mismatches]
     assert {rejection.name for rejection in result.rejections} == errors
     if result.model is not None:
         assert bridge.convert.from_model(result.model) == imported_form(analysis)

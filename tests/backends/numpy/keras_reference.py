@@ -26,8 +26,18 @@ from cnncalc.spec.models import (
     Spec,
 )
 
-SKIPPED_FIELDS = {"type", "name", "inputs", "padding_mode", "lint", "connections"}
-"""Spec fields that are no Keras arguments (padding_mode: only zeros here; connections: refused)."""
+SKIPPED_FIELDS = {
+    "type",
+    "name",
+    "inputs",
+    "padding_mode",
+    "lint",
+    "connections",
+    "ceil_mode",
+    "count_include_pad",
+}
+"""Spec fields that are no Keras arguments (padding_mode: only zeros here; connections, and the pools'
+PyTorch options other than their defaults: refused by the NumPy backend)."""
 
 
 def keras_arguments(layer: LayerBase, data_format: str, shape: tuple[int, ...]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from cnncalc.backends.numpy.layers import (
 from cnncalc.backends.numpy.model import NumpyModel
 from cnncalc.errors import CnncalcError
 from cnncalc.shapes.records import LayerRecord
-from cnncalc.spec.models import LAYER_TYPES, RBF, LayerBase, Subsample2D
+from cnncalc.spec.models import LAYER_TYPES, RBF, AdaptiveAvgPool2D, AdaptiveMaxPool2D, LayerBase, Subsample2D
 from tests.backends.numpy.numpy_backend_testing import check_gradients, internal, nhwc
 from tests.conftest import EXAMPLES
 
@@ -562,6 +562,14 @@ def test_layers_by_finite_differences(case: str, rng: np.random.Generator) -> No
 
 
 REFUSED: dict[type[LayerBase], tuple[str, dict[str, Any]]] = {
+    AdaptiveAvgPool2D: (
+        "PyTorch's adaptive pooling (torchvision's AlexNet and VGG): no kernel yet",
+        {"input": [6, 6, 1], "layers": [{"type": "adaptiveavgpool2d", "output_size": 4}]},
+    ),
+    AdaptiveMaxPool2D: (
+        "PyTorch's adaptive pooling: no kernel yet",
+        {"input": [6, 6, 1], "layers": [{"type": "adaptivemaxpool2d", "output_size": 4}]},
+    ),
     Subsample2D: (
         "LeNet-5's (1998) trainable subsampling: Keras has no such layer to check it against",
         {"input": [4, 4, 1], "layers": [{"type": "subsample2d"}]},

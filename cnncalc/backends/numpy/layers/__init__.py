@@ -75,6 +75,7 @@ from cnncalc.spec.models import (
     Minimum,
     Multiply,
     Normalization,
+    Pool2D,
     PReLU,
     ReLU,
     Rescaling,
@@ -155,6 +156,10 @@ def unsupported(record: LayerRecord) -> str | None:
         return "dropout with a noise_shape"
     if type(layer) not in LAYERS:
         return layer.keras_class
+    if isinstance(layer, Pool2D) and layer.ceil_mode:
+        return f"{layer.keras_class} with ceil_mode"
+    if isinstance(layer, Pool2D) and not layer.count_include_pad:
+        return f"{layer.keras_class} with count_include_pad: false"
     if isinstance(layer, UpSampling2D) and layer.interpolation not in INTERPOLATIONS:
         return f"UpSampling2D with interpolation {layer.interpolation}"
     activation = getattr(layer, "activation", "linear")
