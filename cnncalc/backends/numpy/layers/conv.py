@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from cnncalc.backends.numpy.im2col import Array
 from cnncalc.backends.numpy.kernels.conv import (
+    Conv2DCache,
     conv2d_backward,
     conv2d_forward,
     conv2d_transpose_backward,
@@ -37,6 +40,26 @@ class _WindowedConv(Layer):
         if name in self.grads:
             self.grads[name][...] = gradient.reshape(self.grads[name].shape)
 
+    def _windows(self) -> dict[str, Any]:
+        """The window and buffer arguments of this layer's convolution kernels."""
+        return {
+            "strides": self.strides,
+            "dilation": self.dilation,
+            "padding": self.padding,
+            "pad_mode": self.pad_mode,
+            "workspace": self.workspace,
+            "scratch": self.scratch,
+            "split": self.split,
+        }
+
+    def _conv_backward(
+        self, dy: Array, cache: Conv2DCache, need_dx: bool
+    ) -> tuple[Array | None, Array, Array]:
+        """``dx``, ``dkernel`` and ``dbias`` of a convolution this layer ran forward."""
+        return conv2d_backward(
+            dy, cache, need_dx=need_dx, workspace=self.workspace, scratch=self.scratch, split=self.split
+        )
+
 
 class Conv2DLayer(_WindowedConv):
     """``Conv2D``: pad, then a valid convolution (grouped if ``groups``)."""
@@ -48,24 +71,12 @@ class Conv2DLayer(_WindowedConv):
 
     def forward(self, x: Array, training: bool) -> Array:
         y, self._cache = conv2d_forward(
-            x,
-            self.params["kernel"],
-            self.params.get("bias"),
-            strides=self.strides,
-            dilation=self.dilation,
-            padding=self.padding,
-            pad_mode=self.pad_mode,
-            groups=self.groups,
-            workspace=self.workspace,
-            scratch=self.scratch,
-            split=self.split,
+            x, self.params["kernel"], self.params.get("bias"), groups=self.groups, **self._windows()
         )
         return y
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
-        dx, dkernel, dbias = conv2d_backward(
-            dy, self._cache, need_dx=need_dx, workspace=self.workspace, scratch=self.scratch, split=self.split
-        )
+        dx, dkernel, dbias = self._conv_backward(dy, self._cache, need_dx)
         self._store("kernel", dkernel)
         self._store("bias", dbias)
         return dx
@@ -76,23 +87,12 @@ class DepthwiseConv2DLayer(_WindowedConv):
 
     def forward(self, x: Array, training: bool) -> Array:
         y, self._cache = depthwise_conv2d_forward(
-            x,
-            self.params["kernel"],
-            self.params.get("bias"),
-            strides=self.strides,
-            dilation=self.dilation,
-            padding=self.padding,
-            pad_mode=self.pad_mode,
-            workspace=self.workspace,
-            scratch=self.scratch,
-            split=self.split,
+            x, self.params["kernel"], self.params.get("bias"), **self._windows()
         )
         return y
 
     def backward(self, dy: Array, need_dx: bool = True) -> Array | None:
-        dx, dkernel, dbias = conv2d_backward(
-            dy, self._cache, need_dx=need_dx, workspace=self.workspace, scratch=self.scratch, split=self.split
-        )
+        dx, dkernel, dbias = self._conv_backward(dy, self._cache, need_dx)
         self._store("kernel", dkernel)  # (kh, kw, 1, C·m) is (kh, kw, C, m) reshaped
         self._store("bias", dbias)
         return dx
@@ -109,16 +109,7 @@ class SeparableConv2DLayer(_WindowedConv):
 
     def forward(self, x: Array, training: bool) -> Array:
         depthwise, self._depthwise = depthwise_conv2d_forward(
-            x,
-            self.params["depthwise_kernel"],
-            None,
-            strides=self.strides,
-            dilation=self.dilation,
-            padding=self.padding,
-            pad_mode=self.pad_mode,
-            workspace=self.workspace,
-            scratch=self.scratch,
-            split=self.split,
+            x, self.params["depthwise_kernel"], None, **self._windows()
         )
         pointwise = self.params["pointwise_kernel"]
         y, self._pointwise = dense_forward(
@@ -134,14 +125,7 @@ class SeparableConv2DLayer(_WindowedConv):
         self._store("pointwise_kernel", dpointwise)
         self._store("bias", dbias)
         assert ddepthwise is not None
-        dx, dkernel, _ = conv2d_backward(
-            ddepthwise,
-            self._depthwise,
-            need_dx=need_dx,
-            workspace=self.workspace,
-            scratch=self.scratch,
-            split=self.split,
-        )
+        dx, dkernel, _ = self._conv_backward(ddepthwise, self._depthwise, need_dx)
         self._store("depthwise_kernel", dkernel)
         return dx
 
