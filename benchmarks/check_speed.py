@@ -32,7 +32,7 @@ FLOOR = (
 def generated_spec(layers: int) -> str:
     """A deep residual network of `same` 3×3 convolutions (conv, batchnorm, relu, conv, batchnorm,
     add of the unit's input, relu), written out layer by layer, with a pooled dense head."""
-    body = ["  - {type: conv2d, name: stem, filters: 16, kernel_size: 3, padding: same}"]
+    body = ["  - {type: conv2d, name: stem, filters: 16, kernel_size: 3, padding: same, activation: relu}"]
     previous, unit = "stem", 0
     while len(body) + 7 <= layers - 2:
         u = f"u{unit}"
